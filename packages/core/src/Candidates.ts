@@ -1,0 +1,47 @@
+import type { DateTime } from "effect"
+import type { ServerRecord } from "./domain/ServerRecord.js"
+import { shouldRetry } from "./StatusMachine.js"
+
+const byName = (a: ServerRecord, b: ServerRecord) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
+
+/**
+ * Spec §7.1: the preferred servers in the given order (unknown names skipped), then the rest by name.
+ * Duplicates in `preferred` are dropped: the seed tried a server twice in one invocation (G15).
+ */
+export const orderCandidates = (
+  records: ReadonlyArray<ServerRecord>,
+  preferred: ReadonlyArray<string> | null | undefined
+): ReadonlyArray<ServerRecord> => {
+  const sorted = [...records].sort(byName)
+  if (preferred === null || preferred === undefined || preferred.length === 0) return sorted
+  const byKey = new Map(sorted.map((record) => [record.name, record]))
+  const seen = new Set<string>()
+  const head: Array<ServerRecord> = []
+  for (const name of preferred) {
+    const record = byKey.get(name)
+    if (record !== undefined && !seen.has(name)) {
+      seen.add(name)
+      head.push(record)
+    }
+  }
+  return [...head, ...sorted.filter((record) => !seen.has(record.name))]
+}
+
+/** Spec §7.2: healthy servers, then degraded and unreachable ones whose retry window is open; order kept. */
+export const eligibleCandidates = (
+  ordered: ReadonlyArray<ServerRecord>,
+  now: DateTime.Utc
+): ReadonlyArray<ServerRecord> => [
+  ...ordered.filter((record) => record.status === "healthy"),
+  ...ordered.filter((record) => record.status === "degraded" && shouldRetry(record, now)),
+  ...ordered.filter((record) => record.status === "unreachable" && shouldRetry(record, now))
+]
+
+/** Spec §3 `choose_server`: the first healthy server, else the first degraded one; windows are ignored. */
+export const chooseServer = (
+  records: ReadonlyArray<ServerRecord>,
+  preferred?: ReadonlyArray<string> | null
+): ServerRecord | undefined => {
+  const ordered = orderCandidates(records, preferred)
+  return ordered.find((record) => record.status === "healthy") ?? ordered.find((record) => record.status === "degraded")
+}

@@ -1,0 +1,63 @@
+import { Effect } from "effect"
+import type { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
+import { ManagerConfig } from "./ManagerConfig.js"
+import { RingBuffer, tail } from "./RingBuffer.js"
+
+export interface ConnectionEventQuery {
+  readonly server?: string | undefined
+  readonly correlation_id?: string | undefined
+  readonly limit?: number | undefined
+}
+
+export interface InvocationEventQuery {
+  readonly server?: string | undefined
+  readonly method?: string | undefined
+  readonly request_id?: string | undefined
+  readonly limit?: number | undefined
+}
+
+/**
+ * The two correlated event streams (spec §2.5, §2.6, §8), both in bounded buffers (the seed leaked connection
+ * events, G5). Queries filter with AND on exact equality and keep the tail.
+ */
+export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics", {
+  effect: Effect.gen(function* () {
+    const settings = yield* ManagerConfig
+    const connections = new RingBuffer<ConnectionEvent>(settings.maxConnectionEvents)
+    const invocations = new RingBuffer<InvocationEvent>(settings.maxInvocationEvents)
+
+    return {
+      recordConnection: (event: ConnectionEvent) => Effect.sync(() => connections.push(event)),
+      recordInvocation: (event: InvocationEvent) => Effect.sync(() => invocations.push(event)),
+      /** How many invocation events are buffered now (for delta queries). */
+      invocationCount: Effect.sync(() => invocations.length),
+      listConnectionEvents: (query: ConnectionEventQuery = {}) =>
+        Effect.sync(() =>
+          tail(
+            connections
+              .toArray()
+              .filter(
+                (event) =>
+                  (query.server === undefined || event.server === query.server) &&
+                  (query.correlation_id === undefined || event.correlation_id === query.correlation_id)
+              ),
+            query.limit
+          )
+        ),
+      listInvocationEvents: (query: InvocationEventQuery = {}) =>
+        Effect.sync(() =>
+          tail(
+            invocations
+              .toArray()
+              .filter(
+                (event) =>
+                  (query.server === undefined || event.server === query.server) &&
+                  (query.method === undefined || event.method === query.method) &&
+                  (query.request_id === undefined || event.request_id === query.request_id)
+              ),
+            query.limit
+          )
+        )
+    }
+  })
+}) {}

@@ -1,0 +1,389 @@
+import { Cause, Deferred, Effect, Either, Layer, Option } from "effect"
+import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
+import type {
+  AdapterSessionDiagnostics,
+  AdapterSessionStatus,
+  InvocationAttempt,
+  InvocationPhase,
+  InvocationResult
+} from "./domain/Events.js"
+import type { JsonRpcRequest } from "./domain/JsonRpc.js"
+import type { ServerRecord } from "./domain/ServerRecord.js"
+import type { ErrorCategory, Freshness, InvocationMethod } from "./domain/Status.js"
+import type { Upstream } from "./domain/Upstream.js"
+import { sameEndpoint } from "./domain/Upstream.js"
+import { chooseServer, eligibleCandidates, orderCandidates } from "./Candidates.js"
+import { Diagnostics } from "./Diagnostics.js"
+import { classifyFreshness } from "./Freshness.js"
+import {
+  type StageFailure,
+  classifyInitialize,
+  classifyInvoke,
+  failureOf,
+  initializeRequest,
+  initializedNotification,
+  snapshotOf
+} from "./Handshake.js"
+import { ManagerConfig } from "./ManagerConfig.js"
+import { Probe } from "./Probe.js"
+import { type RegisterOptions, Registry, now } from "./Registry.js"
+import { tail } from "./RingBuffer.js"
+import { type CheckResult, expiryOf, isExpired, needsHandshake, shouldRetry } from "./StatusMachine.js"
+import { Transport } from "./Transport.js"
+
+export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
+
+export interface InitializeOptions {
+  /** Handshake even when the current one is valid (spec `force`). */
+  readonly force?: boolean
+  readonly correlationId?: string | null
+  /** Leave the server alone while its retry window is closed (routes and connect: fixes G17). */
+  readonly respectWindow?: boolean
+}
+
+export interface FleetOptions {
+  /** How many servers are visited at once (default 1: in name order). */
+  readonly concurrency?: number
+}
+
+export interface SessionQuery {
+  readonly server?: string | undefined
+  readonly freshness?: Freshness | undefined
+  readonly active_only?: boolean | undefined
+  readonly limit?: number | undefined
+}
+
+/**
+ * The MCP client manager (spec §3–§10): registry operations, health checks, the initialize handshake, invocation
+ * with ordered failover, and session controls, over whichever Transport and Probe are provided.
+ */
+export class Manager extends Effect.Service<Manager>()("att/Manager", {
+  effect: Effect.gen(function* () {
+    const settings = yield* ManagerConfig
+    const registry = yield* Registry
+    const diagnostics = yield* Diagnostics
+    const transport = yield* Transport
+    const probe = yield* Probe
+    const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
+
+    /** A read view: an expired handshake is not shown as initialized (G16). */
+    const view = (record: ServerRecord, at: Parameters<typeof isExpired>[1]): ServerRecord =>
+      record.initialized && isExpired(record, at) ? { ...record, initialized: false } : record
+
+    const get = (name: string) => Effect.zipWith(registry.get(name), now, view)
+    const list = Effect.zipWith(registry.list, now, (records, at) => records.map((record) => view(record, at)))
+
+    const fail = (name: string, failure: StageFailure, correlationId: string | null, since: number) =>
+      registry.record(name, {
+        healthy: false,
+        error: failure.error,
+        category: failure.category,
+        correlationId,
+        since
+      })
+
+    /** Spec §5 a–d with the notification as a real notification; its failure fails the whole handshake (G10, G12). */
+    const handshake = (name: string, correlationId: string | null) =>
+      Effect.gen(function* () {
+        const target = yield* registry.target(name)
+        const { generation } = yield* registry.state(name)
+        const outcome = yield* transport.send(target, initializeRequest()).pipe(
+          Effect.mapError(failureOf),
+          Effect.map(classifyInitialize),
+          Effect.flatMap((classified) =>
+            "result" in classified
+              ? transport.notify(target, initializedNotification).pipe(Effect.mapError(failureOf), Effect.as(classified))
+              : Effect.fail(classified)
+          ),
+          Effect.either
+        )
+        if (Either.isLeft(outcome)) {
+          yield* fail(name, outcome.left, correlationId, generation)
+        } else {
+          const at = yield* now
+          const snapshot = snapshotOf(outcome.right.result, at)
+          yield* registry.update(name, (record) => ({
+            ...record,
+            initialized: true,
+            protocol_version: snapshot.protocol_version,
+            last_initialized_at: at,
+            initialization_expires_at: expiryOf(at, settings.maxInitializationAge),
+            capability_snapshot: snapshot
+          }))
+          yield* registry.record(name, { healthy: true, correlationId }, at)
+        }
+        return yield* registry.get(name)
+      })
+
+    /**
+     * One handshake per server at a time: callers that arrive while one is in flight share its outcome. If the
+     * owner is interrupted, a waiting caller starts over instead of failing.
+     */
+    const singleFlight = (name: string, correlationId: string | null): Effect.Effect<ServerRecord, ServerNotFound> =>
+      Effect.gen(function* () {
+        const mine = yield* Deferred.make<ServerRecord, ServerNotFound>()
+        const existing = inflight.get(name)
+        if (existing !== undefined) {
+          return yield* Deferred.await(existing).pipe(
+            Effect.catchAllCause((cause) =>
+              Cause.isInterruptedOnly(cause) ? singleFlight(name, correlationId) : Effect.failCause(cause)
+            )
+          )
+        }
+        inflight.set(name, mine)
+        return yield* handshake(name, correlationId).pipe(
+          Effect.onExit((exit) =>
+            Effect.sync(() => inflight.delete(name)).pipe(Effect.zipRight(Deferred.done(mine, exit)))
+          )
+        )
+      })
+
+    const initializeServer = Effect.fn("Manager.initializeServer")(function* (
+      name: string,
+      options: InitializeOptions = {}
+    ) {
+      const record = yield* registry.get(name)
+      const at = yield* now
+      if (options.force !== true) {
+        if (!needsHandshake(record, at)) return view(record, at)
+        if (options.respectWindow === true && !shouldRetry(record, at)) return view(record, at)
+      }
+      return view(yield* singleFlight(name, options.correlationId ?? null), yield* now)
+    })
+
+    const healthCheckServer = Effect.fn("Manager.healthCheckServer")(function* (name: string) {
+      const record = yield* registry.get(name)
+      if (!shouldRetry(record, yield* now)) return yield* get(name)
+      const result = yield* probe(yield* registry.target(name))
+      yield* registry.record(name, {
+        healthy: result.healthy,
+        error: result.error,
+        category: result.healthy ? null : "health_check"
+      })
+      return yield* get(name)
+    })
+
+    const connectServer = Effect.fn("Manager.connectServer")(function* (name: string, force = false) {
+      const checked = yield* healthCheckServer(name)
+      if (!force && (checked.status === "unreachable" || !shouldRetry(checked, yield* now))) return checked
+      return yield* initializeServer(name, { force, respectWindow: !force })
+    })
+
+    /** Visit every registered server; one that vanished meanwhile is left out. */
+    const forAll = (f: (name: string) => Effect.Effect<ServerRecord, ServerNotFound>, options: FleetOptions = {}) =>
+      registry.names.pipe(
+        Effect.flatMap((names) =>
+          Effect.forEach(names, (name) => Effect.option(f(name)), { concurrency: options.concurrency ?? 1 })
+        ),
+        Effect.map((records) => records.flatMap(Option.toArray))
+      )
+
+    const invoke = Effect.fn("Manager.invoke")(function* (
+      method: InvocationMethod,
+      params: Record<string, unknown>,
+      preferred: ReadonlyArray<string> | null | undefined
+    ) {
+      const startedAt = yield* now
+      const candidates = eligibleCandidates(orderCandidates(yield* registry.list, preferred), startedAt)
+      if (candidates.length === 0) {
+        return yield* new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] })
+      }
+      const requestId = crypto.randomUUID()
+      const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
+      const attempts: Array<InvocationAttempt> = []
+      const errors: Array<string> = []
+
+      const event = (server: string, phase: InvocationPhase, failure?: StageFailure) =>
+        Effect.flatMap(now, (timestamp) =>
+          diagnostics.recordInvocation({
+            server,
+            method,
+            request_id: requestId,
+            phase,
+            timestamp,
+            error: failure?.error ?? null,
+            error_category: failure?.category ?? null
+          })
+        )
+      const attempt = (server: string, stage: "initialize" | "invoke", failure?: StageFailure) =>
+        attempts.push({
+          server,
+          stage,
+          success: failure === undefined,
+          error: failure?.error ?? null,
+          error_category: failure?.category ?? null
+        })
+
+      for (const candidate of candidates) {
+        const name = candidate.name
+        yield* event(name, "initialize_start")
+        const initialized = yield* Effect.either(initializeServer(name, { correlationId: requestId }))
+        if (Either.isLeft(initialized) || !initialized.right.initialized) {
+          const failure: StageFailure = Either.isLeft(initialized)
+            ? { error: "server not found", category: "initialize_error" }
+            : {
+                error: initialized.right.last_error ?? "initialize failed",
+                category: (initialized.right.last_error_category ?? "initialize_error") satisfies ErrorCategory
+              }
+          yield* event(name, "initialize_failure", failure)
+          attempt(name, "initialize", failure)
+          errors.push(Either.isLeft(initialized) ? `${name}: server not found` : `${name}: initialize failed (${failure.error})`)
+          continue
+        }
+        yield* event(name, "initialize_success")
+        attempt(name, "initialize")
+
+        const state = yield* Effect.either(registry.state(name))
+        const target = yield* Effect.either(registry.target(name))
+        yield* event(name, "invoke_start")
+        const outcome: Either.Either<Record<string, unknown>, StageFailure> =
+          Either.isLeft(target) || Either.isLeft(state)
+            ? Either.left({ error: "server not found", category: "initialize_error" })
+            : yield* transport.send(target.right, request).pipe(
+                Effect.mapError(failureOf),
+                Effect.flatMap((response) => {
+                  const failure = classifyInvoke(response)
+                  return failure === null ? Effect.succeed({ ...response }) : Effect.fail(failure)
+                }),
+                Effect.either
+              )
+        if (Either.isLeft(outcome)) {
+          yield* event(name, "invoke_failure", outcome.left)
+          if (Either.isRight(state)) yield* fail(name, outcome.left, requestId, state.right.generation)
+          attempt(name, "invoke", outcome.left)
+          errors.push(`${name}: ${outcome.left.error}`)
+          continue
+        }
+        yield* event(name, "invoke_success")
+        attempt(name, "invoke")
+        yield* registry.record(name, { healthy: true, correlationId: requestId })
+        return {
+          server: name,
+          method,
+          request_id: requestId,
+          result: outcome.right.result,
+          raw_response: outcome.right
+        } satisfies InvocationResult
+      }
+      return yield* new InvocationError({
+        message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}`,
+        method,
+        request_id: requestId,
+        attempts
+      })
+    })
+
+    const requireControls = Option.match(transport.sessions, {
+      onNone: () => Effect.fail(new SessionControlsUnavailable()),
+      onSome: Effect.succeed
+    })
+
+    const sessionDiagnostics = (name: string) =>
+      Effect.gen(function* () {
+        yield* registry.get(name)
+        if (Option.isNone(transport.sessions)) return Option.none<AdapterSessionDiagnostics>()
+        const raw = yield* transport.sessions.value.diagnostics(name)
+        const freshness = classifyFreshness(raw, yield* now, settings.sessionStaleAfter)
+        return Option.some<AdapterSessionDiagnostics>({ ...raw, freshness })
+      })
+
+    const invalidateSession = Effect.fn("Manager.invalidateSession")(function* (name: string) {
+      yield* registry.get(name)
+      const controls = yield* requireControls
+      const existed = yield* controls.invalidate(name)
+      yield* registry.update(name, (record) => ({
+        ...record,
+        initialized: false,
+        initialization_expires_at: null,
+        protocol_version: null
+      }))
+      return existed
+    })
+
+    return {
+      register: Effect.fn("Manager.register")(function* (
+        name: string,
+        upstream: Upstream,
+        options: RegisterOptions = {}
+      ) {
+        const { record, previous } = yield* registry.register(name, upstream, options)
+        // A replaced endpoint must not keep talking to the old session (G6).
+        if (Option.isSome(previous) && !sameEndpoint(previous.value.upstream, upstream)) {
+          yield* transport.release(name)
+        }
+        return record
+      }),
+      unregister: Effect.fn("Manager.unregister")(function* (name: string) {
+        const removed = yield* registry.unregister(name)
+        if (Option.isSome(removed)) yield* transport.release(name)
+        return Option.isSome(removed)
+      }),
+      get,
+      list,
+      recordCheckResult: (name: string, result: CheckResult) => registry.record(name, result),
+      markDegraded: (name: string, reason = "manual degrade") =>
+        registry.record(name, { healthy: false, error: reason }),
+      markHealthy: (name: string) => registry.record(name, { healthy: true }),
+      shouldRetry: (name: string) =>
+        Effect.zipWith(registry.find(name), now, (record, at) => Option.isSome(record) && shouldRetry(record.value, at)),
+      chooseServer: (preferred?: ReadonlyArray<string> | null) =>
+        Effect.map(registry.list, (records) => Option.fromNullable(chooseServer(records, preferred))),
+
+      initializeServer,
+      initializeAll: (options: InitializeOptions & FleetOptions = {}) =>
+        forAll((name) => initializeServer(name, { ...options, correlationId: null }), options),
+      healthCheckServer,
+      healthCheckAll: (options: FleetOptions = {}) => forAll(healthCheckServer, options),
+      connectServer,
+      connectAll: (options: FleetOptions = {}) => forAll((name) => connectServer(name), options),
+
+      invokeTool: (
+        toolName: string,
+        args?: Record<string, unknown> | null,
+        preferred?: ReadonlyArray<string> | null
+      ) => invoke("tools/call", { name: toolName, arguments: args ?? {} }, preferred),
+      readResource: (uri: string, preferred?: ReadonlyArray<string> | null) =>
+        invoke("resources/read", { uri }, preferred),
+
+      listEvents: diagnostics.listConnectionEvents,
+      listInvocationEvents: diagnostics.listInvocationEvents,
+
+      sessionControlsAvailable: Option.isSome(transport.sessions),
+      sessionDiagnostics,
+      listSessions: (query: SessionQuery = {}) =>
+        Effect.gen(function* () {
+          if (Option.isNone(transport.sessions)) return [] as ReadonlyArray<AdapterSessionStatus>
+          const controls = transport.sessions.value
+          const at = yield* now
+          const names = yield* registry.names
+          const statuses = yield* Effect.forEach(names, (server) =>
+            Effect.map(controls.diagnostics(server), (raw): AdapterSessionStatus => ({
+              server,
+              ...raw,
+              freshness: classifyFreshness(raw, at, settings.sessionStaleAfter)
+            }))
+          )
+          return tail(
+            statuses.filter(
+              (status) =>
+                (query.server === undefined || status.server === query.server) &&
+                (query.freshness === undefined || status.freshness === query.freshness) &&
+                (query.active_only !== true || status.active)
+            ),
+            query.limit
+          )
+        }),
+      invalidateSession,
+      refreshSession: Effect.fn("Manager.refreshSession")(function* (name: string) {
+        yield* invalidateSession(name)
+        return yield* initializeServer(name, { force: true })
+      })
+    }
+  })
+}) {
+  /** The manager with its Registry and Diagnostics, which stay reachable for callers; needs Transport, Probe, ManagerConfig. */
+  static readonly layer = Manager.Default.pipe(
+    Layer.provideMerge(Registry.Default),
+    Layer.provideMerge(Diagnostics.Default)
+  )
+}

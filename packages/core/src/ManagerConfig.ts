@@ -1,0 +1,78 @@
+import { Chunk, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
+
+/** The retry-window policy of spec §4.1: 1 s, 2 s, 4 s, ... capped at `cap` per delay. */
+export const backoffSchedule = (cap: Duration.DurationInput): Schedule.Schedule<Duration.Duration> =>
+  Schedule.exponential("1 second").pipe(Schedule.modifyDelay((delay) => Duration.min(delay, cap)))
+
+/**
+ * The first `steps` delays of a backoff schedule, read off the schedule once so the status machine can stay a pure
+ * function. A capped schedule saturates; the last delay repeats beyond the table, so `retry_count` can grow forever
+ * without an overflowing exponent.
+ */
+export const backoffTable = (schedule: Schedule.Schedule<unknown>, steps = 64): ReadonlyArray<Duration.Duration> =>
+  Chunk.toReadonlyArray(
+    Effect.runSync(
+      Schedule.run(
+        Schedule.delays(Schedule.intersect(schedule, Schedule.recurs(steps))),
+        0,
+        Array.from({ length: steps }, () => undefined)
+      )
+    )
+  ).slice(0, steps)
+
+export interface ManagerOptions {
+  /** Cap of the exponential backoff (spec default 8 s; 0 makes failed servers retryable at once). */
+  readonly maxBackoff?: Duration.DurationInput
+  /** A custom retry-window schedule; overrides `maxBackoff`. */
+  readonly backoff?: Schedule.Schedule<unknown>
+  /** `unreachable` once `retry_count` reaches this (spec default 3). */
+  readonly unreachableAfter?: number
+  /** Lifetime of a successful initialize; `null` never expires (spec default 300 s). */
+  readonly maxInitializationAge?: Duration.DurationInput | null
+  /** Freshness window of transport sessions; `null` means always recent (spec default 300 s). */
+  readonly sessionStaleAfter?: Duration.DurationInput | null
+  /** Ring-buffer size of invocation events (spec default 500, at least 1). */
+  readonly maxInvocationEvents?: number
+  /** Ring-buffer size of connection events (the seed leaked them, G5; default 1000, at least 1). */
+  readonly maxConnectionEvents?: number
+}
+
+export interface ManagerSettings {
+  readonly unreachableAfter: number
+  readonly backoffDelays: ReadonlyArray<Duration.Duration>
+  readonly maxInitializationAge: Option.Option<Duration.Duration>
+  readonly sessionStaleAfter: Option.Option<Duration.Duration>
+  readonly maxInvocationEvents: number
+  readonly maxConnectionEvents: number
+}
+
+const nonNegative = (input: Duration.DurationInput): Duration.Duration => {
+  const duration = Duration.decode(input)
+  return Duration.lessThan(duration, Duration.zero) ? Duration.zero : duration
+}
+
+const optionalWindow = (input: Duration.DurationInput | null | undefined, fallback: Duration.DurationInput) =>
+  input === null ? Option.none() : Option.some(nonNegative(input ?? fallback))
+
+export const makeSettings = (options: ManagerOptions = {}): ManagerSettings => ({
+  unreachableAfter: options.unreachableAfter ?? 3,
+  backoffDelays: backoffTable(options.backoff ?? backoffSchedule(nonNegative(options.maxBackoff ?? "8 seconds"))),
+  maxInitializationAge: optionalWindow(options.maxInitializationAge, "300 seconds"),
+  sessionStaleAfter: optionalWindow(options.sessionStaleAfter, "300 seconds"),
+  maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? 500)),
+  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? 1000))
+})
+
+/** The manager's settings (spec §1), resolved once. */
+export class ManagerConfig extends Context.Tag("att/ManagerConfig")<ManagerConfig, ManagerSettings>() {
+  static readonly layer = (options: ManagerOptions = {}): Layer.Layer<ManagerConfig> =>
+    Layer.succeed(ManagerConfig, makeSettings(options))
+  static readonly Default: Layer.Layer<ManagerConfig> = ManagerConfig.layer()
+}
+
+/** The retry window after the `retryCount`-th consecutive failure. */
+export const backoffFor = (settings: Pick<ManagerSettings, "backoffDelays">, retryCount: number): Duration.Duration => {
+  const table = settings.backoffDelays
+  if (table.length === 0) return Duration.zero
+  return table[Math.min(Math.max(retryCount, 1), table.length) - 1] ?? Duration.zero
+}

@@ -1,0 +1,32 @@
+import { Context, Effect, Layer } from "effect"
+import type { UpstreamTarget } from "./domain/Upstream.js"
+import { asJsonObject, rpcErrorText } from "./domain/JsonRpc.js"
+import { Transport } from "./Transport.js"
+
+export interface ProbeResult {
+  readonly healthy: boolean
+  readonly error: string | null
+}
+
+export type ProbeShape = (target: UpstreamTarget) => Effect.Effect<ProbeResult>
+
+/** The health check of one server (spec §6.1). Never fails: a failed probe is an unhealthy result. */
+export class Probe extends Context.Tag("att/Probe")<Probe, ProbeShape>() {
+  /** The default probe: the MCP `ping` request through the transport. */
+  static readonly ping: Layer.Layer<Probe, never, Transport> = Layer.effect(
+    Probe,
+    Effect.map(Transport, (transport) => (target: UpstreamTarget) =>
+      transport.send(target, { jsonrpc: "2.0", id: `ping-${crypto.randomUUID()}`, method: "ping" }).pipe(
+        Effect.map((response): ProbeResult => {
+          const error = asJsonObject(response)?.error
+          return error === undefined || error === null
+            ? { healthy: true, error: null }
+            : { healthy: false, error: `rpc error: ${rpcErrorText(error)}` }
+        }),
+        Effect.catchAll((error) => Effect.succeed<ProbeResult>({ healthy: false, error: error.message }))
+      )
+    )
+  )
+
+  static readonly make = (probe: ProbeShape): Layer.Layer<Probe> => Layer.succeed(Probe, probe)
+}

@@ -1,0 +1,28 @@
+import { Context, type Effect, type Option } from "effect"
+import type { TransportError } from "./domain/Errors.js"
+import type { SessionDiagnostics } from "./domain/Events.js"
+import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
+import type { UpstreamTarget } from "./domain/Upstream.js"
+
+/** Controls over cached sessions, offered only by transports that cache sessions (spec §10). */
+export interface SessionControls {
+  /** Close the cached session of `name`, if any; true when one existed. */
+  readonly invalidate: (name: string) => Effect.Effect<boolean>
+  readonly diagnostics: (name: string) => Effect.Effect<SessionDiagnostics>
+}
+
+/**
+ * One upstream session per server, behind one interface. `send` carries `initialize`, `ping`, `tools/call`,
+ * `resources/read` and the list methods; a response is returned raw (with `result` or `error`), a transport failure
+ * fails with a categorized `TransportError`. A transport that caches sessions opens one on first use, single-flight.
+ */
+export interface TransportShape {
+  readonly send: (target: UpstreamTarget, request: JsonRpcRequest) => Effect.Effect<JsonRpcResponse, TransportError>
+  /** Send a real JSON-RPC notification (no id, no response: fixes G10). */
+  readonly notify: (target: UpstreamTarget, notification: JsonRpcNotification) => Effect.Effect<void, TransportError>
+  /** Close whatever is cached for `name` (unregister, endpoint change: G6). Never fails. */
+  readonly release: (name: string) => Effect.Effect<void>
+  readonly sessions: Option.Option<SessionControls>
+}
+
+export class Transport extends Context.Tag("att/Transport")<Transport, TransportShape>() {}

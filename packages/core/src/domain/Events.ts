@@ -1,0 +1,75 @@
+import { Schema } from "effect"
+import { ErrorCategory, Freshness, ServerStatus } from "./Status.js"
+
+/** A status transition of one server (spec §2.5). */
+export const ConnectionEvent = Schema.Struct({
+  server: Schema.String,
+  from_status: ServerStatus,
+  to_status: ServerStatus,
+  reason: Schema.String,
+  timestamp: Schema.DateTimeUtc,
+  correlation_id: Schema.NullOr(Schema.String)
+})
+export type ConnectionEvent = typeof ConnectionEvent.Type
+
+export const InvocationPhase = Schema.Literal(
+  "initialize_start",
+  "initialize_success",
+  "initialize_failure",
+  "invoke_start",
+  "invoke_success",
+  "invoke_failure"
+)
+export type InvocationPhase = typeof InvocationPhase.Type
+
+/** One lifecycle step of one invocation against one candidate server (spec §2.6). */
+export const InvocationEvent = Schema.Struct({
+  server: Schema.String,
+  method: Schema.String,
+  request_id: Schema.String,
+  phase: InvocationPhase,
+  timestamp: Schema.DateTimeUtc,
+  error: Schema.NullOr(Schema.String),
+  error_category: Schema.NullOr(ErrorCategory)
+})
+export type InvocationEvent = typeof InvocationEvent.Type
+
+/** One stage of one candidate in an invocation (spec §2.7). */
+export const InvocationAttempt = Schema.Struct({
+  server: Schema.String,
+  stage: Schema.Literal("initialize", "invoke"),
+  success: Schema.Boolean,
+  error: Schema.NullOr(Schema.String),
+  error_category: Schema.NullOr(ErrorCategory)
+})
+export type InvocationAttempt = typeof InvocationAttempt.Type
+
+/** A successful invocation (spec §2.8). */
+export const InvocationResult = Schema.Struct({
+  server: Schema.String,
+  method: Schema.String,
+  request_id: Schema.String,
+  result: Schema.Unknown,
+  raw_response: Schema.Unknown
+})
+export type InvocationResult = typeof InvocationResult.Type
+
+/** What a transport knows about its cached session for one server (spec §2.11). */
+export const SessionDiagnostics = Schema.Struct({
+  active: Schema.Boolean,
+  initialized: Schema.Boolean,
+  last_activity_at: Schema.NullOr(Schema.DateTimeUtc)
+})
+export type SessionDiagnostics = typeof SessionDiagnostics.Type
+
+export const AdapterSessionDiagnostics = Schema.Struct({
+  ...SessionDiagnostics.fields,
+  freshness: Freshness
+})
+export type AdapterSessionDiagnostics = typeof AdapterSessionDiagnostics.Type
+
+export const AdapterSessionStatus = Schema.Struct({
+  server: Schema.String,
+  ...AdapterSessionDiagnostics.fields
+})
+export type AdapterSessionStatus = typeof AdapterSessionStatus.Type

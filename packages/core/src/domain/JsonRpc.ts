@@ -1,0 +1,36 @@
+/** A JSON-RPC 2.0 request as att sends it upstream. */
+export interface JsonRpcRequest {
+  readonly jsonrpc: "2.0"
+  readonly id: string | number
+  readonly method: string
+  readonly params?: Record<string, unknown>
+}
+
+/** A JSON-RPC 2.0 notification (no id, no response). */
+export interface JsonRpcNotification {
+  readonly jsonrpc: "2.0"
+  readonly method: string
+  readonly params?: Record<string, unknown>
+}
+
+/** A response as received: kept raw, because the manager classifies `error`, a missing `result` and so on (spec §7.4). */
+export type JsonRpcResponse = Readonly<Record<string, unknown>>
+
+export const hasOwn = (value: object, key: string): boolean => Object.hasOwn(value, key)
+
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/**
+ * The text of a JSON-RPC `error` member (spec §5 `extract`): its string message, else `code=<code>`
+ * (`code=null` when absent: G33), else the JSON text of a non-object value (G14).
+ */
+export const rpcErrorText = (error: unknown): string => {
+  if (isPlainObject(error)) {
+    if (typeof error.message === "string") return error.message
+    return `code=${JSON.stringify(error.code ?? null)}`
+  }
+  return typeof error === "string" ? error : JSON.stringify(error)
+}
+
+export const asJsonObject = (value: unknown): Record<string, unknown> | null => (isPlainObject(value) ? value : null)

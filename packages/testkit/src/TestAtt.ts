@@ -1,0 +1,33 @@
+import { DateTime, Effect, Layer, TestClock } from "effect"
+import { Manager, type ManagerOptions, ManagerConfig, Probe, type ProbeResult, type ProbeShape } from "@att/core"
+import { ScriptedTransport, type ScriptedTransportOptions } from "./ScriptedTransport.js"
+
+/** The spec's test epoch `t0` (spec §0). */
+export const T0 = DateTime.unsafeMake("2026-01-01T00:00:00Z")
+
+/** Set the TestClock to `t0`; call first in a test that reads timestamps. */
+export const atT0 = TestClock.setTime(DateTime.toEpochMillis(T0))
+
+/** Advance the TestClock by whole seconds (the spec's `clock.advance`). */
+export const advanceSeconds = (seconds: number) => TestClock.adjust(`${seconds} seconds`)
+
+/** A probe that always answers the same. */
+export const staticProbe = (healthy: boolean, error: string | null = null): ProbeShape => () =>
+  Effect.succeed<ProbeResult>({ healthy, error: healthy ? null : error })
+
+export interface ScriptedAttOptions {
+  readonly manager?: ManagerOptions
+  readonly transport?: ScriptedTransportOptions
+  readonly probe?: ProbeShape
+}
+
+/**
+ * A whole manager over the scripted transport: Manager, Registry, Diagnostics, ManagerConfig, ScriptedTransport,
+ * Transport and Probe, for tests driven by TestClock. Build it once per test (it holds state).
+ */
+export const scriptedAtt = (options: ScriptedAttOptions = {}) =>
+  Manager.layer.pipe(
+    Layer.provideMerge(ScriptedTransport.layer(options.transport)),
+    Layer.provideMerge(Probe.make(options.probe ?? staticProbe(true))),
+    Layer.provideMerge(ManagerConfig.layer(options.manager))
+  )

@@ -1,0 +1,2 @@
+export * from "./ScriptedTransport.js"
+export * from "./TestAtt.js"
