@@ -1,0 +1,94 @@
+import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
+import { Schema } from "effect"
+import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConflict } from "./Errors.js"
+import {
+  AdapterSessionsQuery,
+  AdapterSessionsResponse,
+  ConnectionEventsQuery,
+  ConnectionEventsResponse,
+  HealthResponse,
+  InitializeQuery,
+  InvocationEventsQuery,
+  InvocationEventsResponse,
+  InvocationResponse,
+  InvokeToolRequest,
+  NamePath,
+  ReadResourceRequest,
+  RegisterRequest,
+  ResourceDescriptor,
+  ServerResponse,
+  ServersResponse,
+  ToolDescriptor,
+  WellKnown
+} from "./Schemas.js"
+
+/** A `POST /servers/:name<suffix>` route answering the server, 404 for an unknown name. */
+const perServer = <Id extends string>(id: Id, suffix: `/${string}`) =>
+  HttpApiEndpoint.post(id, `/servers/:name${suffix}`).setPath(NamePath).addSuccess(ServerResponse).addError(ServerNotFoundError)
+
+/** The manager routes of spec §11.2 under `/api/v1/mcp`. */
+export class McpGroup extends HttpApiGroup.make("mcp")
+  .add(HttpApiEndpoint.get("listTools", "/tools").addSuccess(Schema.Array(ToolDescriptor)))
+  .add(HttpApiEndpoint.get("listResources", "/resources").addSuccess(Schema.Array(ResourceDescriptor)))
+  .add(HttpApiEndpoint.get("listServers", "/servers").addSuccess(ServersResponse))
+  .add(
+    HttpApiEndpoint.post("registerServer", "/servers")
+      .setPayload(RegisterRequest)
+      .addSuccess(ServerResponse, { status: 201 })
+      .addError(BadRequest)
+  )
+  .add(HttpApiEndpoint.post("healthCheckAll", "/servers/health-check").addSuccess(ServersResponse))
+  .add(HttpApiEndpoint.post("initializeAll", "/servers/initialize").setUrlParams(InitializeQuery).addSuccess(ServersResponse))
+  .add(HttpApiEndpoint.post("connectAll", "/servers/connect").addSuccess(ServersResponse))
+  .add(
+    HttpApiEndpoint.get("getServer", "/servers/:name")
+      .setPath(NamePath)
+      .addSuccess(ServerResponse)
+      .addError(ServerNotFoundError)
+  )
+  .add(
+    HttpApiEndpoint.del("unregisterServer", "/servers/:name")
+      .setPath(NamePath)
+      .addSuccess(HttpApiSchema.NoContent)
+      .addError(ServerNotFoundError)
+  )
+  .add(perServer("healthCheckServer", "/health-check"))
+  .add(perServer("initializeServer", "/initialize").setUrlParams(InitializeQuery))
+  .add(perServer("connectServer", "/connect"))
+  .add(perServer("invalidateSession", "/adapter/invalidate").addError(SessionControlsConflict))
+  .add(perServer("refreshSession", "/adapter/refresh").addError(SessionControlsConflict))
+  .add(
+    HttpApiEndpoint.get("listSessions", "/adapter-sessions")
+      .setUrlParams(AdapterSessionsQuery)
+      .addSuccess(AdapterSessionsResponse)
+  )
+  .add(HttpApiEndpoint.get("listEvents", "/events").setUrlParams(ConnectionEventsQuery).addSuccess(ConnectionEventsResponse))
+  .add(
+    HttpApiEndpoint.get("listInvocationEvents", "/invocation-events")
+      .setUrlParams(InvocationEventsQuery)
+      .addSuccess(InvocationEventsResponse)
+  )
+  .add(
+    HttpApiEndpoint.post("invokeTool", "/invoke/tool")
+      .setPayload(InvokeToolRequest)
+      .addSuccess(InvocationResponse)
+      .addError(InvocationFailed)
+  )
+  .add(
+    HttpApiEndpoint.post("readResource", "/invoke/resource")
+      .setPayload(ReadResourceRequest)
+      .addSuccess(InvocationResponse)
+      .addError(InvocationFailed)
+  )
+  .add(HttpApiEndpoint.get("wellKnown", "/.well-known").addSuccess(WellKnown))
+  .prefix("/api/v1/mcp") {}
+
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(HttpApiEndpoint.get("health", "/api/v1/health").addSuccess(HealthResponse)) {}
+
+/** The whole HTTP API of att; a typed client is `HttpApiClient.make(AttApi)`. */
+export class AttApi extends HttpApi.make("att")
+  .add(McpGroup)
+  .add(HealthGroup)
+  .annotate(OpenApi.Title, "att: MCP client manager and gateway")
+  .annotate(OpenApi.Version, "0.1.0") {}

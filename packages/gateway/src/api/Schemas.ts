@@ -1,0 +1,143 @@
+import {
+  AdapterSessionDiagnostics,
+  AdapterSessionStatus,
+  ConnectionEvent,
+  Freshness,
+  InvocationAttempt,
+  InvocationEvent,
+  ServerRecord
+} from "@att/core"
+import { ParseResult, Schema } from "effect"
+
+/** A server as the API shows it (spec §11.1 ServerResponse). */
+export const ServerResponse = Schema.Struct({
+  ...ServerRecord.fields,
+  adapter_controls_available: Schema.Boolean,
+  adapter_session: Schema.NullOr(AdapterSessionDiagnostics)
+})
+export type ServerResponse = typeof ServerResponse.Type
+
+export const ServersResponse = Schema.Struct({
+  items: Schema.Array(ServerResponse),
+  adapter_controls_available: Schema.Boolean
+})
+
+export const ConnectionEventsResponse = Schema.Struct({ items: Schema.Array(ConnectionEvent) })
+export const InvocationEventsResponse = Schema.Struct({ items: Schema.Array(InvocationEvent) })
+export const AdapterSessionsResponse = Schema.Struct({
+  adapter_controls_available: Schema.Boolean,
+  items: Schema.Array(AdapterSessionStatus)
+})
+
+export const InvocationResponse = Schema.Struct({
+  server: Schema.String,
+  method: Schema.String,
+  request_id: Schema.String,
+  result: Schema.Unknown,
+  raw_response: Schema.Unknown
+})
+
+export const InvocationErrorDetail = Schema.Struct({
+  message: Schema.String,
+  method: Schema.NullOr(Schema.String),
+  request_id: Schema.NullOr(Schema.String),
+  attempts: Schema.Array(InvocationAttempt)
+})
+
+export const ToolDescriptor = Schema.Struct({
+  name: Schema.String,
+  description: Schema.NullOr(Schema.String),
+  servers: Schema.Array(Schema.String)
+})
+export const ResourceDescriptor = Schema.Struct({
+  uri: Schema.String,
+  name: Schema.NullOr(Schema.String),
+  description: Schema.NullOr(Schema.String),
+  servers: Schema.Array(Schema.String)
+})
+
+export const WellKnown = Schema.Struct({
+  name: Schema.String,
+  transport: Schema.String,
+  endpoint: Schema.String
+})
+
+export const HealthResponse = Schema.Struct({ status: Schema.Literal("ok") })
+
+/** Server names are path segments: no slashes, no control characters, not empty (fixes G4). */
+export const ServerName = Schema.String.pipe(
+  Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
+  Schema.annotations({
+    identifier: "ServerName",
+    description: "1-128 characters: letters, digits, '.', '_' or '-', starting with a letter or digit",
+    message: () => "name must be 1-128 characters of letters, digits, '.', '_' or '-', starting with a letter or digit"
+  })
+)
+
+/** An absolute http(s) URL with a host, stored normalized (spec §11.1; `http://x` becomes `http://x/`). */
+export const HttpUrl = Schema.transformOrFail(Schema.String, Schema.String, {
+  strict: true,
+  decode: (input, _, ast) => {
+    const parsed = URL.canParse(input) ? new URL(input) : null
+    if (parsed === null || (parsed.protocol !== "http:" && parsed.protocol !== "https:") || parsed.hostname === "") {
+      return ParseResult.fail(new ParseResult.Type(ast, input, "url must be an absolute http(s) URL with a host"))
+    }
+    return ParseResult.succeed(parsed.href)
+  },
+  encode: ParseResult.succeed
+}).annotations({ identifier: "HttpUrl", description: "An absolute http or https URL" })
+
+const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+
+export const RegisterRequest = Schema.Struct({
+  name: ServerName,
+  url: HttpUrl,
+  transport: Schema.optionalWith(Schema.Literal("streamable-http", "sse"), { default: () => "streamable-http" as const }),
+  headers: Schema.optional(StringMap)
+})
+
+const PreferredServers = Schema.optionalWith(Schema.NullOr(Schema.Array(Schema.String)), { default: () => null })
+
+export const InvokeToolRequest = Schema.Struct({
+  tool_name: Schema.String,
+  arguments: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) }),
+  preferred_servers: PreferredServers
+})
+
+export const ReadResourceRequest = Schema.Struct({
+  uri: Schema.String,
+  preferred_servers: PreferredServers
+})
+
+/** `limit` must be an integer ≥ 1 (spec §8.3). */
+export const Limit = Schema.NumberFromString.pipe(
+  Schema.int({ message: () => "limit must be an integer" }),
+  Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" }),
+  Schema.annotations({ description: "Keep the last N items (an integer ≥ 1)" })
+)
+
+export const ConnectionEventsQuery = Schema.Struct({
+  server: Schema.optional(Schema.String),
+  correlation_id: Schema.optional(Schema.String),
+  limit: Schema.optional(Limit)
+})
+
+export const InvocationEventsQuery = Schema.Struct({
+  server: Schema.optional(Schema.String),
+  method: Schema.optional(Schema.String),
+  request_id: Schema.optional(Schema.String),
+  limit: Schema.optional(Limit)
+})
+
+export const AdapterSessionsQuery = Schema.Struct({
+  server: Schema.optional(Schema.String),
+  freshness: Schema.optional(Freshness),
+  active_only: Schema.optional(Schema.BooleanFromString),
+  limit: Schema.optional(Limit)
+})
+
+export const InitializeQuery = Schema.Struct({
+  force: Schema.optional(Schema.BooleanFromString.annotations({ description: "Handshake even if the current one is valid" }))
+})
+
+export const NamePath = Schema.Struct({ name: Schema.String })

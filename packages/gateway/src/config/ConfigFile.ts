@@ -1,0 +1,93 @@
+import { type ManagerOptions, type Upstream } from "@att/core"
+import { Schema } from "effect"
+import type { GatewaySettings } from "../GatewayOptions.js"
+
+const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
+const PositiveInt = Schema.Int.pipe(Schema.positive())
+const NonNegative = Schema.Number.pipe(Schema.nonNegative())
+
+/** An HTTP upstream entry, as MCP clients already keep them. */
+const HttpServerEntry = Schema.Struct({
+  url: Schema.String.pipe(
+    Schema.filter((url) => (URL.canParse(url) && /^https?:$/.test(new URL(url).protocol)) || "must be an http(s) URL")
+  ),
+  transport: Schema.optionalWith(Schema.Literal("streamable-http", "sse"), { default: () => "streamable-http" as const }),
+  headers: Schema.optional(StringMap),
+  timeout_ms: Schema.optional(PositiveInt)
+})
+
+/** A stdio upstream entry: att starts the command. */
+const StdioServerEntry = Schema.Struct({
+  command: Schema.String.pipe(Schema.minLength(1)),
+  args: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  env: Schema.optional(StringMap),
+  cwd: Schema.optional(Schema.String),
+  timeout_ms: Schema.optional(PositiveInt)
+})
+
+const ServerEntry = Schema.Union(HttpServerEntry, StdioServerEntry)
+
+/** `att.config.json`: `mcpServers` plus att's own options (all optional). */
+export const ConfigFile = Schema.Struct({
+  mcpServers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: ServerEntry }), { default: () => ({}) }),
+  health_interval_seconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 30 }),
+  health_concurrency: Schema.optionalWith(PositiveInt, { default: () => 8 }),
+  call_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
+  max_backoff_seconds: Schema.optionalWith(NonNegative, { default: () => 8 }),
+  unreachable_after: Schema.optionalWith(PositiveInt, { default: () => 3 }),
+  max_initialization_age_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), { default: () => 300 }),
+  session_stale_after_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), { default: () => 300 }),
+  max_invocation_events: Schema.optionalWith(PositiveInt, { default: () => 500 }),
+  max_connection_events: Schema.optionalWith(PositiveInt, { default: () => 1000 }),
+  preferred_order: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  auth_token: Schema.optionalWith(Schema.NullOr(Schema.String.pipe(Schema.minLength(1))), { default: () => null }),
+  allow_private_networks: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  max_servers: Schema.optionalWith(PositiveInt, { default: () => 256 }),
+  max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
+  drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 })
+})
+export type ConfigFile = typeof ConfigFile.Type
+
+export interface ConfiguredServer {
+  readonly name: string
+  readonly upstream: Upstream
+  readonly callTimeoutMs: number | undefined
+}
+
+export const configuredServers = (config: ConfigFile): ReadonlyArray<ConfiguredServer> =>
+  Object.entries(config.mcpServers).map(([name, entry]) => {
+    if ("command" in entry) {
+      const upstream: Upstream = {
+        transport: "stdio",
+        command: entry.command,
+        args: entry.args,
+        ...(entry.env === undefined ? {} : { env: entry.env }),
+        ...(entry.cwd === undefined ? {} : { cwd: entry.cwd })
+      }
+      return { name, upstream, callTimeoutMs: entry.timeout_ms }
+    }
+    const upstream: Upstream = {
+      transport: entry.transport,
+      url: entry.url,
+      ...(entry.headers === undefined ? {} : { headers: entry.headers })
+    }
+    return { name, upstream, callTimeoutMs: entry.timeout_ms }
+  })
+
+export const managerOptions = (config: ConfigFile): ManagerOptions => ({
+  maxBackoff: `${config.max_backoff_seconds} seconds`,
+  unreachableAfter: config.unreachable_after,
+  maxInitializationAge:
+    config.max_initialization_age_seconds === null ? null : `${config.max_initialization_age_seconds} seconds`,
+  sessionStaleAfter: config.session_stale_after_seconds === null ? null : `${config.session_stale_after_seconds} seconds`,
+  maxInvocationEvents: config.max_invocation_events,
+  maxConnectionEvents: config.max_connection_events
+})
+
+export const gatewaySettings = (config: ConfigFile, authToken: string | null): GatewaySettings => ({
+  allowPrivateNetworks: config.allow_private_networks,
+  maxServers: config.max_servers,
+  authToken,
+  maxBodyBytes: config.max_body_bytes,
+  preferredOrder: config.preferred_order
+})

@@ -1,0 +1,123 @@
+import {
+  type InvocationError,
+  Manager,
+  type ServerNotFound,
+  type ServerRecord,
+  type SessionControlsUnavailable
+} from "@att/core"
+import { HttpApiBuilder } from "@effect/platform"
+import { Effect, Option } from "effect"
+import { AttApi } from "../api/Api.js"
+import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConflict } from "../api/Errors.js"
+import type { ServerResponse } from "../api/Schemas.js"
+import { Catalog } from "../catalog/Catalog.js"
+import { GatewayOptions } from "../GatewayOptions.js"
+import { refusalReason } from "../security/AddressPolicy.js"
+
+const notFound = () => new ServerNotFoundError({ detail: "Server not found" })
+const conflict = () => new SessionControlsConflict({ detail: "Adapter session controls are not available" })
+
+const fromInvocationError = (error: InvocationError) =>
+  new InvocationFailed({
+    detail: { message: error.message, method: error.method, request_id: error.request_id, attempts: error.attempts }
+  })
+
+
+export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
+  Effect.gen(function* () {
+    const manager = yield* Manager
+    const catalog = yield* Catalog
+    const options = yield* GatewayOptions
+    const controls = manager.sessionControlsAvailable
+
+    const present = (record: ServerRecord) =>
+      manager.sessionDiagnostics(record.name).pipe(
+        Effect.map(
+          (session): ServerResponse => ({
+            ...record,
+            adapter_controls_available: controls,
+            adapter_session: Option.getOrNull(session)
+          })
+        ),
+        Effect.catchTag("ServerNotFound", () =>
+          Effect.succeed<ServerResponse>({ ...record, adapter_controls_available: controls, adapter_session: null })
+        )
+      )
+    const presentAll = (records: ReadonlyArray<ServerRecord>) =>
+      Effect.map(Effect.forEach(records, present), (items) => ({ items, adapter_controls_available: controls }))
+    const one = (effect: Effect.Effect<ServerRecord, ServerNotFound>) =>
+      effect.pipe(Effect.flatMap(present), Effect.catchTag("ServerNotFound", () => Effect.fail(notFound())))
+    const controlled = (effect: Effect.Effect<ServerRecord, ServerNotFound | SessionControlsUnavailable>) =>
+      effect.pipe(
+        Effect.flatMap(present),
+        Effect.catchTags({
+          ServerNotFound: () => Effect.fail(notFound()),
+          SessionControlsUnavailable: () => Effect.fail(conflict())
+        })
+      )
+
+    return handlers
+      .handle("listTools", () => catalog.tools)
+      .handle("listResources", () => catalog.resources)
+      .handle("listServers", () => Effect.flatMap(manager.list, presentAll))
+      .handle("getServer", ({ path }) => one(manager.get(path.name)))
+      .handle("registerServer", ({ payload }) =>
+        Effect.gen(function* () {
+          const refusal = refusalReason(payload.url, options)
+          if (refusal !== null) return yield* new BadRequest({ detail: refusal, field: "url" })
+          const existing = yield* Effect.option(manager.get(payload.name))
+          if (Option.isNone(existing) && (yield* manager.list).length >= options.maxServers) {
+            return yield* new BadRequest({ detail: `at most ${options.maxServers} servers can be registered`, field: "name" })
+          }
+          const upstream =
+            payload.headers === undefined
+              ? { transport: payload.transport, url: payload.url }
+              : { transport: payload.transport, url: payload.url, headers: payload.headers }
+          return yield* present(yield* manager.register(payload.name, upstream))
+        })
+      )
+      .handle("unregisterServer", ({ path }) =>
+        Effect.flatMap(manager.unregister(path.name), (removed) => (removed ? Effect.void : Effect.fail(notFound())))
+      )
+      .handle("healthCheckServer", ({ path }) => one(manager.healthCheckServer(path.name)))
+      .handle("healthCheckAll", () => Effect.flatMap(manager.healthCheckAll({ concurrency: 8 }), presentAll))
+      .handle("initializeServer", ({ path, urlParams }) =>
+        one(manager.initializeServer(path.name, { force: urlParams.force === true, respectWindow: true }))
+      )
+      .handle("initializeAll", ({ urlParams }) =>
+        Effect.flatMap(
+          manager.initializeAll({ force: urlParams.force === true, respectWindow: true, concurrency: 8 }),
+          presentAll
+        )
+      )
+      .handle("connectServer", ({ path }) => one(manager.connectServer(path.name)))
+      .handle("connectAll", () => Effect.flatMap(manager.connectAll({ concurrency: 8 }), presentAll))
+      .handle("invalidateSession", ({ path }) =>
+        controlled(Effect.zipRight(manager.invalidateSession(path.name), manager.get(path.name)))
+      )
+      .handle("refreshSession", ({ path }) => controlled(manager.refreshSession(path.name)))
+      .handle("listSessions", ({ urlParams }) =>
+        Effect.map(manager.listSessions(urlParams), (items) => ({ adapter_controls_available: controls, items }))
+      )
+      .handle("listEvents", ({ urlParams }) => Effect.map(manager.listEvents(urlParams), (items) => ({ items })))
+      .handle("listInvocationEvents", ({ urlParams }) =>
+        Effect.map(manager.listInvocationEvents(urlParams), (items) => ({ items }))
+      )
+      .handle("invokeTool", ({ payload }) =>
+        manager
+          .invokeTool(payload.tool_name, payload.arguments, payload.preferred_servers ?? options.preferredOrder)
+          .pipe(Effect.mapError(fromInvocationError))
+      )
+      .handle("readResource", ({ payload }) =>
+        manager.readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder).pipe(Effect.mapError(fromInvocationError))
+      )
+      .handle("wellKnown", () =>
+        Effect.succeed({ name: "att-mcp", transport: "streamable-http", endpoint: "/mcp" })
+      )
+  })
+)
+
+export const HealthHandlers = HttpApiBuilder.group(AttApi, "health", (handlers) =>
+  handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
+)
+

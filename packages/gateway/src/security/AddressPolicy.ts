@@ -1,0 +1,65 @@
+import { isIP } from "node:net"
+
+/** What HTTP registration may point at (SSRF guard, G2). Loopback is allowed: local upstreams are the common case. */
+export interface AddressPolicy {
+  readonly allowPrivateNetworks: boolean
+}
+
+const ipv4Octets = (host: string): ReadonlyArray<number> | null => {
+  if (isIP(host) !== 4) return null
+  return host.split(".").map(Number)
+}
+
+const inV4 = (octets: ReadonlyArray<number>, base: ReadonlyArray<number>, bits: number): boolean => {
+  const toInt = (parts: ReadonlyArray<number>) => parts.reduce((acc, part) => (acc << 8) + (part & 255), 0) >>> 0
+  const mask = bits === 0 ? 0 : (~0 << (32 - bits)) >>> 0
+  return (toInt(octets) & mask) === (toInt(base) & mask)
+}
+
+/** The first 16 bits of an IPv6 literal, or null. */
+const v6Head = (host: string): number | null => {
+  if (isIP(host) !== 6) return null
+  const first = host.split(":")[0] ?? ""
+  return first === "" ? 0 : Number.parseInt(first, 16)
+}
+
+/** The embedded IPv4 address of an IPv4-mapped IPv6 literal (`::ffff:a.b.c.d` or its hex form). */
+const mappedV4 = (host: string): string | null => {
+  const dotted = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(host)
+  if (dotted?.[1] !== undefined) return dotted[1]
+  const hex = /^::ffff:([0-9a-f]{1,4}):([0-9a-f]{1,4})$/i.exec(host)
+  if (hex?.[1] === undefined || hex[2] === undefined) return null
+  const high = Number.parseInt(hex[1], 16)
+  const low = Number.parseInt(hex[2], 16)
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`
+}
+
+/**
+ * Why an upstream URL may not be registered over HTTP, or null when it may. Refused always: link-local and cloud
+ * metadata addresses (169.254.0.0/16, fe80::/10, metadata host names), the unspecified address. Refused unless
+ * allowed: private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+ */
+export const refusalReason = (url: string, policy: AddressPolicy): string | null => {
+  const parsed = new URL(url)
+  const host = parsed.hostname.replace(/^\[|\]$/g, "").toLowerCase()
+  if (host === "metadata.google.internal" || host === "metadata") return "url points at a cloud metadata service"
+  const v4 = ipv4Octets(mappedV4(host) ?? host)
+  if (v4 !== null) {
+    if (inV4(v4, [169, 254, 0, 0], 16)) return "url points at a link-local address"
+    if (inV4(v4, [0, 0, 0, 0], 8)) return "url points at the unspecified address"
+    const isPrivate =
+      inV4(v4, [10, 0, 0, 0], 8) ||
+      inV4(v4, [172, 16, 0, 0], 12) ||
+      inV4(v4, [192, 168, 0, 0], 16) ||
+      inV4(v4, [100, 64, 0, 0], 10)
+    if (isPrivate && !policy.allowPrivateNetworks) return "url points at a private network address"
+    return null
+  }
+  const head = v6Head(host)
+  if (head !== null) {
+    if (host === "::") return "url points at the unspecified address"
+    if ((head & 0xffc0) === 0xfe80) return "url points at a link-local address"
+    if ((head & 0xfe00) === 0xfc00 && !policy.allowPrivateNetworks) return "url points at a private network address"
+  }
+  return null
+}
