@@ -1,0 +1,57 @@
+import { existsSync, readFileSync } from "node:fs"
+import { createRequire } from "node:module"
+import { dirname, join, resolve } from "node:path"
+import { Data, Either, ParseResult, Schema } from "effect"
+import { ConfigFile } from "./ConfigFile.js"
+
+export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly message: string }> {}
+
+/** The stdio command of `@modelcontextprotocol/server-everything`, a dependency of att. */
+export const everythingServerCommand = (): { command: string; args: Array<string> } => {
+  const require = createRequire(import.meta.url)
+  const manifestPath = require.resolve("@modelcontextprotocol/server-everything/package.json")
+  const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { bin?: string | Record<string, string> }
+  const bin = typeof manifest.bin === "string" ? manifest.bin : Object.values(manifest.bin ?? {})[0]
+  if (bin === undefined) throw new Error("@modelcontextprotocol/server-everything has no bin")
+  return { command: process.execPath, args: [join(dirname(manifestPath), bin), "stdio"] }
+}
+
+/** What `att serve` runs with no config file: a gateway over the protocol's reference server. */
+export const embeddedDefault = (): unknown => ({ mcpServers: { everything: everythingServerCommand() } })
+
+/** Decode a config value; the error names the offending field. */
+export const decodeConfig = (value: unknown, source: string): Either.Either<ConfigFile, ConfigError> =>
+  Schema.decodeUnknownEither(ConfigFile, { onExcessProperty: "error" })(value).pipe(
+    Either.mapLeft(
+      (error) =>
+        new ConfigError({ message: `invalid config ${source}:\n${ParseResult.TreeFormatter.formatErrorSync(error)}` })
+    )
+  )
+
+/**
+ * The config to run with: `--config` / `ATT_CONFIG`, else `att.config.json` in the working directory when present,
+ * else the embedded default.
+ */
+export const loadConfig = (explicit: string | undefined, cwd: string): Either.Either<{ config: ConfigFile; source: string }, ConfigError> => {
+  const local = join(cwd, "att.config.json")
+  const path = explicit !== undefined ? resolve(cwd, explicit) : existsSync(local) ? local : undefined
+  if (path === undefined) {
+    return Either.map(decodeConfig(embeddedDefault(), "(embedded default)"), (config) => ({
+      config,
+      source: "embedded default: @modelcontextprotocol/server-everything over stdio"
+    }))
+  }
+  let text: string
+  try {
+    text = readFileSync(path, "utf8")
+  } catch (error) {
+    return Either.left(new ConfigError({ message: `cannot read config ${path}: ${(error as Error).message}` }))
+  }
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch (error) {
+    return Either.left(new ConfigError({ message: `config ${path} is not valid JSON: ${(error as Error).message}` }))
+  }
+  return Either.map(decodeConfig(json, path), (config) => ({ config, source: path }))
+}
