@@ -1,5 +1,5 @@
 import { timingSafeEqual } from "node:crypto"
-import { type HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect, Option } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
 
@@ -33,5 +33,22 @@ export const guard =
       if (Number.isFinite(declared) && declared > settings.maxBodyBytes) {
         return refuse(413, `Request body exceeds ${settings.maxBodyBytes} bytes`)
       }
+      yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(withJsonErrorBody(response)))
       return yield* HttpServerRequest.withMaxBodySize(app, Option.some(settings.maxBodyBytes))
     })
+
+const DEFAULT_DETAIL: Record<number, string> = {
+  400: "Malformed request: the body must be valid JSON matching the route's schema",
+  404: "Not found",
+  405: "Method not allowed",
+  413: "Request body too large"
+}
+
+/** Every error answers JSON: the router's bare 404s and the body parser's bare 400s get a `detail` before they are sent. */
+const withJsonErrorBody = (response: HttpServerResponse.HttpServerResponse) =>
+  response.status >= 400 && response.body._tag === "Empty"
+    ? HttpServerResponse.unsafeJson(
+        { detail: DEFAULT_DETAIL[response.status] ?? "Request failed" },
+        { status: response.status, headers: response.headers }
+      )
+    : response
