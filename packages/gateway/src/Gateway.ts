@@ -29,16 +29,19 @@ export const Lifecycle = (config: ConfigFile) =>
     })
   )
 
-/**
- * The whole service for one config: HTTP API + lifecycle over the manager, on the provided `HttpServer` and
- * `Transport` (the CLI passes the SDK transport and a Node server).
- */
-export const gatewayLayer = <E, R>(config: ConfigFile, authToken: string | null, transport: Layer.Layer<Transport, E, R>) =>
-  Layer.mergeAll(HttpLive, Lifecycle(config)).pipe(
-    Layer.provideMerge(Manager.layer),
+/** The manager, its transport and probe, and the gateway options: everything that outlives the HTTP server. */
+export const serviceCore = <E, R>(config: ConfigFile, authToken: string | null, transport: Layer.Layer<Transport, E, R>) =>
+  Manager.layer.pipe(
     Layer.provideMerge(Probe.ping),
     Layer.provideMerge(transport),
     Layer.provideMerge(ManagerConfig.layer(managerOptions(config))),
-    Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken))),
-    HttpServer.withLogAddress
+    Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken)))
   )
+
+/**
+ * The routes and the lifecycle, needing an `HttpServer` and the service core. Provide the server first and then
+ * `serviceCore` (see the CLI), so shutdown runs the other way round: routes go, the server drains in-flight
+ * requests, and only then are sessions and stdio children closed.
+ */
+export const gatewayRoutes = (config: ConfigFile) =>
+  Layer.mergeAll(HttpLive, Lifecycle(config)).pipe(HttpServer.withLogAddress)

@@ -1,4 +1,4 @@
-import { type ManagerOptions, type Upstream } from "@att/core"
+import type { ManagerOptions, Upstream } from "@att/core"
 import { Schema } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
 

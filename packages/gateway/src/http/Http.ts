@@ -1,4 +1,4 @@
-import { HttpApiBuilder, HttpApiSwagger, HttpServer } from "@effect/platform"
+import { HttpApiBuilder, HttpApiSwagger, } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AttApi } from "../api/Api.js"
 import { Catalog } from "../catalog/Catalog.js"

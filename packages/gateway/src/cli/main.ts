@@ -1,0 +1,32 @@
+#!/usr/bin/env node
+import { createServer } from "node:http"
+import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import { SdkTransport } from "@att/sdk-transport"
+import { Either, Layer } from "effect"
+import { loadConfig } from "../config/LoadConfig.js"
+import { DrainGuard } from "../http/DrainGuard.js"
+import { gatewayRoutes, serviceCore } from "../Gateway.js"
+import { isLoopbackHost, parseServeArgs } from "./Args.js"
+
+/** `att serve`: parse flags and env, load the config, refuse unsafe binds, then run until SIGINT / SIGTERM. */
+const fail = (message: string): never => {
+  process.stderr.write(`att: ${message}\n`)
+  process.exit(2)
+}
+
+const args = Either.getOrElse(parseServeArgs(process.argv.slice(2), process.env), fail)
+const { config, source } = Either.getOrElse(loadConfig(args.config, process.cwd()), (error) => fail(error.message))
+const token = args.token ?? config.auth_token
+if (!isLoopbackHost(args.host) && token === null) {
+  fail(`refusing to bind ${args.host} without a bearer token: set auth_token in the config or ATT_TOKEN`)
+}
+process.stderr.write(`att: config from ${source}\n`)
+
+const server = createServer()
+const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
+const App = gatewayRoutes(config).pipe(
+  Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
+  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer({ callTimeoutMs: config.call_timeout_ms })))
+)
+
+NodeRuntime.runMain(Layer.launch(App))

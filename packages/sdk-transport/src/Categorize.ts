@@ -1,0 +1,52 @@
+import { TransportError } from "@att/core"
+import { SseError } from "@modelcontextprotocol/sdk/client/sse.js"
+import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
+
+const messageOf = (error: unknown): string => {
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause
+    const detail = cause instanceof Error && cause.message !== "" ? `: ${cause.message}` : ""
+    return `${error.message}${detail}`
+  }
+  return String(error)
+}
+
+const isSchemaError = (error: unknown): boolean =>
+  error instanceof SyntaxError ||
+  (error instanceof Error && (error.name === "ZodError" || Array.isArray((error as { issues?: unknown }).issues)))
+
+/**
+ * A JSON-RPC error the upstream answered on purpose (unknown tool, bad params, ...). The manager reports it as
+ * `rpc_error`; it does not mean the session is broken.
+ */
+export const isUpstreamRpcError = (error: unknown): error is McpError =>
+  error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed
+
+/**
+ * One mapping of SDK and HTTP failures onto the spec's categories (§2.2, §9.3; the same for every transport: G20):
+ * timeouts → `network_timeout`; an HTTP status → `http_status` (`http status <code>`); malformed payloads and schema
+ * failures → `invalid_payload`; everything else (refused, reset, closed) → `transport_error`.
+ */
+export const categorize = (error: unknown): TransportError => {
+  if (error instanceof TransportError) return error
+  if (error instanceof McpError) {
+    if (error.code === ErrorCode.RequestTimeout) return new TransportError({ message: error.message, category: "network_timeout" })
+    if (error.code === ErrorCode.ConnectionClosed) return new TransportError({ message: error.message, category: "transport_error" })
+    return new TransportError({ message: error.message, category: "transport_error" })
+  }
+  if (error instanceof StreamableHTTPError || error instanceof SseError) {
+    return error.code !== undefined && error.code >= 400
+      ? new TransportError({ message: `http status ${error.code}`, category: "http_status" })
+      : new TransportError({ message: messageOf(error), category: "transport_error" })
+  }
+  if (error instanceof Error && (error.name === "TimeoutError" || error.name === "AbortError")) {
+    return new TransportError({ message: messageOf(error), category: "network_timeout" })
+  }
+  if (isSchemaError(error)) return new TransportError({ message: messageOf(error), category: "invalid_payload" })
+  return new TransportError({ message: messageOf(error), category: "transport_error" })
+}
+
+/** Categories after which a session is not trusted any more (spec §9.3). */
+export const invalidatesSession = (error: TransportError): boolean =>
+  error.category === "network_timeout" || error.category === "http_status" || error.category === "transport_error"

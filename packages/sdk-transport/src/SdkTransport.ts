@@ -1,0 +1,245 @@
+import {
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type JsonRpcResponse,
+  type SessionDiagnostics,
+  Transport,
+  TransportError,
+  type Upstream,
+  type UpstreamTarget,
+  now
+} from "@att/core"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
+import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { Transport as SdkClientTransport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import {
+  CallToolResultSchema,
+  CompleteResultSchema,
+  EmptyResultSchema,
+  GetPromptResultSchema,
+  type JSONRPCMessage,
+  ListPromptsResultSchema,
+  ListResourceTemplatesResultSchema,
+  ListResourcesResultSchema,
+  ListToolsResultSchema,
+  ReadResourceResultSchema
+} from "@modelcontextprotocol/sdk/types.js"
+import { type DateTime, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
+import { categorize, invalidatesSession, isUpstreamRpcError } from "./Categorize.js"
+import { ObservedTransport } from "./ObservedTransport.js"
+
+export interface SdkTransportOptions {
+  /** Per-call timeout unless the target overrides it (default 10 s). */
+  readonly callTimeoutMs?: number
+  readonly clientInfo?: { readonly name: string; readonly version: string }
+}
+
+/** The result schema of each method att forwards upstream. */
+const RESULT_SCHEMAS = {
+  ping: EmptyResultSchema,
+  "tools/call": CallToolResultSchema,
+  "tools/list": ListToolsResultSchema,
+  "resources/read": ReadResourceResultSchema,
+  "resources/list": ListResourcesResultSchema,
+  "resources/templates/list": ListResourceTemplatesResultSchema,
+  "prompts/list": ListPromptsResultSchema,
+  "prompts/get": GetPromptResultSchema,
+  "completion/complete": CompleteResultSchema
+} as const
+
+type ForwardedMethod = keyof typeof RESULT_SCHEMAS
+const isForwarded = (method: string): method is ForwardedMethod => Object.hasOwn(RESULT_SCHEMAS, method)
+
+interface Session {
+  readonly client: Client
+  readonly scope: Scope.CloseableScope
+  /** The raw `result` of this session's initialize. */
+  readonly initializeResult: Record<string, unknown>
+  /** The SDK sent `notifications/initialized` during connect; the manager's own notify is then a no-op. */
+  notificationPending: boolean
+  lastActivity: DateTime.Utc | null
+}
+
+const sdkTransportFor = (upstream: Upstream): SdkClientTransport => {
+  switch (upstream.transport) {
+    case "stdio":
+      return new StdioClientTransport({
+        command: upstream.command,
+        args: [...(upstream.args ?? [])],
+        env: { ...getDefaultEnvironment(), ...upstream.env },
+        ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
+        stderr: "ignore"
+      })
+    case "sse":
+      return new SSEClientTransport(new URL(upstream.url), {
+        requestInit: { headers: { ...upstream.headers } },
+        eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...upstream.headers } }) }
+      })
+    case "streamable-http":
+      return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: { ...upstream.headers } } })
+  }
+}
+
+const isInitializeResponse = (message: JSONRPCMessage): message is JSONRPCMessage & { result: Record<string, unknown> } =>
+  "result" in message &&
+  typeof message.result === "object" &&
+  message.result !== null &&
+  "protocolVersion" in message.result
+
+/**
+ * The production Transport on the official SDK `Client`: one cached session per server, opened single-flight as a
+ * scoped resource, closed on release / invalidate / layer shutdown (stdio children included) and after any timeout
+ * or transport failure. Calls are interruptible: interruption aborts the request and the SDK tells the upstream
+ * (`notifications/cancelled`).
+ */
+export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
+  Effect.gen(function* () {
+    const defaultTimeout = options.callTimeoutMs ?? 10_000
+    const clientInfo = options.clientInfo ?? { name: "att", version: "0.1.0" }
+    const sessions = new Map<string, Session>()
+    const locks = new Map<string, Effect.Semaphore>()
+
+    const lockFor = (name: string) => {
+      const existing = locks.get(name)
+      if (existing !== undefined) return existing
+      const lock = Effect.unsafeMakeSemaphore(1)
+      locks.set(name, lock)
+      return lock
+    }
+
+    const timeoutOf = (target: UpstreamTarget) => target.callTimeoutMs ?? defaultTimeout
+
+    /** Run one SDK promise: abortable, bounded (the SDK's own timeout plus a margin, for hung HTTP streams). */
+    const call = <A>(target: UpstreamTarget, run: (signal: AbortSignal, timeout: number) => Promise<A>) => {
+      const timeout = timeoutOf(target)
+      return Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error }).pipe(
+        Effect.timeoutFail({
+          duration: Duration.millis(timeout + 1_000),
+          onTimeout: () => new TransportError({ message: `request timed out after ${timeout} ms`, category: "network_timeout" })
+        })
+      )
+    }
+
+    const close = (name: string, only?: Session) =>
+      Effect.suspend(() => {
+        const session = sessions.get(name)
+        if (session === undefined || (only !== undefined && session !== only)) return Effect.succeed(false)
+        sessions.delete(name)
+        return Effect.as(Scope.close(session.scope, Exit.void), true)
+      })
+
+    const open = (target: UpstreamTarget) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const client = yield* Effect.acquireRelease(
+          Effect.sync(() => new Client(clientInfo, { capabilities: {} })),
+          (client) => Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout("2 seconds"), Effect.ignore)
+        ).pipe(Scope.extend(scope))
+        let initializeResult: Record<string, unknown> = {}
+        const transport = new ObservedTransport(sdkTransportFor(target.upstream), (message) => {
+          if (isInitializeResponse(message)) initializeResult = message.result
+        })
+        yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout })).pipe(
+          Effect.mapError(categorize),
+          Effect.onError(() => Scope.close(scope, Exit.void))
+        )
+        const session: Session = { client, scope, initializeResult, notificationPending: true, lastActivity: yield* now }
+        sessions.set(target.name, session)
+        return session
+      })
+
+    /** The cached session, or a new one; two racing first calls open one session. */
+    const sessionFor = (target: UpstreamTarget) =>
+      Effect.suspend(() => {
+        const cached = sessions.get(target.name)
+        if (cached !== undefined) return Effect.succeed(cached)
+        return lockFor(target.name).withPermits(1)(
+          Effect.suspend(() => {
+            const raced = sessions.get(target.name)
+            return raced !== undefined ? Effect.succeed(raced) : open(target)
+          })
+        )
+      })
+
+    /** A forced handshake: a new session (an SDK server refuses a second initialize on one session). */
+    const reopen = (target: UpstreamTarget) =>
+      lockFor(target.name).withPermits(1)(Effect.zipRight(close(target.name), open(target)))
+
+    const touch = (session: Session) =>
+      Effect.map(now, (at) => {
+        session.lastActivity = at
+      })
+
+    const forward = (session: Session, target: UpstreamTarget, request: JsonRpcRequest) =>
+      Effect.gen(function* () {
+        if (!isForwarded(request.method)) {
+          return yield* new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
+        }
+        const schema = RESULT_SCHEMAS[request.method]
+        const outcome = yield* call(target, (signal, timeout) =>
+          session.client.request({ method: request.method, params: request.params ?? {} } as never, schema, { signal, timeout })
+        ).pipe(Effect.either)
+        if (outcome._tag === "Right") {
+          yield* touch(session)
+          return { jsonrpc: "2.0", id: request.id, result: outcome.right } as JsonRpcResponse
+        }
+        if (isUpstreamRpcError(outcome.left)) {
+          yield* touch(session)
+          const { code, message, data } = outcome.left
+          return { jsonrpc: "2.0", id: request.id, error: data === undefined ? { code, message } : { code, message, data } }
+        }
+        const error = categorize(outcome.left)
+        if (invalidatesSession(error)) yield* close(target.name, session)
+        return yield* error
+      })
+
+    const send = (target: UpstreamTarget, request: JsonRpcRequest): Effect.Effect<JsonRpcResponse, TransportError> =>
+      Effect.gen(function* () {
+        if (request.method === "initialize") {
+          const session = yield* reopen(target)
+          return { jsonrpc: "2.0", id: request.id, result: session.initializeResult }
+        }
+        const session = yield* sessionFor(target)
+        return yield* forward(session, target, request)
+      }).pipe(Effect.withSpan("SdkTransport.send", { attributes: { server: target.name, method: request.method } }))
+
+    const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
+      Effect.gen(function* () {
+        const session = yield* sessionFor(target)
+        if (notification.method === "notifications/initialized" && session.notificationPending) {
+          session.notificationPending = false
+          return
+        }
+        yield* Effect.tryPromise({
+          try: () => session.client.notification({ method: notification.method, params: notification.params } as never),
+          catch: categorize
+        }).pipe(Effect.tapError((error) => (invalidatesSession(error) ? close(target.name, session) : Effect.void)))
+      })
+
+    yield* Effect.addFinalizer(() =>
+      Effect.forEach([...sessions.keys()], (name) => close(name), { concurrency: "unbounded", discard: true })
+    )
+
+    return Transport.of({
+      send,
+      notify,
+      release: (name) => Effect.asVoid(close(name)),
+      sessions: Option.some({
+        invalidate: (name) => close(name),
+        diagnostics: (name) =>
+          Effect.sync((): SessionDiagnostics => {
+            const session = sessions.get(name)
+            return session === undefined
+              ? { active: false, initialized: false, last_activity_at: null }
+              : { active: true, initialized: true, last_activity_at: session.lastActivity }
+          })
+      })
+    })
+  })
+
+/** The SDK transport as the `Transport` service; sessions live until the layer's scope closes. */
+export const SdkTransport = {
+  layer: (options: SdkTransportOptions = {}): Layer.Layer<Transport> => Layer.scoped(Transport, makeSdkTransport(options))
+}

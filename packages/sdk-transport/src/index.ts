@@ -1,0 +1,2 @@
+export * from "./Categorize.js"
+export * from "./SdkTransport.js"
