@@ -26,8 +26,15 @@ export class ObservedTransport implements SdkClientTransport {
     return this.inner.sessionId
   }
 
+  /** The pid of a stdio child, recorded at spawn: the SDK forgets it when a connect fails or is interrupted. */
+  childPid: number | null = null
+
   start(): Promise<void> {
-    return this.inner.start()
+    const started = this.inner.start()
+    // A stdio transport spawns synchronously inside start(): read the pid before anything can interrupt.
+    const pid = (this.inner as { pid?: unknown }).pid
+    this.childPid = typeof pid === "number" ? pid : null
+    return started
   }
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {

@@ -26,6 +26,7 @@ import {
   ListToolsResultSchema,
   ReadResourceResultSchema
 } from "@modelcontextprotocol/sdk/types.js"
+import { readFileSync } from "node:fs"
 import { type DateTime, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
 import { categorize, invalidatesSession, isUpstreamRpcError } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
@@ -59,6 +60,8 @@ interface Session {
   readonly initializeResult: Record<string, unknown>
   /** The SDK sent `notifications/initialized` during connect; the manager's own notify is then a no-op. */
   notificationPending: boolean
+  /** An `initialize` request has used this session's handshake; the next one needs a new session. */
+  claimed: boolean
   lastActivity: DateTime.Utc | null
 }
 
@@ -81,6 +84,41 @@ const sdkTransportFor = (upstream: Upstream): SdkClientTransport => {
       return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: { ...upstream.headers } } })
   }
 }
+
+/** Running and not a zombie. */
+const isAlive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0)
+  } catch {
+    return false
+  }
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    return stat.charAt(stat.lastIndexOf(")") + 2) !== "Z"
+  } catch {
+    return true
+  }
+}
+
+const signal = (pid: number, name: NodeJS.Signals) =>
+  Effect.sync(() => {
+    if (isAlive(pid)) process.kill(pid, name)
+  })
+
+/**
+ * Close a client and make sure its stdio child is gone before the scope closes. The SDK's close only waits for the
+ * child to leave on its own (and forgets the child when a connect is interrupted), which can outlast a shutdown:
+ * att signals the pid it recorded at spawn, waits a bounded time, and kills what is left.
+ */
+const closeClient = (client: Client, transport: ObservedTransport) =>
+  Effect.gen(function* () {
+    const pid = transport.childPid
+    if (pid !== null) yield* signal(pid, "SIGTERM")
+    yield* Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout("3 seconds"), Effect.ignore)
+    if (pid === null) return
+    yield* Effect.sleep("20 millis").pipe(Effect.repeat({ until: () => !isAlive(pid), times: 100 }))
+    yield* signal(pid, "SIGKILL")
+  }).pipe(Effect.catchAllDefect(() => Effect.void))
 
 const isInitializeResponse = (message: JSONRPCMessage): message is JSONRPCMessage & { result: Record<string, unknown> } =>
   "result" in message &&
@@ -133,19 +171,19 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const open = (target: UpstreamTarget) =>
       Effect.gen(function* () {
         const scope = yield* Scope.make()
-        const client = yield* Effect.acquireRelease(
-          Effect.sync(() => new Client(clientInfo, { capabilities: {} })),
-          (client) => Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout("2 seconds"), Effect.ignore)
-        ).pipe(Scope.extend(scope))
         let initializeResult: Record<string, unknown> = {}
         const transport = new ObservedTransport(sdkTransportFor(target.upstream), (message) => {
           if (isInitializeResponse(message)) initializeResult = message.result
         })
+        const client = yield* Effect.acquireRelease(
+          Effect.sync(() => new Client(clientInfo, { capabilities: {} })),
+          (client) => closeClient(client, transport)
+        ).pipe(Scope.extend(scope))
         yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout })).pipe(
           Effect.mapError(categorize),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
-        const session: Session = { client, scope, initializeResult, notificationPending: true, lastActivity: yield* now }
+        const session: Session = { client, scope, initializeResult, notificationPending: true, claimed: false, lastActivity: yield* now }
         sessions.set(target.name, session)
         return session
       })
@@ -163,9 +201,20 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         )
       })
 
-    /** A forced handshake: a new session (an SDK server refuses a second initialize on one session). */
-    const reopen = (target: UpstreamTarget) =>
-      lockFor(target.name).withPermits(1)(Effect.zipRight(close(target.name), open(target)))
+    /**
+     * The handshake of an `initialize` request: a session opened implicitly (by a ping or a call) and not yet
+     * claimed already did it; otherwise a new session (an SDK server refuses a second initialize on one session).
+     */
+    const handshake = (target: UpstreamTarget) =>
+      lockFor(target.name).withPermits(1)(
+        Effect.suspend(() => {
+          const cached = sessions.get(target.name)
+          const session = cached !== undefined && !cached.claimed ? Effect.succeed(cached) : Effect.zipRight(close(target.name), open(target))
+          return Effect.tap(session, (opened) => {
+            opened.claimed = true
+          })
+        })
+      )
 
     const touch = (session: Session) =>
       Effect.map(now, (at) => {
@@ -198,7 +247,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const send = (target: UpstreamTarget, request: JsonRpcRequest): Effect.Effect<JsonRpcResponse, TransportError> =>
       Effect.gen(function* () {
         if (request.method === "initialize") {
-          const session = yield* reopen(target)
+          const session = yield* handshake(target)
           return { jsonrpc: "2.0", id: request.id, result: session.initializeResult }
         }
         const session = yield* sessionFor(target)
