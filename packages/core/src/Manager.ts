@@ -138,17 +138,23 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         )
       })
 
+    /** Handshake when due (or forced); untraced, because every invocation passes through it. */
+    const ensureInitialized = (name: string, options: InitializeOptions = {}) =>
+      Effect.gen(function* () {
+        const record = yield* registry.get(name)
+        const at = yield* now
+        if (options.force !== true) {
+          if (!needsHandshake(record, at)) return view(record, at)
+          if (options.respectWindow === true && !shouldRetry(record, at)) return view(record, at)
+        }
+        return view(yield* singleFlight(name, options.correlationId ?? null), yield* now)
+      })
+
     const initializeServer = Effect.fn("Manager.initializeServer")(function* (
       name: string,
       options: InitializeOptions = {}
     ) {
-      const record = yield* registry.get(name)
-      const at = yield* now
-      if (options.force !== true) {
-        if (!needsHandshake(record, at)) return view(record, at)
-        if (options.respectWindow === true && !shouldRetry(record, at)) return view(record, at)
-      }
-      return view(yield* singleFlight(name, options.correlationId ?? null), yield* now)
+      return yield* ensureInitialized(name, options)
     })
 
     const healthCheckServer = Effect.fn("Manager.healthCheckServer")(function* (name: string) {
@@ -217,7 +223,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       for (const candidate of candidates) {
         const name = candidate.name
         yield* event(name, "initialize_start")
-        const initialized = yield* Effect.either(initializeServer(name, { correlationId: requestId }))
+        const initialized = yield* Effect.either(ensureInitialized(name, { correlationId: requestId }))
         if (Either.isLeft(initialized) || !initialized.right.initialized) {
           const failure: StageFailure = Either.isLeft(initialized)
             ? { error: "server not found", category: "initialize_error" }

@@ -27,7 +27,7 @@ import {
   ReadResourceResultSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
-import { type DateTime, Duration, Effect, Exit, Layer, Option, Scope } from "effect"
+import { type DateTime, Effect, Exit, Layer, Option, Scope } from "effect"
 import { categorize, invalidatesSession, isUpstreamRpcError } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
 
@@ -149,15 +149,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
 
     const timeoutOf = (target: UpstreamTarget) => target.callTimeoutMs ?? defaultTimeout
 
-    /** Run one SDK promise: abortable, bounded (the SDK's own timeout plus a margin, for hung HTTP streams). */
+    /** Run one SDK promise: abortable; the SDK's own per-call timeout bounds it (and answers -32001). */
     const call = <A>(target: UpstreamTarget, run: (signal: AbortSignal, timeout: number) => Promise<A>) => {
       const timeout = timeoutOf(target)
-      return Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error }).pipe(
-        Effect.timeoutFail({
-          duration: Duration.millis(timeout + 1_000),
-          onTimeout: () => new TransportError({ message: `request timed out after ${timeout} ms`, category: "network_timeout" })
-        })
-      )
+      return Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error })
     }
 
     const close = (name: string, only?: Session) =>
@@ -252,7 +247,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         }
         const session = yield* sessionFor(target)
         return yield* forward(session, target, request)
-      }).pipe(Effect.withSpan("SdkTransport.send", { attributes: { server: target.name, method: request.method } }))
+      })
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
       Effect.gen(function* () {
