@@ -138,23 +138,26 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         )
       })
 
-    /** Handshake when due (or forced); untraced, because every invocation passes through it. */
+    /**
+     * Handshake when due (or forced), answering the raw record: a handshake that just succeeded counts for the
+     * invocation that asked for it even if it expires at once. Untraced, because every invocation passes here.
+     */
     const ensureInitialized = (name: string, options: InitializeOptions = {}) =>
       Effect.gen(function* () {
         const record = yield* registry.get(name)
         const at = yield* now
         if (options.force !== true) {
-          if (!needsHandshake(record, at)) return view(record, at)
-          if (options.respectWindow === true && !shouldRetry(record, at)) return view(record, at)
+          if (!needsHandshake(record, at)) return record
+          if (options.respectWindow === true && !shouldRetry(record, at)) return record
         }
-        return view(yield* singleFlight(name, options.correlationId ?? null), yield* now)
+        return yield* singleFlight(name, options.correlationId ?? null)
       })
 
     const initializeServer = Effect.fn("Manager.initializeServer")(function* (
       name: string,
       options: InitializeOptions = {}
     ) {
-      return yield* ensureInitialized(name, options)
+      return view(yield* ensureInitialized(name, options), yield* now)
     })
 
     const healthCheckServer = Effect.fn("Manager.healthCheckServer")(function* (name: string) {
