@@ -183,6 +183,7 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
         ["status", "http_status"],
         ["payload", "invalid_payload"]
       ] as const) {
+        yield* advanceSeconds(10) // every server failed in the previous round: let the windows open
         const error = yield* Effect.flip(manager.invokeTool("x", {}, [name]))
         expect(error.attempts.find((a) => a.server === name && a.stage === "invoke")?.error_category).toBe(category)
         expect((yield* manager.get(name)).last_error_category).toBe(category)
