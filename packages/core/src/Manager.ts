@@ -117,17 +117,19 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
 
     /**
      * One handshake per server at a time: callers that arrive while one is in flight share its outcome. If the
-     * owner is interrupted, a waiting caller starts over instead of failing.
+     * owner is interrupted, a waiting caller runs `retry` (which decides afresh whether a handshake is due).
      */
-    const singleFlight = (name: string, correlationId: string | null): Effect.Effect<ServerRecord, ServerNotFound> =>
+    const singleFlight = (
+      name: string,
+      correlationId: string | null,
+      retry: Effect.Effect<ServerRecord, ServerNotFound>
+    ): Effect.Effect<ServerRecord, ServerNotFound> =>
       Effect.gen(function* () {
         const mine = yield* Deferred.make<ServerRecord, ServerNotFound>()
         const existing = inflight.get(name)
         if (existing !== undefined) {
           return yield* Deferred.await(existing).pipe(
-            Effect.catchAllCause((cause) =>
-              Cause.isInterruptedOnly(cause) ? singleFlight(name, correlationId) : Effect.failCause(cause)
-            )
+            Effect.catchAllCause((cause) => (Cause.isInterruptedOnly(cause) ? retry : Effect.failCause(cause)))
           )
         }
         inflight.set(name, mine)
@@ -142,7 +144,10 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
      * Handshake when due (or forced), answering the raw record: a handshake that just succeeded counts for the
      * invocation that asked for it even if it expires at once. Untraced, because every invocation passes here.
      */
-    const ensureInitialized = (name: string, options: InitializeOptions = {}) =>
+    const ensureInitialized = (
+      name: string,
+      options: InitializeOptions = {}
+    ): Effect.Effect<ServerRecord, ServerNotFound> =>
       Effect.gen(function* () {
         const record = yield* registry.get(name)
         const at = yield* now
@@ -150,7 +155,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           if (!needsHandshake(record, at)) return record
           if (options.respectWindow === true && !shouldRetry(record, at)) return record
         }
-        return yield* singleFlight(name, options.correlationId ?? null)
+        return yield* singleFlight(name, options.correlationId ?? null, ensureInitialized(name, options))
       })
 
     const initializeServer = Effect.fn("Manager.initializeServer")(function* (
