@@ -74,3 +74,12 @@ export const isAlive = (pid: number): boolean => {
     return false
   }
 }
+
+/** The command line of a process, or "" when it is gone. */
+export const commandLineOf = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, "utf8").replaceAll("\0", " ")
+  } catch {
+    return ""
+  }
+}

@@ -1,2 +1,3 @@
 export * from "./ScriptedTransport.js"
 export * from "./TestAtt.js"
+export * from "./Upstream.js"

@@ -1,0 +1,170 @@
+import { Manager, httpUpstream } from "@att/core"
+import { everythingServerCommand } from "@att/gateway"
+import { startHttpUpstream } from "@att/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Fiber, Option, Schedule } from "effect"
+import { childPids, commandLineOf, isAlive } from "./support/processes.js"
+import { sdkAtt } from "./support/sdkAtt.js"
+
+const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]?.text
+
+/** Poll a condition on the live clock, bounded. */
+const eventually = (condition: () => boolean) =>
+  Effect.sync(condition).pipe(
+    Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done, times: 250 })
+  )
+
+describe("the SDK transport against real MCP servers", () => {
+  it.scopedLive("initialize captures the capability snapshot; a tool call and a resource read work", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      const record = yield* manager.initializeServer("alpha")
+      expect(record).toMatchObject({ status: "healthy", initialized: true, protocol_version: "2025-11-25" })
+      expect(record.capability_snapshot?.server_info).toMatchObject({ name: "alpha", version: "1.0.0" })
+      expect(record.capability_snapshot?.capabilities).toHaveProperty("tools")
+      const echoed = yield* manager.invokeTool("echo", { message: "hi" })
+      expect(text(echoed.result)).toBe("alpha: hi")
+      const read = yield* manager.readResource("test://static")
+      expect((read.result as { contents: Array<{ text: string }> }).contents[0]?.text).toBe("static from alpha")
+      const failed = yield* manager.invokeTool("fail", {})
+      expect((failed.result as { isError: boolean }).isError).toBe(true) // a tool error is a result, not a failover
+      expect(upstream.counters.initialize).toBe(1)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("an unknown tool is the upstream's rpc error, not a broken session", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      const outcome = yield* Effect.either(manager.invokeTool("no-such-tool", {}))
+      if (outcome._tag === "Right") {
+        expect((outcome.right.result as { isError?: boolean }).isError).toBe(true)
+      } else {
+        expect(outcome.left.attempts.at(-1)?.error_category).toBe("rpc_error")
+      }
+      expect(upstream.counters.sessions).toBe(1)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("fails over when the primary has been closed", () =>
+    Effect.gen(function* () {
+      const primary = yield* startHttpUpstream({ name: "primary" })
+      const backup = yield* startHttpUpstream({ name: "backup" })
+      const manager = yield* Manager
+      yield* manager.register("primary", httpUpstream(primary.url))
+      yield* manager.register("backup", httpUpstream(backup.url))
+      expect((yield* manager.invokeTool("echo", { message: "1" }, ["primary", "backup"])).server).toBe("primary")
+      yield* primary.close
+      const result = yield* manager.invokeTool("echo", { message: "2" }, ["primary", "backup"])
+      expect(result.server).toBe("backup")
+      expect(text(result.result)).toBe("backup: 2")
+      const primaryRecord = yield* manager.get("primary")
+      expect(primaryRecord.status).toBe("degraded")
+      expect(primaryRecord.last_error_category).toBe("transport_error")
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("a primary that accepts and never answers is cut off at the per-call timeout", () =>
+    Effect.gen(function* () {
+      const primary = yield* startHttpUpstream({ name: "primary" })
+      const backup = yield* startHttpUpstream({ name: "backup" })
+      const manager = yield* Manager
+      yield* manager.register("primary", httpUpstream(primary.url))
+      yield* manager.register("backup", httpUpstream(backup.url))
+      yield* manager.initializeServer("primary")
+      yield* primary.hang
+      const result = yield* manager.invokeTool("echo", { message: "x" }, ["primary", "backup"])
+      expect(result.server).toBe("backup")
+      const events = yield* manager.listInvocationEvents({ server: "primary", request_id: result.request_id })
+      expect(events.at(-1)).toMatchObject({ phase: "invoke_failure", error_category: "network_timeout" })
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
+  )
+
+  it.scopedLive("a session dropped after a transport error is recreated on the next call", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.invokeTool("echo", { message: "1" })
+      yield* manager.invalidateSession("alpha") // the transport drops a session the same way after a failure
+      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false)
+      const again = yield* manager.invokeTool("echo", { message: "2" })
+      expect(text(again.result)).toBe("alpha: 2")
+      expect(upstream.counters.sessions).toBe(2)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("after the upstream restarts, a failed call drops the session and the next one reconnects", () =>
+    Effect.gen(function* () {
+      const first = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(first.url))
+      yield* manager.invokeTool("echo", { message: "1" })
+      yield* first.close
+      const failed = yield* Effect.flip(manager.invokeTool("echo", { message: "2" }))
+      expect(failed.attempts.at(-1)?.error_category).toBe("transport_error")
+      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false)
+    }).pipe(Effect.provide(sdkAtt({ manager: { maxBackoff: 0 } })))
+  )
+
+  it.scopedLive("50 concurrent invocations against a fresh server perform one initialize at the upstream", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      const results = yield* Effect.all(
+        Array.from({ length: 50 }, (_, i) => manager.invokeTool("echo", { message: String(i) })),
+        { concurrency: "unbounded" }
+      )
+      expect(results.map((r) => text(r.result))).toEqual(Array.from({ length: 50 }, (_, i) => `alpha: ${i}`))
+      expect(upstream.counters.initialize).toBe(1)
+      expect(upstream.counters.sessions).toBe(1)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("interrupting an in-flight call cancels it upstream", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      const call = yield* Effect.fork(manager.invokeTool("slow", { ms: 10_000 }))
+      yield* eventually(() => upstream.counters.toolCalls === 1)
+      yield* Fiber.interrupt(call)
+      yield* eventually(() => upstream.counters.cancelled === 1)
+      expect(upstream.counters.cancelled).toBe(1)
+      expect((yield* manager.get("alpha")).status).toBe("healthy") // an interrupted call records nothing
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("the ping probe reports healthy, then unhealthy once the upstream is gone", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      expect((yield* manager.healthCheckServer("alpha")).status).toBe("healthy")
+      yield* upstream.close
+      const checked = yield* manager.healthCheckServer("alpha")
+      expect(checked).toMatchObject({ status: "degraded", last_error_category: "health_check" })
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("stdio: server-everything's echo, and unregister stops the child", () =>
+    Effect.gen(function* () {
+      const manager = yield* Manager
+      const { command, args } = everythingServerCommand()
+      yield* manager.register("everything", { transport: "stdio", command, args })
+      const result = yield* manager.invokeTool("echo", { message: "over stdio" })
+      expect(text(result.result)).toBe("Echo: over stdio")
+      const record = yield* manager.get("everything")
+      expect(record.capability_snapshot?.server_info).toHaveProperty("name")
+      const children = childPids(process.pid).filter((pid) => commandLineOf(pid).includes("server-everything"))
+      expect(children.length).toBe(1)
+      yield* manager.unregister("everything")
+      for (const pid of children) expect(isAlive(pid)).toBe(false)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+})

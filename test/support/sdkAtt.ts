@@ -1,0 +1,11 @@
+import { Manager, ManagerConfig, type ManagerOptions, Probe } from "@att/core"
+import { SdkTransport } from "@att/sdk-transport"
+import { Layer } from "effect"
+
+/** A whole manager over the real SDK transport, probing with MCP `ping`. Build it once per test. */
+export const sdkAtt = (options: { readonly manager?: ManagerOptions; readonly callTimeoutMs?: number } = {}) =>
+  Manager.layer.pipe(
+    Layer.provideMerge(Probe.ping),
+    Layer.provideMerge(SdkTransport.layer(options.callTimeoutMs === undefined ? {} : { callTimeoutMs: options.callTimeoutMs })),
+    Layer.provideMerge(ManagerConfig.layer(options.manager))
+  )
