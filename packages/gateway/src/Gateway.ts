@@ -19,9 +19,10 @@ export const Lifecycle = (config: ConfigFile) =>
       const concurrency = config.health_concurrency
       yield* manager.connectAll({ concurrency }).pipe(
         Effect.zipRight(
+          // `schedule`, unlike `repeat`, waits one interval first: connect has just checked every server.
           manager
             .healthCheckAll({ concurrency })
-            .pipe(Effect.repeat(Schedule.spaced(Duration.seconds(config.health_interval_seconds))))
+            .pipe(Effect.schedule(Schedule.spaced(Duration.seconds(config.health_interval_seconds))))
         ),
         Effect.catchAllCause((cause) => Effect.logError("background health checks stopped", cause)),
         Effect.forkScoped

@@ -1,0 +1,91 @@
+import { Manager } from "@att/core"
+import { type ConfigFile, Lifecycle, decodeConfig } from "@att/gateway"
+import { scriptedAtt } from "@att/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Deferred, Effect, Either, Layer, TestClock } from "effect"
+
+const config = (extra: Record<string, unknown> = {}): ConfigFile =>
+  Either.getOrThrow(
+    decodeConfig(
+      {
+        mcpServers: {
+          a: { url: "http://a.local/mcp" },
+          b: { url: "http://b.local/mcp", transport: "sse" },
+          c: { command: "node", args: ["server.js"], env: { SECRET: "x" } }
+        },
+        ...extra
+      },
+      "test"
+    )
+  )
+
+describe("service lifecycle", () => {
+  it.scoped("registers the configured servers, connects them in the background and health-checks on a schedule", () => {
+    let probes = 0
+    return Effect.gen(function* () {
+      const manager = yield* Manager
+      yield* Layer.build(Lifecycle(config({ health_interval_seconds: 30 })))
+      yield* TestClock.adjust("0 millis")
+      expect((yield* manager.list).map((s) => [s.name, s.transport, s.url])).toEqual([
+        ["a", "streamable-http", "http://a.local/mcp"],
+        ["b", "sse", "http://b.local/mcp"],
+        ["c", "stdio", "stdio:node"]
+      ])
+      expect(probes).toBe(3) // connect: one probe each, then a handshake
+      expect((yield* manager.list).every((s) => s.initialized)).toBe(true)
+      yield* TestClock.adjust("29 seconds")
+      expect(probes).toBe(3)
+      yield* TestClock.adjust("1 second")
+      expect(probes).toBe(6)
+      yield* TestClock.adjust("30 seconds")
+      expect(probes).toBe(9)
+    }).pipe(
+      Effect.provide(
+        scriptedAtt({
+          probe: () =>
+            Effect.sync(() => {
+              probes += 1
+              return { healthy: true, error: null }
+            })
+        })
+      )
+    )
+  })
+
+  it.scoped("the service is ready before its upstreams, and checks run at most `health_concurrency` at a time", () => {
+    let inFlight = 0
+    let peak = 0
+    return Effect.gen(function* () {
+      const gate = yield* Deferred.make<void>()
+      const layer = scriptedAtt({
+        probe: () =>
+          Effect.gen(function* () {
+            inFlight += 1
+            peak = Math.max(peak, inFlight)
+            yield* Deferred.await(gate)
+            inFlight -= 1
+            return { healthy: true, error: null }
+          })
+      })
+      yield* Effect.gen(function* () {
+        const manager = yield* Manager
+        yield* Layer.build(Lifecycle(config({ health_concurrency: 2 })))
+        yield* TestClock.adjust("0 millis")
+        expect((yield* manager.list).length).toBe(3) // registered and answering while every probe still hangs
+        expect(peak).toBe(2)
+        yield* Deferred.succeed(gate, undefined)
+        yield* TestClock.adjust("0 millis")
+        expect(peak).toBe(2)
+      }).pipe(Effect.provide(layer))
+    })
+  })
+
+  it("config values never leak into the records (headers and env stay in the target)", () => {
+    const decoded = config({ mcpServers: { a: { url: "http://a.local/mcp", headers: { authorization: "Bearer t0ps3cret" } } } })
+    expect(JSON.stringify(decoded.mcpServers.a)).toContain("t0ps3cret")
+    const failures = decodeConfig({ mcpServers: { a: { url: "ftp://x" } } }, "f")
+    expect(Either.isLeft(failures) && failures.left.message).toContain("url")
+    const extra = decodeConfig({ mcpServers: {}, unknown_option: 1 }, "f")
+    expect(Either.isLeft(extra) && extra.left.message).toContain("unknown_option")
+  })
+})
