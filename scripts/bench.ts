@@ -12,7 +12,7 @@ import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import type { Upstream } from "@att/core"
-import { decodeConfig, gatewayRoutes, serviceCore } from "@att/gateway"
+import { decodeConfig, gatewayRoutes, interceptRequests, serviceCore } from "@att/gateway"
 import { SdkTransport } from "@att/sdk-transport"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -103,8 +103,9 @@ const startFloor = async (client: Client) => {
 /** (c): the real att service in this process. */
 const startAtt = async (upstream: Upstream) => {
   const config = Either.getOrThrow(decodeConfig({ mcpServers: { bench: upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url } } }, "bench"))
-  const layer = gatewayRoutes(config).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(createServer, { host: "127.0.0.1", port: 0 })),
+  const server = createServer()
+  const layer = gatewayRoutes(config, interceptRequests(server)).pipe(
+    Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
     Layer.provideMerge(serviceCore(config, null, SdkTransport.layer())),
     Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
   )

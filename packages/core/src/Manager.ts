@@ -192,100 +192,102 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         Effect.map((records) => records.flatMap(Option.toArray))
       )
 
-    const invoke = Effect.fn("Manager.invoke")(function* (
+    /** Spec §7. The hot path: traced with a span, but without capturing a stack trace per call. */
+    const invoke = (
       method: InvocationMethod,
       params: Record<string, unknown>,
       preferred: ReadonlyArray<string> | null | undefined
-    ) {
-      const startedAt = yield* now
-      const candidates = eligibleCandidates(orderCandidates(yield* registry.list, preferred), startedAt)
-      if (candidates.length === 0) {
-        return yield* new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] })
-      }
-      const requestId = crypto.randomUUID()
-      const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
-      const attempts: Array<InvocationAttempt> = []
-      const errors: Array<string> = []
+    ) =>
+      Effect.gen(function* () {
+        const startedAt = yield* now
+        const candidates = eligibleCandidates(orderCandidates(yield* registry.list, preferred), startedAt)
+        if (candidates.length === 0) {
+          return yield* new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] })
+        }
+        const requestId = crypto.randomUUID()
+        const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
+        const attempts: Array<InvocationAttempt> = []
+        const errors: Array<string> = []
 
-      const event = (server: string, phase: InvocationPhase, failure?: StageFailure) =>
-        Effect.flatMap(now, (timestamp) =>
-          diagnostics.recordInvocation({
+        const event = (server: string, phase: InvocationPhase, failure?: StageFailure) =>
+          Effect.flatMap(now, (timestamp) =>
+            diagnostics.recordInvocation({
+              server,
+              method,
+              request_id: requestId,
+              phase,
+              timestamp,
+              error: failure?.error ?? null,
+              error_category: failure?.category ?? null
+            })
+          )
+        const attempt = (server: string, stage: "initialize" | "invoke", failure?: StageFailure) =>
+          attempts.push({
             server,
-            method,
-            request_id: requestId,
-            phase,
-            timestamp,
+            stage,
+            success: failure === undefined,
             error: failure?.error ?? null,
             error_category: failure?.category ?? null
           })
-        )
-      const attempt = (server: string, stage: "initialize" | "invoke", failure?: StageFailure) =>
-        attempts.push({
-          server,
-          stage,
-          success: failure === undefined,
-          error: failure?.error ?? null,
-          error_category: failure?.category ?? null
-        })
 
-      for (const candidate of candidates) {
-        const name = candidate.name
-        yield* event(name, "initialize_start")
-        const initialized = yield* Effect.either(ensureInitialized(name, { correlationId: requestId }))
-        if (Either.isLeft(initialized) || !initialized.right.initialized) {
-          const failure: StageFailure = Either.isLeft(initialized)
-            ? { error: "server not found", category: "initialize_error" }
-            : {
-                error: initialized.right.last_error ?? "initialize failed",
-                category: (initialized.right.last_error_category ?? "initialize_error") satisfies ErrorCategory
-              }
-          yield* event(name, "initialize_failure", failure)
-          attempt(name, "initialize", failure)
-          errors.push(Either.isLeft(initialized) ? `${name}: server not found` : `${name}: initialize failed (${failure.error})`)
-          continue
-        }
-        yield* event(name, "initialize_success")
-        attempt(name, "initialize")
+        for (const candidate of candidates) {
+          const name = candidate.name
+          yield* event(name, "initialize_start")
+          const initialized = yield* Effect.either(ensureInitialized(name, { correlationId: requestId }))
+          if (Either.isLeft(initialized) || !initialized.right.initialized) {
+            const failure: StageFailure = Either.isLeft(initialized)
+              ? { error: "server not found", category: "initialize_error" }
+              : {
+                  error: initialized.right.last_error ?? "initialize failed",
+                  category: (initialized.right.last_error_category ?? "initialize_error") satisfies ErrorCategory
+                }
+            yield* event(name, "initialize_failure", failure)
+            attempt(name, "initialize", failure)
+            errors.push(Either.isLeft(initialized) ? `${name}: server not found` : `${name}: initialize failed (${failure.error})`)
+            continue
+          }
+          yield* event(name, "initialize_success")
+          attempt(name, "initialize")
 
-        const state = yield* Effect.either(registry.state(name))
-        const target = yield* Effect.either(registry.target(name))
-        yield* event(name, "invoke_start")
-        const outcome: Either.Either<Record<string, unknown>, StageFailure> =
-          Either.isLeft(target) || Either.isLeft(state)
-            ? Either.left({ error: "server not found", category: "initialize_error" })
-            : yield* transport.send(target.right, request).pipe(
-                Effect.mapError(failureOf),
-                Effect.flatMap((response) => {
-                  const failure = classifyInvoke(response)
-                  return failure === null ? Effect.succeed({ ...response }) : Effect.fail(failure)
-                }),
-                Effect.either
-              )
-        if (Either.isLeft(outcome)) {
-          yield* event(name, "invoke_failure", outcome.left)
-          if (Either.isRight(state)) yield* fail(name, outcome.left, requestId, state.right.generation)
-          attempt(name, "invoke", outcome.left)
-          errors.push(`${name}: ${outcome.left.error}`)
-          continue
+          const state = yield* Effect.either(registry.state(name))
+          const target = yield* Effect.either(registry.target(name))
+          yield* event(name, "invoke_start")
+          const outcome: Either.Either<Record<string, unknown>, StageFailure> =
+            Either.isLeft(target) || Either.isLeft(state)
+              ? Either.left({ error: "server not found", category: "initialize_error" })
+              : yield* transport.send(target.right, request).pipe(
+                  Effect.mapError(failureOf),
+                  Effect.flatMap((response) => {
+                    const failure = classifyInvoke(response)
+                    return failure === null ? Effect.succeed({ ...response }) : Effect.fail(failure)
+                  }),
+                  Effect.either
+                )
+          if (Either.isLeft(outcome)) {
+            yield* event(name, "invoke_failure", outcome.left)
+            if (Either.isRight(state)) yield* fail(name, outcome.left, requestId, state.right.generation)
+            attempt(name, "invoke", outcome.left)
+            errors.push(`${name}: ${outcome.left.error}`)
+            continue
+          }
+          yield* event(name, "invoke_success")
+          attempt(name, "invoke")
+          yield* registry.record(name, { healthy: true, correlationId: requestId })
+          return {
+            server: name,
+            method,
+            request_id: requestId,
+            result: outcome.right.result,
+            raw_response: outcome.right
+          } satisfies InvocationResult
         }
-        yield* event(name, "invoke_success")
-        attempt(name, "invoke")
-        yield* registry.record(name, { healthy: true, correlationId: requestId })
-        return {
-          server: name,
+        return yield* new InvocationError({
+          message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}`,
           method,
           request_id: requestId,
-          result: outcome.right.result,
-          raw_response: outcome.right
-        } satisfies InvocationResult
-      }
-      return yield* new InvocationError({
-        message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}`,
-        method,
-        request_id: requestId,
-        attempts
-      })
-    })
+          attempts
+        })
+      }).pipe(Effect.withSpan("Manager.invoke", { captureStackTrace: false, attributes: { method } }))
 
     const requireControls = Option.match(transport.sessions, {
       onNone: () => Effect.fail(new SessionControlsUnavailable()),

@@ -5,6 +5,7 @@ import { SdkTransport } from "@att/sdk-transport"
 import { Either, Layer } from "effect"
 import { loadConfig } from "../config/LoadConfig.js"
 import { DrainGuard } from "../http/DrainGuard.js"
+import { interceptRequests } from "../http/FastInvoke.js"
 import { gatewayRoutes, serviceCore } from "../Gateway.js"
 import { isLoopbackHost, parseServeArgs } from "./Args.js"
 
@@ -23,8 +24,9 @@ if (!isLoopbackHost(args.host) && token === null) {
 process.stderr.write(`att: config from ${source}\n`)
 
 const server = createServer()
+const fast = interceptRequests(server)
 const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
-const App = gatewayRoutes(config).pipe(
+const App = gatewayRoutes(config, fast).pipe(
   Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
   Layer.provideMerge(serviceCore(config, token, SdkTransport.layer({ callTimeoutMs: config.call_timeout_ms })))
 )

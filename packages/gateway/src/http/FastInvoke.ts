@@ -1,0 +1,125 @@
+import type { IncomingMessage, Server, ServerResponse } from "node:http"
+import { InvocationError, Manager } from "@att/core"
+import { Cause, Effect, Exit, Layer, ParseResult, Runtime, Schema } from "effect"
+import { InvocationFailed } from "../api/Errors.js"
+import { InvocationResponse, InvokeToolRequest, ReadResourceRequest } from "../api/Schemas.js"
+import { GatewayOptions } from "../GatewayOptions.js"
+import { DEFAULT_DETAIL, admission } from "./Guard.js"
+
+/**
+ * The invoke routes are att's hot path. They are defined in the HttpApi like every route (OpenAPI, typed client,
+ * in-process tests), and the Node server also answers them directly: same admission, same decoding, same manager
+ * call, same bodies, without the router and the generic request/response machinery. A request the fast path
+ * does not take (another route, another content type) goes to the Effect handler unchanged.
+ */
+export interface FastPath {
+  handle: ((request: IncomingMessage, response: ServerResponse) => boolean) | null
+}
+
+/** Route "request" events through the fast path first. Call once, before the Effect server listens. */
+export const interceptRequests = (server: Server): FastPath => {
+  const fast: FastPath = { handle: null }
+  const emit = server.emit.bind(server)
+  server.emit = ((event: string, ...args: Array<unknown>) => {
+    if (event === "request" && fast.handle?.(args[0] as IncomingMessage, args[1] as ServerResponse) === true) return true
+    return emit(event, ...args)
+  }) as typeof server.emit
+  return fast
+}
+
+const ROUTES = {
+  "/api/v1/mcp/invoke/tool": Schema.decodeUnknownEither(InvokeToolRequest),
+  "/api/v1/mcp/invoke/resource": Schema.decodeUnknownEither(ReadResourceRequest)
+} as const
+const encodeSuccess = Schema.encodeSync(InvocationResponse)
+const encodeFailure = Schema.encodeSync(InvocationFailed)
+
+const answer = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
+  if (response.headersSent || response.destroyed) return
+  const text = JSON.stringify(body)
+  response.writeHead(status, { ...headers, "content-type": "application/json", "content-length": Buffer.byteLength(text) })
+  response.end(text)
+}
+
+/** Read the body up to `limit` bytes; null when it is larger. */
+const readBody = (request: IncomingMessage, limit: number, done: (body: Buffer | null) => void) => {
+  const chunks: Array<Buffer> = []
+  let size = 0
+  request.on("data", (chunk: Buffer) => {
+    size += chunk.length
+    if (size <= limit) chunks.push(chunk)
+  })
+  request.on("end", () => done(size > limit ? null : Buffer.concat(chunks)))
+  request.on("error", () => done(null))
+}
+
+/** Install the fast path for the lifetime of the layer. */
+export const FastInvoke = (fast: FastPath) =>
+  Layer.scopedDiscard(
+    Effect.gen(function* () {
+      const manager = yield* Manager
+      const settings = yield* GatewayOptions
+      const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+
+      const invoke = (path: keyof typeof ROUTES, payload: unknown) => {
+        if (path === "/api/v1/mcp/invoke/tool") {
+          const request = payload as typeof InvokeToolRequest.Type
+          return manager.invokeTool(request.tool_name, request.arguments, request.preferred_servers ?? settings.preferredOrder)
+        }
+        const request = payload as typeof ReadResourceRequest.Type
+        return manager.readResource(request.uri, request.preferred_servers ?? settings.preferredOrder)
+      }
+
+      const serve = (path: keyof typeof ROUTES, request: IncomingMessage, response: ServerResponse) => {
+        const refusal = admission(request.headers, settings)
+        if (refusal !== null) return answer(response, refusal.status, { detail: refusal.detail }, refusal.headers)
+        readBody(request, settings.maxBodyBytes, (body) => {
+          if (body === null) return answer(response, 413, { detail: DEFAULT_DETAIL[413] })
+          let json: unknown
+          try {
+            json = JSON.parse(body.toString("utf8"))
+          } catch {
+            return answer(response, 400, { detail: DEFAULT_DETAIL[400] })
+          }
+          const decoded = ROUTES[path](json)
+          if (decoded._tag === "Left") {
+            return answer(response, 400, {
+              issues: ParseResult.ArrayFormatter.formatErrorSync(decoded.left),
+              message: ParseResult.TreeFormatter.formatErrorSync(decoded.left),
+              _tag: "HttpApiDecodeError"
+            })
+          }
+          const fiber = runFork(invoke(path, decoded.right).pipe(Effect.withSpan(`POST ${path}`, { captureStackTrace: false })))
+          // A caller that hangs up interrupts the invocation (and so the upstream request).
+          response.on("close", () => {
+            if (!response.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
+          })
+          fiber.addObserver((exit) => {
+            if (Exit.isSuccess(exit)) return answer(response, 200, encodeSuccess(exit.value))
+            const failure = Cause.failureOption(exit.cause)
+            if (failure._tag === "Some" && failure.value instanceof InvocationError) {
+              const { message, method, request_id, attempts } = failure.value
+              return answer(response, 503, encodeFailure(new InvocationFailed({ detail: { message, method, request_id, attempts } })))
+            }
+            if (!Cause.isInterruptedOnly(exit.cause)) answer(response, 500, { detail: "Internal error" })
+          })
+        })
+      }
+
+      fast.handle = (request, response) => {
+        const path = request.url
+        if (request.method !== "POST" || (path !== "/api/v1/mcp/invoke/tool" && path !== "/api/v1/mcp/invoke/resource")) {
+          return false
+        }
+        if (!(request.headers["content-type"] ?? "").startsWith("application/json")) return false
+        serve(path, request, response)
+        return true
+      }
+      yield* Effect.addFinalizer(() =>
+        Effect.sync(() => {
+          fast.handle = null
+        })
+      )
+    })
+  )
+
