@@ -2,24 +2,20 @@
  * `npm run bench`: att's overhead against a floor, measured in one run.
  *   (a) the SDK client straight to the upstream;
  *   (b) the floor: a minimal node:http server forwarding each request to an already-connected SDK client;
- *   (c) att: POST /api/v1/mcp/invoke/tool on the real service (SDK transport), in this process like (b).
+ *   (c) att: POST /api/v1/mcp/invoke/tool on the real service (`att serve`).
+ * (b) and (c) each run in a process of their own, as a gateway does; this process only generates the load.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, and the
  * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms). Not a test: numbers vary by machine.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { createServer } from "node:http"
-import type { AddressInfo } from "node:net"
+import { mkdtempSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 import type { Upstream } from "@att/core"
-import { decodeConfig, gatewayRoutes, interceptRequests, serviceCore } from "@att/gateway"
-import { SdkTransport } from "@att/sdk-transport"
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Effect, Either, Layer, Logger, LogLevel, ManagedRuntime } from "effect"
 
 const ROOT = join(import.meta.dirname, "..")
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
@@ -77,42 +73,41 @@ const connectClient = async (upstream: Upstream): Promise<Client> => {
 
 const echo = (client: Client) => () => client.callTool({ name: "echo", arguments: { message: "hi" } })
 
-/** (b): the least an HTTP front can do — parse, forward on a connected client, answer. */
-const startFloor = async (client: Client) => {
-  const server = createServer((req, res) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      const body = JSON.parse(Buffer.concat(chunks).toString()) as { tool_name: string; arguments: Record<string, unknown> }
-      client.callTool({ name: body.tool_name, arguments: body.arguments }).then(
-        (result) => {
-          res.writeHead(200, { "content-type": "application/json" })
-          res.end(JSON.stringify({ result }))
-        },
-        (error: unknown) => {
-          res.writeHead(503, { "content-type": "application/json" })
-          res.end(JSON.stringify({ error: String(error) }))
-        }
-      )
-    })
+/** Start a server process and wait for the port it prints. */
+const startProcess = async (args: ReadonlyArray<string>, pattern: RegExp): Promise<{ child: ChildProcess; port: string }> => {
+  const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT })
+  const port = await new Promise<string>((resolve, reject) => {
+    let seen = ""
+    const onData = (chunk: Buffer) => {
+      seen += chunk.toString()
+      const match = pattern.exec(seen)
+      if (match?.[1] !== undefined) resolve(match[1])
+    }
+    child.stdout?.on("data", onData)
+    child.stderr?.on("data", onData)
+    child.once("exit", (code) => reject(new Error(`exited ${code}: ${seen}`)))
   })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/invoke/tool` }
+  return { child, port }
 }
 
-/** (c): the real att service in this process. */
+/** (b): the floor server process. */
+const startFloor = async (upstream: Upstream) => {
+  const spec = upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
+  const { child, port } = await startProcess([join(ROOT, "scripts", "bench-floor.ts"), JSON.stringify(spec)], /listening (\d+)/)
+  return { child, url: `http://127.0.0.1:${port}/invoke/tool` }
+}
+
+/** (c): the real att service, started like a user starts it. */
 const startAtt = async (upstream: Upstream) => {
-  const config = Either.getOrThrow(decodeConfig({ mcpServers: { bench: upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url } } }, "bench"))
-  const server = createServer()
-  const layer = gatewayRoutes(config, interceptRequests(server)).pipe(
-    Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
-    Layer.provideMerge(serviceCore(config, null, SdkTransport.layer())),
-    Layer.provide(Logger.minimumLogLevel(LogLevel.Warning))
+  const dir = mkdtempSync(join(tmpdir(), "att-bench-"))
+  const config = join(dir, "att.config.json")
+  const entry = upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
+  writeFileSync(config, JSON.stringify({ mcpServers: { bench: entry }, health_interval_seconds: 3600 }))
+  const { child, port } = await startProcess(
+    [join(ROOT, "packages", "gateway", "src", "cli", "main.ts"), "serve", "--config", config, "--port", "0"],
+    /Listening on http:\/\/127\.0\.0\.1:(\d+)/
   )
-  const runtime = ManagedRuntime.make(layer)
-  const address = await runtime.runPromise(HttpServer.addressWith((address) => Effect.succeed(address)))
-  const port = address._tag === "TcpAddress" ? address.port : 0
-  return { runtime, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool` }
+  return { child, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool` }
 }
 
 const postJson = (url: string) => async () => {
@@ -130,8 +125,7 @@ const row = (label: string, stats: Stats) =>
 
 const benchUpstream = async (kind: string, upstream: Upstream) => {
   const direct = await connectClient(upstream)
-  const forwarding = await connectClient(upstream)
-  const floor = await startFloor(forwarding)
+  const floor = await startFloor(upstream)
   const att = await startAtt(upstream)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
@@ -147,10 +141,9 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 +${(c.p50 - b.p50).toFixed(3)} ms (target <= 0.300)`
     )
   }
-  await att.runtime.dispose()
-  floor.server.close()
+  att.child.kill("SIGTERM")
+  floor.child.kill("SIGTERM")
   await direct.close()
-  await forwarding.close()
   return results
 }
 

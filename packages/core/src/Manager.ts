@@ -1,4 +1,4 @@
-import { Cause, Deferred, Effect, Either, Layer, Option } from "effect"
+import { Cause, DateTime, Deferred, Effect, Either, Layer, Option } from "effect"
 import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
@@ -60,6 +60,8 @@ export interface SessionQuery {
 export class Manager extends Effect.Service<Manager>()("att/Manager", {
   effect: Effect.gen(function* () {
     const settings = yield* ManagerConfig
+    // The clock of the context the manager is built in (TestClock in tests): read synchronously on the hot path.
+    const clock = yield* Effect.clock
     const registry = yield* Registry
     const diagnostics = yield* Diagnostics
     const transport = yield* Transport
@@ -210,17 +212,15 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         const errors: Array<string> = []
 
         const event = (server: string, phase: InvocationPhase, failure?: StageFailure) =>
-          Effect.flatMap(now, (timestamp) =>
-            diagnostics.recordInvocation({
-              server,
-              method,
-              request_id: requestId,
-              phase,
-              timestamp,
-              error: failure?.error ?? null,
-              error_category: failure?.category ?? null
-            })
-          )
+          diagnostics.recordInvocation({
+            server,
+            method,
+            request_id: requestId,
+            phase,
+            timestamp: DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()),
+            error: failure?.error ?? null,
+            error_category: failure?.category ?? null
+          })
         const attempt = (server: string, stage: "initialize" | "invoke", failure?: StageFailure) =>
           attempts.push({
             server,
@@ -249,13 +249,11 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           yield* event(name, "initialize_success")
           attempt(name, "initialize")
 
-          const state = yield* Effect.either(registry.state(name))
-          const target = yield* Effect.either(registry.target(name))
+          const entry = yield* Effect.either(registry.entry(name))
           yield* event(name, "invoke_start")
-          const outcome: Either.Either<Record<string, unknown>, StageFailure> =
-            Either.isLeft(target) || Either.isLeft(state)
-              ? Either.left({ error: "server not found", category: "initialize_error" })
-              : yield* transport.send(target.right, request).pipe(
+          const outcome: Either.Either<Record<string, unknown>, StageFailure> = Either.isLeft(entry)
+            ? Either.left({ error: "server not found", category: "initialize_error" })
+            : yield* transport.send(entry.right.target, request).pipe(
                   Effect.mapError(failureOf),
                   Effect.flatMap((response) => {
                     const failure = classifyInvoke(response)
@@ -265,7 +263,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
                 )
           if (Either.isLeft(outcome)) {
             yield* event(name, "invoke_failure", outcome.left)
-            if (Either.isRight(state)) yield* fail(name, outcome.left, requestId, state.right.generation)
+            if (Either.isRight(entry)) yield* fail(name, outcome.left, requestId, entry.right.state.generation)
             attempt(name, "invoke", outcome.left)
             errors.push(`${name}: ${outcome.left.error}`)
             continue

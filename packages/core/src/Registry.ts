@@ -74,6 +74,8 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       find: (name: string) => find(name).pipe(Effect.map(Option.map((entry) => entry.state.record))),
       get: (name: string) => get(name).pipe(Effect.map((entry) => entry.state.record)),
       state: (name: string) => get(name).pipe(Effect.map((entry) => entry.state)),
+      /** State and target together, in one read. */
+      entry: get,
       target: (name: string) => get(name).pipe(Effect.map((entry) => entry.target)),
       names: Ref.get(entries).pipe(Effect.map((map) => [...map.keys()].sort(byName))),
       size: Ref.get(entries).pipe(Effect.map((map) => map.size)),
