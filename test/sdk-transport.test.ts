@@ -83,6 +83,16 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 
+  it.scopedLive("a per-server timeout overrides the transport's default", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url), { callTimeoutMs: 200 })
+      const failed = yield* Effect.flip(manager.invokeTool("slow", { ms: 5_000 }))
+      expect(failed.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 })))
+  )
+
   it.scopedLive("a session dropped after a transport error is recreated on the next call", () =>
     Effect.gen(function* () {
       const upstream = yield* startHttpUpstream({ name: "alpha" })

@@ -167,3 +167,23 @@ describe("concurrency (G8)", () => {
   )
 })
 
+
+describe("session lifecycle through the manager (G6)", () => {
+  it.effect("unregister and an endpoint change close the session; re-registering the same endpoint keeps it", () =>
+    Effect.gen(function* () {
+      const manager = yield* Manager
+      const scripted = yield* ScriptedTransport
+      yield* register("P")
+      yield* manager.invokeTool("echo", {})
+      yield* manager.register("P", httpUpstream("http://P.local"))
+      expect(scripted.closed("P")).toBe(0)
+      yield* manager.register("P", httpUpstream("http://elsewhere.local"))
+      expect(scripted.closed("P")).toBe(1)
+      yield* manager.invokeTool("echo", {})
+      expect(yield* manager.unregister("P")).toBe(true)
+      expect(scripted.closed("P")).toBe(2)
+      expect(yield* manager.unregister("P")).toBe(false)
+      expect((yield* Effect.flip(manager.sessionDiagnostics("P")))._tag).toBe("ServerNotFound")
+    }).pipe(Effect.provide(scriptedAtt()))
+  )
+})
