@@ -109,9 +109,10 @@ export const ReadResourceRequest = Schema.Struct({
   preferred_servers: PreferredServers
 })
 
-/** `limit` must be an integer ≥ 1 (spec §8.3). */
-export const Limit = Schema.NumberFromString.pipe(
-  Schema.int({ message: () => "limit must be an integer" }),
+/** `limit` must be an integer ≥ 1 (spec §8.3), written in decimal digits (no `0x10`, no ` 1`). */
+export const Limit = Schema.String.pipe(
+  Schema.pattern(/^[0-9]{1,9}$/, { message: () => "limit must be an integer written in decimal digits" }),
+  Schema.compose(Schema.NumberFromString),
   Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" }),
   Schema.annotations({ description: "Keep the last N items (an integer ≥ 1)" })
 )
