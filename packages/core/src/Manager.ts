@@ -13,6 +13,7 @@ import type { ErrorCategory, Freshness, InvocationMethod } from "./domain/Status
 import type { Upstream } from "./domain/Upstream.js"
 import { sameEndpoint } from "./domain/Upstream.js"
 import { chooseServer, eligibleCandidates, orderCandidates } from "./Candidates.js"
+import { Bulkhead } from "./Bulkhead.js"
 import { Diagnostics } from "./Diagnostics.js"
 import { classifyFreshness } from "./Freshness.js"
 import {
@@ -67,6 +68,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const transport = yield* Transport
     const probe = yield* Probe
     const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
+    const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
 
     /** A read view: an expired handshake is not shown as initialized (G16). */
     const view = (record: ServerRecord, at: Parameters<typeof isExpired>[1]): ServerRecord =>
@@ -230,54 +232,67 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
             error_category: failure?.category ?? null
           })
 
+        /** One candidate, spec §7.4: the invocation result, or null to go on to the next candidate. */
+        const attemptCandidate = (name: string) =>
+          Effect.gen(function* () {
+            yield* event(name, "initialize_start")
+            const initialized = yield* Effect.either(ensureInitialized(name, { correlationId: requestId }))
+            if (Either.isLeft(initialized) || !initialized.right.initialized) {
+              const failure: StageFailure = Either.isLeft(initialized)
+                ? { error: "server not found", category: "initialize_error" }
+                : {
+                    error: initialized.right.last_error ?? "initialize failed",
+                    category: (initialized.right.last_error_category ?? "initialize_error") satisfies ErrorCategory
+                  }
+              yield* event(name, "initialize_failure", failure)
+              attempt(name, "initialize", failure)
+              errors.push(Either.isLeft(initialized) ? `${name}: server not found` : `${name}: initialize failed (${failure.error})`)
+              return null
+            }
+            yield* event(name, "initialize_success")
+            attempt(name, "initialize")
+
+            const entry = yield* Effect.either(registry.entry(name))
+            yield* event(name, "invoke_start")
+            const outcome: Either.Either<Record<string, unknown>, StageFailure> = Either.isLeft(entry)
+              ? Either.left({ error: "server not found", category: "initialize_error" })
+              : yield* transport.send(entry.right.target, request).pipe(
+                    Effect.mapError(failureOf),
+                    Effect.flatMap((response) => {
+                      const failure = classifyInvoke(response)
+                      return failure === null ? Effect.succeed({ ...response }) : Effect.fail(failure)
+                    }),
+                    Effect.either
+                  )
+            if (Either.isLeft(outcome)) {
+              yield* event(name, "invoke_failure", outcome.left)
+              if (Either.isRight(entry)) yield* fail(name, outcome.left, requestId, entry.right.state.generation)
+              attempt(name, "invoke", outcome.left)
+              errors.push(`${name}: ${outcome.left.error}`)
+              return null
+            }
+            yield* event(name, "invoke_success")
+            attempt(name, "invoke")
+            yield* registry.record(name, { healthy: true, correlationId: requestId })
+            return {
+              server: name,
+              method,
+              request_id: requestId,
+              result: outcome.right.result,
+              raw_response: outcome.right
+            } satisfies InvocationResult
+          })
         for (const candidate of candidates) {
           const name = candidate.name
-          yield* event(name, "initialize_start")
-          const initialized = yield* Effect.either(ensureInitialized(name, { correlationId: requestId }))
-          if (Either.isLeft(initialized) || !initialized.right.initialized) {
-            const failure: StageFailure = Either.isLeft(initialized)
-              ? { error: "server not found", category: "initialize_error" }
-              : {
-                  error: initialized.right.last_error ?? "initialize failed",
-                  category: (initialized.right.last_error_category ?? "initialize_error") satisfies ErrorCategory
-                }
-            yield* event(name, "initialize_failure", failure)
-            attempt(name, "initialize", failure)
-            errors.push(Either.isLeft(initialized) ? `${name}: server not found` : `${name}: initialize failed (${failure.error})`)
+          // The bulkhead: a saturated server is passed over without a health failure (it is busy, not broken).
+          if (!bulkhead.tryAcquire(name)) {
+            const busy = `server busy: ${bulkhead.limit} calls in flight`
+            attempts.push({ server: name, stage: "invoke", success: false, error: busy, error_category: "unknown" })
+            errors.push(`${name}: ${busy}`)
             continue
           }
-          yield* event(name, "initialize_success")
-          attempt(name, "initialize")
-
-          const entry = yield* Effect.either(registry.entry(name))
-          yield* event(name, "invoke_start")
-          const outcome: Either.Either<Record<string, unknown>, StageFailure> = Either.isLeft(entry)
-            ? Either.left({ error: "server not found", category: "initialize_error" })
-            : yield* transport.send(entry.right.target, request).pipe(
-                  Effect.mapError(failureOf),
-                  Effect.flatMap((response) => {
-                    const failure = classifyInvoke(response)
-                    return failure === null ? Effect.succeed({ ...response }) : Effect.fail(failure)
-                  }),
-                  Effect.either
-                )
-          if (Either.isLeft(outcome)) {
-            yield* event(name, "invoke_failure", outcome.left)
-            if (Either.isRight(entry)) yield* fail(name, outcome.left, requestId, entry.right.state.generation)
-            attempt(name, "invoke", outcome.left)
-            errors.push(`${name}: ${outcome.left.error}`)
-            continue
-          }
-          yield* event(name, "invoke_success")
-          attempt(name, "invoke")
-          yield* registry.record(name, { healthy: true, correlationId: requestId })
-          return {
-            server: name,
-            method,
-            request_id: requestId,
-            result: outcome.right.result,
-            raw_response: outcome.right
-          } satisfies InvocationResult
+          const served = yield* attemptCandidate(name).pipe(Effect.ensuring(Effect.sync(() => bulkhead.release(name))))
+          if (served !== null) return served
         }
         return yield* new InvocationError({
           message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}`,

@@ -35,6 +35,8 @@ export interface ManagerOptions {
   readonly maxInvocationEvents?: number
   /** Ring-buffer size of connection events (the seed leaked them, G5; default 1000, at least 1). */
   readonly maxConnectionEvents?: number
+  /** The bulkhead: calls in flight per server at most (default 256); over it a server is passed over as busy. */
+  readonly maxConcurrentCallsPerServer?: number
 }
 
 export interface ManagerSettings {
@@ -44,6 +46,7 @@ export interface ManagerSettings {
   readonly sessionStaleAfter: Option.Option<Duration.Duration>
   readonly maxInvocationEvents: number
   readonly maxConnectionEvents: number
+  readonly maxConcurrentCallsPerServer: number
 }
 
 const nonNegative = (input: Duration.DurationInput): Duration.Duration => {
@@ -60,7 +63,8 @@ export const makeSettings = (options: ManagerOptions = {}): ManagerSettings => (
   maxInitializationAge: optionalWindow(options.maxInitializationAge, "300 seconds"),
   sessionStaleAfter: optionalWindow(options.sessionStaleAfter, "300 seconds"),
   maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? 500)),
-  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? 1000))
+  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? 1000)),
+  maxConcurrentCallsPerServer: Math.max(1, Math.floor(options.maxConcurrentCallsPerServer ?? 256))
 })
 
 /** The manager's settings (spec §1), resolved once. */

@@ -187,3 +187,39 @@ describe("session lifecycle through the manager (G6)", () => {
     }).pipe(Effect.provide(scriptedAtt()))
   )
 })
+
+describe("bulkhead", () => {
+  it.effect("over the per-server limit a server is passed over as busy, without a health failure", () =>
+    Effect.gen(function* () {
+      const gate = yield* Deferred.make<void>()
+      const layer = scriptedAtt({
+        manager: { maxConcurrentCallsPerServer: 2 },
+        transport: {
+          responder: (server, request) =>
+            server === "P" && request.method === "tools/call" && "id" in request
+              ? Deferred.await(gate).pipe(Effect.as({ jsonrpc: "2.0", id: request.id, result: { by: "P" } }))
+              : undefined
+        }
+      })
+      yield* Effect.gen(function* () {
+        const manager = yield* Manager
+        yield* register("P")
+        yield* manager.initializeServer("P")
+        const held = yield* Effect.fork(
+          Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
+        )
+        yield* settle
+        const refused = yield* Effect.flip(manager.invokeTool("x", {}))
+        expect(refused.attempts).toEqual([
+          { server: "P", stage: "invoke", success: false, error: "server busy: 2 calls in flight", error_category: "unknown" }
+        ])
+        yield* register("B")
+        expect((yield* manager.invokeTool("x", {}, ["P", "B"])).server).toBe("B")
+        yield* Deferred.succeed(gate, undefined)
+        expect((yield* Fiber.join(held)).map((r) => r.server)).toEqual(["P", "P"])
+        expect(yield* manager.get("P")).toMatchObject({ status: "healthy", retry_count: 0 })
+        expect((yield* manager.invokeTool("x", {}, ["P"])).server).toBe("P") // slots were released
+      }).pipe(Effect.provide(layer))
+    })
+  )
+})

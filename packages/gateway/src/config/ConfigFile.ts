@@ -43,6 +43,7 @@ export const ConfigFile = Schema.Struct({
   auth_token: Schema.optionalWith(Schema.NullOr(Schema.String.pipe(Schema.minLength(1))), { default: () => null }),
   allow_private_networks: Schema.optionalWith(Schema.Boolean, { default: () => false }),
   max_servers: Schema.optionalWith(PositiveInt, { default: () => 256 }),
+  max_concurrent_calls_per_server: Schema.optionalWith(PositiveInt, { default: () => 256 }),
   max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 })
 })
@@ -81,7 +82,8 @@ export const managerOptions = (config: ConfigFile): ManagerOptions => ({
     config.max_initialization_age_seconds === null ? null : `${config.max_initialization_age_seconds} seconds`,
   sessionStaleAfter: config.session_stale_after_seconds === null ? null : `${config.session_stale_after_seconds} seconds`,
   maxInvocationEvents: config.max_invocation_events,
-  maxConnectionEvents: config.max_connection_events
+  maxConnectionEvents: config.max_connection_events,
+  maxConcurrentCallsPerServer: config.max_concurrent_calls_per_server
 })
 
 export const gatewaySettings = (config: ConfigFile, authToken: string | null): GatewaySettings => ({
