@@ -13,7 +13,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import type { Transport as SdkClientTransport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type { FetchLike, Transport as SdkClientTransport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
   CallToolResultSchema,
   CompleteResultSchema,
@@ -27,6 +27,7 @@ import {
   ReadResourceResultSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
+import { Agent } from "undici"
 import { type DateTime, Effect, Exit, Layer, Option, Scope } from "effect"
 import { categorize, invalidatesSession, isUpstreamRpcError } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
@@ -65,24 +66,41 @@ interface Session {
   lastActivity: DateTime.Utc | null
 }
 
-const sdkTransportFor = (upstream: Upstream): SdkClientTransport => {
-  switch (upstream.transport) {
-    case "stdio":
-      return new StdioClientTransport({
+interface UpstreamConnection {
+  readonly transport: SdkClientTransport
+  /** Close what the session owns besides the transport: its HTTP connection pool. */
+  readonly dispose: () => Promise<void>
+}
+
+/**
+ * The SDK client transport for an upstream. An HTTP upstream gets a connection pool of its own, destroyed with the
+ * session, so a closed session leaves no idle keep-alive socket behind (and sessions never share sockets).
+ */
+const connectionFor = (upstream: Upstream): UpstreamConnection => {
+  if (upstream.transport === "stdio") {
+    return {
+      transport: new StdioClientTransport({
         command: upstream.command,
         args: [...(upstream.args ?? [])],
         env: { ...getDefaultEnvironment(), ...upstream.env },
         ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
         stderr: "ignore"
-      })
-    case "sse":
-      return new SSEClientTransport(new URL(upstream.url), {
-        requestInit: { headers: { ...upstream.headers } },
-        eventSourceInit: { fetch: (url, init) => fetch(url, { ...init, headers: { ...init?.headers, ...upstream.headers } }) }
-      })
-    case "streamable-http":
-      return new StreamableHTTPClientTransport(new URL(upstream.url), { requestInit: { headers: { ...upstream.headers } } })
+      }),
+      dispose: () => Promise.resolve()
+    }
   }
+  const agent = new Agent({ keepAliveTimeout: 30_000 })
+  const pooledFetch: FetchLike = (url, init) => {
+    const headers = new Headers(init?.headers)
+    for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
+    // Node's fetch is undici: `dispatcher` selects this session's pool.
+    return fetch(url, { ...init, headers, dispatcher: agent } as unknown as RequestInit)
+  }
+  const transport =
+    upstream.transport === "sse"
+      ? new SSEClientTransport(new URL(upstream.url), { fetch: pooledFetch, eventSourceInit: { fetch: pooledFetch } })
+      : new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: pooledFetch })
+  return { transport, dispose: () => agent.destroy().catch(() => undefined) }
 }
 
 /** Running and not a zombie. */
@@ -110,11 +128,12 @@ const signal = (pid: number, name: NodeJS.Signals) =>
  * child to leave on its own (and forgets the child when a connect is interrupted), which can outlast a shutdown:
  * att signals the pid it recorded at spawn, waits a bounded time, and kills what is left.
  */
-const closeClient = (client: Client, transport: ObservedTransport) =>
+const closeClient = (client: Client, transport: ObservedTransport, connection: UpstreamConnection) =>
   Effect.gen(function* () {
     const pid = transport.childPid
     if (pid !== null) yield* signal(pid, "SIGTERM")
     yield* Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout("3 seconds"), Effect.ignore)
+    yield* Effect.promise(connection.dispose).pipe(Effect.timeout("1 second"), Effect.ignore)
     if (pid === null) return
     yield* Effect.sleep("20 millis").pipe(Effect.repeat({ until: () => !isAlive(pid), times: 100 }))
     yield* signal(pid, "SIGKILL")
@@ -167,12 +186,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       Effect.gen(function* () {
         const scope = yield* Scope.make()
         let initializeResult: Record<string, unknown> = {}
-        const transport = new ObservedTransport(sdkTransportFor(target.upstream), (message) => {
+        const connection = connectionFor(target.upstream)
+        const transport = new ObservedTransport(connection.transport, (message) => {
           if (isInitializeResponse(message)) initializeResult = message.result
         })
         const client = yield* Effect.acquireRelease(
           Effect.sync(() => new Client(clientInfo, { capabilities: {} })),
-          (client) => closeClient(client, transport)
+          (client) => closeClient(client, transport, connection)
         ).pipe(Scope.extend(scope))
         yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout })).pipe(
           Effect.mapError(categorize),
