@@ -3,7 +3,7 @@ import { type Server as NetServer, type Socket, createServer as createNetServer 
 import type { AddressInfo } from "node:net"
 import { Manager, httpUpstream } from "@att/core"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Option, Schedule } from "effect"
+import { Effect, Option, Schedule, Supervisor } from "effect"
 import { sdkAtt } from "./support/sdkAtt.js"
 
 type Behaviour = (request: { readonly id: unknown; readonly method: string }, res: ServerResponse, req: IncomingMessage) => void
@@ -92,12 +92,14 @@ const afterHandshake =
     misbehave(request, res, req)
   }
 
-/** Invoke once against `url`: the failing attempt, and whether the session was kept. */
+/** Invoke once against `url`: the failing attempt, and whether the session was kept. No fiber may outlive it. */
 const failureOf = (url: string) =>
   Effect.gen(function* () {
     const manager = yield* Manager
+    const supervisor = yield* Supervisor.track
     yield* manager.register("odd", httpUpstream(url))
-    const error = yield* Effect.flip(manager.invokeTool("echo", { message: "x" }))
+    const error = yield* Effect.flip(manager.invokeTool("echo", { message: "x" })).pipe(Effect.supervised(supervisor))
+    expect(yield* supervisor.value).toEqual([]) // every fiber the invocation started has ended
     const failed = error.attempts.find((attempt) => !attempt.success)
     const kept = Option.getOrThrow(yield* manager.sessionDiagnostics("odd")).active
     return { failed, kept }
