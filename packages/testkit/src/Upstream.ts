@@ -1,11 +1,9 @@
-import { randomUUID } from "node:crypto"
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
 import { z } from "zod"
+import { statefulMcpHandler } from "./StatefulHttp.js"
 
 /** What a test upstream has seen, counted at the upstream. */
 export interface UpstreamCounters {
@@ -32,21 +30,6 @@ export interface UpstreamOptions {
   /** Register more tools on each session's server. */
   readonly extend?: (server: McpServer, counters: UpstreamCounters) => void
 }
-
-const readBody = (req: IncomingMessage): Promise<unknown> =>
-  new Promise((resolve, reject) => {
-    const chunks: Array<Buffer> = []
-    req.on("data", (chunk: Buffer) => chunks.push(chunk))
-    req.on("end", () => {
-      const text = Buffer.concat(chunks).toString("utf8")
-      try {
-        resolve(text === "" ? undefined : JSON.parse(text))
-      } catch (error) {
-        reject(error)
-      }
-    })
-    req.on("error", reject)
-  })
 
 /** The default tools: `echo {message}`, `add {a, b}`, `slow {ms}` (cancellable), `fail`; resource `test://static`. */
 const makeServer = (options: UpstreamOptions, counters: UpstreamCounters) => {
@@ -94,33 +77,16 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
       const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0 }
-      const transports = new Map<string, StreamableHTTPServerTransport>()
       let hung = false
-      const handle = async (req: IncomingMessage, res: ServerResponse) => {
-        if (hung) return
-        const sessionId = req.headers["mcp-session-id"]
-        const existing = typeof sessionId === "string" ? transports.get(sessionId) : undefined
-        const body = req.method === "POST" ? await readBody(req) : undefined
-        if (hung) return
-        if (existing !== undefined) return existing.handleRequest(req, res, body)
-        if (req.method === "POST" && isInitializeRequest(body)) {
+      const endpoint = statefulMcpHandler(() => makeServer(options, counters), {
+        onInitialize: () => {
           counters.initialize += 1
-          const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
-            sessionIdGenerator: () => randomUUID(),
-            onsessioninitialized: (id) => {
-              counters.sessions += 1
-              transports.set(id, transport)
-            }
-          })
-          transport.onclose = () => {
-            if (transport.sessionId !== undefined) transports.delete(transport.sessionId)
-          }
-          await makeServer(options, counters).connect(transport)
-          return transport.handleRequest(req, res, body)
+        },
+        onSession: () => {
+          counters.sessions += 1
         }
-        res.writeHead(typeof sessionId === "string" ? 404 : 400, { "content-type": "application/json" })
-        res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message: "No valid session" }, id: null }))
-      }
+      })
+      const handle = (req: IncomingMessage, res: ServerResponse) => (hung ? Promise.resolve() : endpoint.handle(req, res))
       const http = createServer((req, res) => {
         handle(req, res).catch(() => {
           if (!res.headersSent) res.writeHead(500)
@@ -131,8 +97,7 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
       const close = Effect.sync(() => {
         http.closeAllConnections()
         http.close()
-        for (const transport of transports.values()) void transport.close()
-        transports.clear()
+        endpoint.closeAll()
       })
       const upstream: RunningUpstream = {
         name: options.name,

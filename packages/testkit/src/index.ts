@@ -1,3 +1,4 @@
 export * from "./ScriptedTransport.js"
 export * from "./TestAtt.js"
 export * from "./Upstream.js"
+export * from "./StatefulHttp.js"
