@@ -1,9 +1,33 @@
 import { defineConfig } from "vitest/config"
 
+/**
+ * Two groups. The tests that spawn att and upstream processes and put them under timed load (chaos, shutdown,
+ * the CLI end to end) run after everything else, one file at a time: on a 2-core machine, sharing the CPU with
+ * the fuzzer makes 500 ms call timeouts fire on healthy upstreams, which measures the test runner, not att.
+ */
+const processTests = ["test/chaos.test.ts", "test/shutdown.test.ts", "test/e2e-cli.test.ts"]
+
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 30_000,
-    hookTimeout: 30_000
+    hookTimeout: 30_000,
+    projects: [
+      {
+        test: {
+          name: "in-process",
+          include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
+          exclude: processTests,
+          sequence: { groupOrder: 0 }
+        }
+      },
+      {
+        test: {
+          name: "processes",
+          include: processTests,
+          poolOptions: { forks: { singleFork: true } },
+          sequence: { groupOrder: 1 }
+        }
+      }
+    ]
   }
 })

@@ -61,6 +61,7 @@ describe("chaos", () => {
           gamma: { command: process.execPath, args: ["--import", "tsx", fixture, "gamma", "stdio"] }
         },
         call_timeout_ms: 500,
+        connect_timeout_ms: 5_000,
         max_backoff_seconds: 1,
         unreachable_after: 3,
         health_interval_seconds: 1,
@@ -123,12 +124,14 @@ describe("chaos", () => {
 
     let sent = 0
     const answers: Array<{ status: number; requestId: string | null }> = []
+    const refusals: Array<string> = []
     const caller = async (id: number) => {
       while (running) {
         sent += 1
         const { status, body } = await invoke(`${id}-${sent}`, id)
         const detail = body.detail as { request_id?: string | null } | undefined
         answers.push({ status, requestId: (body.request_id as string | undefined) ?? detail?.request_id ?? null })
+        if (status !== 200) refusals.push(JSON.stringify(body.detail))
       }
     }
     await Promise.all([controller, ...Array.from({ length: 32 }, (_, id) => caller(id))])
@@ -138,6 +141,7 @@ describe("chaos", () => {
     const served = answers.filter(({ status }) => status === 200).length
     const rate = served / answers.length
     console.log(`chaos: ${answers.length} requests, ${served} served (${(rate * 100).toFixed(2)} %)`)
+    for (const refusal of refusals.slice(0, 5)) console.log(`chaos: refused ${refusal}`)
     expect(rate).toBeGreaterThanOrEqual(0.999)
 
     const events = ((await (await fetch(`${base}/api/v1/mcp/invocation-events`)).json()) as { items: Array<Event> }).items

@@ -35,6 +35,11 @@ import { ObservedTransport } from "./ObservedTransport.js"
 export interface SdkTransportOptions {
   /** Per-call timeout unless the target overrides it (default 10 s). */
   readonly callTimeoutMs?: number
+  /**
+   * Bound on opening a session (connect + initialize), a stdio child's start-up included; defaults to the call
+   * timeout. Set it longer than a short call timeout when an upstream is slow to start.
+   */
+  readonly connectTimeoutMs?: number
   readonly clientInfo?: { readonly name: string; readonly version: string }
 }
 
@@ -168,11 +173,14 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
 
     const timeoutOf = (target: UpstreamTarget) => target.callTimeoutMs ?? defaultTimeout
 
+    const connectTimeoutOf = (target: UpstreamTarget) => options.connectTimeoutMs ?? timeoutOf(target)
+
     /** Run one SDK promise: abortable; the SDK's own per-call timeout bounds it (and answers -32001). */
-    const call = <A>(target: UpstreamTarget, run: (signal: AbortSignal, timeout: number) => Promise<A>) => {
-      const timeout = timeoutOf(target)
-      return Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error })
-    }
+    const call = <A>(
+      target: UpstreamTarget,
+      run: (signal: AbortSignal, timeout: number) => Promise<A>,
+      timeout = timeoutOf(target)
+    ) => Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error })
 
     const close = (name: string, only?: Session) =>
       Effect.suspend(() => {
@@ -194,7 +202,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           Effect.sync(() => new Client(clientInfo, { capabilities: {} })),
           (client) => closeClient(client, transport, connection)
         ).pipe(Scope.extend(scope))
-        yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout })).pipe(
+        yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout }), connectTimeoutOf(target)).pipe(
           Effect.mapError(categorize),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )

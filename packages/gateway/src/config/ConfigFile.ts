@@ -33,6 +33,8 @@ export const ConfigFile = Schema.Struct({
   health_interval_seconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 30 }),
   health_concurrency: Schema.optionalWith(PositiveInt, { default: () => 8 }),
   call_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
+  /** Bound on opening a session (a stdio child's start-up included); the call timeout when absent. */
+  connect_timeout_ms: Schema.optional(PositiveInt),
   max_backoff_seconds: Schema.optionalWith(NonNegative, { default: () => 8 }),
   unreachable_after: Schema.optionalWith(PositiveInt, { default: () => 3 }),
   max_initialization_age_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), { default: () => 300 }),
@@ -45,7 +47,9 @@ export const ConfigFile = Schema.Struct({
   max_servers: Schema.optionalWith(PositiveInt, { default: () => 256 }),
   max_concurrent_calls_per_server: Schema.optionalWith(PositiveInt, { default: () => 256 }),
   max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
-  drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 })
+  drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
+  /** How `/mcp` names upstream tools: `SERVER__name` only on conflicting schemas, always, or never. */
+  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const })
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -92,4 +96,10 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null): G
   authToken,
   maxBodyBytes: config.max_body_bytes,
   preferredOrder: config.preferred_order
+})
+
+/** The SDK transport's settings from the config file. */
+export const transportOptions = (config: ConfigFile) => ({
+  callTimeoutMs: config.call_timeout_ms,
+  ...(config.connect_timeout_ms === undefined ? {} : { connectTimeoutMs: config.connect_timeout_ms })
 })
