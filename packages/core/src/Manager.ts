@@ -47,6 +47,11 @@ export interface FleetOptions {
   readonly concurrency?: number
 }
 
+export interface InvokeOptions {
+  /** Try only these servers (still in preferred order); the seed's `preferred` only orders (G15). */
+  readonly only?: ReadonlyArray<string>
+}
+
 export interface SessionQuery {
   readonly server?: string | undefined
   readonly freshness?: Freshness | undefined
@@ -200,11 +205,15 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const invoke = (
       method: InvocationMethod,
       params: Record<string, unknown>,
-      preferred: ReadonlyArray<string> | null | undefined
+      preferred: ReadonlyArray<string> | null | undefined,
+      options: InvokeOptions = {}
     ) =>
       Effect.gen(function* () {
         const startedAt = yield* now
-        const candidates = eligibleCandidates(orderCandidates(yield* registry.list, preferred), startedAt)
+        const only = options.only === undefined ? null : new Set(options.only)
+        const registered = yield* registry.list
+        const records = only === null ? registered : registered.filter((record) => only.has(record.name))
+        const candidates = eligibleCandidates(orderCandidates(records, preferred), startedAt)
         if (candidates.length === 0) {
           return yield* new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] })
         }
@@ -369,10 +378,11 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       invokeTool: (
         toolName: string,
         args?: Record<string, unknown> | null,
-        preferred?: ReadonlyArray<string> | null
-      ) => invoke("tools/call", { name: toolName, arguments: args ?? {} }, preferred),
-      readResource: (uri: string, preferred?: ReadonlyArray<string> | null) =>
-        invoke("resources/read", { uri }, preferred),
+        preferred?: ReadonlyArray<string> | null,
+        options?: InvokeOptions
+      ) => invoke("tools/call", { name: toolName, arguments: args ?? {} }, preferred, options),
+      readResource: (uri: string, preferred?: ReadonlyArray<string> | null, options?: InvokeOptions) =>
+        invoke("resources/read", { uri }, preferred, options),
 
       listEvents: diagnostics.listConnectionEvents,
       listInvocationEvents: diagnostics.listInvocationEvents,

@@ -3,7 +3,9 @@ import { HttpServer } from "@effect/platform"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } from "./config/ConfigFile.js"
 import { GatewayOptions } from "./GatewayOptions.js"
-import { type FastPath, FastInvoke } from "./http/FastInvoke.js"
+import { Catalog } from "./catalog/Catalog.js"
+import { FastInvoke, type NodeRoutes } from "./http/FastInvoke.js"
+import { McpEndpoint } from "./mcp/McpEndpoint.js"
 import { HttpLive } from "./http/Http.js"
 
 /**
@@ -41,12 +43,16 @@ export const serviceCore = <E, R>(config: ConfigFile, authToken: string | null, 
   )
 
 /**
- * The routes and the lifecycle (and the invoke fast path when the Node server was intercepted with
- * `interceptRequests`), needing an `HttpServer` and the service core. Provide the server first and then
+ * The routes and the lifecycle, needing an `HttpServer` and the service core. When the Node server was intercepted
+ * with `interceptRequests`, also the invoke fast path and the `/mcp` endpoint. Provide the server first and then
  * `serviceCore` (see the CLI), so shutdown runs the other way round: routes go, the server drains in-flight
  * requests, and only then are sessions and stdio children closed.
  */
-export const gatewayRoutes = (config: ConfigFile, fast?: FastPath) =>
-  Layer.mergeAll(HttpLive, Lifecycle(config), fast === undefined ? Layer.empty : FastInvoke(fast)).pipe(
-    HttpServer.withLogAddress
-  )
+export const gatewayRoutes = (config: ConfigFile, routes?: NodeRoutes) =>
+  Layer.mergeAll(
+    HttpLive,
+    Lifecycle(config),
+    routes === undefined
+      ? Layer.empty
+      : Layer.mergeAll(FastInvoke(routes), McpEndpoint(routes, config.prefix_mode)).pipe(Layer.provide(Catalog.Default))
+  ).pipe(HttpServer.withLogAddress)

@@ -1,2 +1,3 @@
 export * from "./Categorize.js"
 export * from "./SdkTransport.js"
+export * from "./StatefulHttp.js"

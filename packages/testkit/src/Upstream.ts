@@ -3,7 +3,7 @@ import type { AddressInfo } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Effect } from "effect"
 import { z } from "zod"
-import { statefulMcpHandler } from "./StatefulHttp.js"
+import { statefulMcpHandler } from "@att/sdk-transport"
 
 /** What a test upstream has seen, counted at the upstream. */
 export interface UpstreamCounters {

@@ -1,4 +1,3 @@
 export * from "./ScriptedTransport.js"
 export * from "./TestAtt.js"
 export * from "./Upstream.js"
-export * from "./StatefulHttp.js"

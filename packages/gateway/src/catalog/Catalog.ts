@@ -5,6 +5,8 @@ export interface CatalogTool {
   readonly name: string
   readonly description: string | null
   readonly servers: ReadonlyArray<string>
+  /** Each offering server's own definition (input schema, annotations), by server. */
+  readonly definitions: Readonly<Record<string, Record<string, unknown>>>
 }
 
 export interface CatalogResource {
@@ -84,9 +86,21 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     return {
       tools: collect("tools/list", "tools", (item) =>
         typeof item.name === "string"
-          ? { name: item.name, description: typeof item.description === "string" ? item.description : null }
+          ? { name: item.name, description: typeof item.description === "string" ? item.description : null, item }
           : null
-      ).pipe(Effect.map((perServer) => mergeBy(perServer, (entry) => entry.name))),
+      ).pipe(
+        Effect.map((perServer): ReadonlyArray<CatalogTool> => {
+          const definitions = new Map<string, Record<string, Record<string, unknown>>>()
+          for (const { server, entries } of perServer)
+            for (const entry of entries) definitions.set(entry.name, { ...definitions.get(entry.name), [server]: entry.item })
+          return mergeBy(perServer, (entry) => entry.name).map(({ name, description, servers }) => ({
+            name,
+            description,
+            servers,
+            definitions: definitions.get(name) ?? {}
+          }))
+        })
+      ),
       resources: collect("resources/list", "resources", (item) =>
         typeof item.uri === "string"
           ? {

@@ -3,6 +3,7 @@ import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { SdkTransport } from "@att/sdk-transport"
 import { Either, Layer } from "effect"
+import { transportOptions } from "../config/ConfigFile.js"
 import { loadConfig } from "../config/LoadConfig.js"
 import { DrainGuard } from "../http/DrainGuard.js"
 import { interceptRequests } from "../http/FastInvoke.js"
@@ -24,11 +25,11 @@ if (!isLoopbackHost(args.host) && token === null) {
 process.stderr.write(`att: config from ${source}\n`)
 
 const server = createServer()
-const fast = interceptRequests(server)
+const routes = interceptRequests(server)
 const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
-const App = gatewayRoutes(config, fast).pipe(
+const App = gatewayRoutes(config, routes).pipe(
   Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
-  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer({ callTimeoutMs: config.call_timeout_ms })))
+  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config))))
 )
 
 NodeRuntime.runMain(Layer.launch(App))

@@ -12,20 +12,35 @@ import { DEFAULT_DETAIL, admission } from "./Guard.js"
  * call, same bodies, without the router and the generic request/response machinery. A request the fast path
  * does not take (another route, another content type) goes to the Effect handler unchanged.
  */
-export interface FastPath {
-  handle: ((request: IncomingMessage, response: ServerResponse) => boolean) | null
+/** A Node-level route: answers the request and returns true, or returns false to pass it on. */
+export type NodeRoute = (request: IncomingMessage, response: ServerResponse) => boolean
+
+/** The Node-level routes installed on a server (the invoke fast path, `/mcp`); layers add and remove theirs. */
+export interface NodeRoutes {
+  readonly handlers: Set<NodeRoute>
 }
 
-/** Route "request" events through the fast path first. Call once, before the Effect server listens. */
-export const interceptRequests = (server: Server): FastPath => {
-  const fast: FastPath = { handle: null }
+/** Route "request" events through the Node-level routes first. Call once, before the Effect server listens. */
+export const interceptRequests = (server: Server): NodeRoutes => {
+  const routes: NodeRoutes = { handlers: new Set() }
   const emit = server.emit.bind(server)
   server.emit = ((event: string, ...args: Array<unknown>) => {
-    if (event === "request" && fast.handle?.(args[0] as IncomingMessage, args[1] as ServerResponse) === true) return true
+    if (event === "request") {
+      for (const handle of routes.handlers) {
+        if (handle(args[0] as IncomingMessage, args[1] as ServerResponse)) return true
+      }
+    }
     return emit(event, ...args)
   }) as typeof server.emit
-  return fast
+  return routes
 }
+
+/** Install a Node-level route for the lifetime of the enclosing scope. */
+export const installRoute = (routes: NodeRoutes, route: NodeRoute) =>
+  Effect.acquireRelease(
+    Effect.sync(() => routes.handlers.add(route)),
+    () => Effect.sync(() => routes.handlers.delete(route))
+  )
 
 const ROUTES = {
   "/api/v1/mcp/invoke/tool": Schema.decodeUnknownEither(InvokeToolRequest),
@@ -54,7 +69,7 @@ const readBody = (request: IncomingMessage, limit: number, done: (body: Buffer |
 }
 
 /** Install the fast path for the lifetime of the layer. */
-export const FastInvoke = (fast: FastPath) =>
+export const FastInvoke = (routes: NodeRoutes) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const manager = yield* Manager
@@ -106,7 +121,7 @@ export const FastInvoke = (fast: FastPath) =>
         })
       }
 
-      fast.handle = (request, response) => {
+      yield* installRoute(routes, (request, response) => {
         const path = request.url
         if (request.method !== "POST" || (path !== "/api/v1/mcp/invoke/tool" && path !== "/api/v1/mcp/invoke/resource")) {
           return false
@@ -114,12 +129,7 @@ export const FastInvoke = (fast: FastPath) =>
         if (!(request.headers["content-type"] ?? "").startsWith("application/json")) return false
         serve(path, request, response)
         return true
-      }
-      yield* Effect.addFinalizer(() =>
-        Effect.sync(() => {
-          fast.handle = null
-        })
-      )
+      })
     })
   )
 

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto"
 import type { IncomingMessage, ServerResponse } from "node:http"
-import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import type { Transport as SdkTransportLike } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 
@@ -28,7 +28,12 @@ export interface StatefulHooks {
  * A stateful Streamable HTTP endpoint for `node:http`: one SDK transport (and one server from `makeServer`) per
  * session, found by the `mcp-session-id` header; 404 for an unknown session, 400 without one.
  */
-export const statefulMcpHandler = (makeServer: () => McpServer, hooks: StatefulHooks = {}) => {
+/** Anything that serves MCP over a transport: the SDK's `McpServer` or its low-level `Server`. */
+export interface ConnectableServer {
+  connect(transport: SdkTransportLike): Promise<void>
+}
+
+export const statefulMcpHandler = (makeServer: () => ConnectableServer, hooks: StatefulHooks = {}) => {
   const transports = new Map<string, StreamableHTTPServerTransport>()
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const sessionId = req.headers["mcp-session-id"]
