@@ -5,7 +5,13 @@ import { defineConfig } from "vitest/config"
  * the CLI end to end) run after everything else, one file at a time: on a 2-core machine, sharing the CPU with
  * the fuzzer makes 500 ms call timeouts fire on healthy upstreams, which measures the test runner, not att.
  */
-const processTests = ["test/chaos.test.ts", "test/shutdown.test.ts", "test/e2e-cli.test.ts"]
+const processTests = [
+  "test/chaos.test.ts",
+  "test/shutdown.test.ts",
+  "test/e2e-cli.test.ts",
+  "test/conformance.test.ts",
+  "test/inspector.test.ts"
+]
 
 export default defineConfig({
   test: {

@@ -2,10 +2,13 @@
  * `npm run bench`: att's overhead against a floor, measured in one run.
  *   (a) the SDK client straight to the upstream;
  *   (b) the floor: a minimal node:http server forwarding each request to an already-connected SDK client;
- *   (c) att: POST /api/v1/mcp/invoke/tool on the real service (`att serve`).
- * (b) and (c) each run in a process of their own, as a gateway does; this process only generates the load.
- * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, and the
- * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms). Not a test: numbers vary by machine.
+ *   (c) att: POST /api/v1/mcp/invoke/tool on the real service (`att serve`);
+ *   (d) an SDK client through att's MCP endpoint `/mcp` (same `att serve` process as (c)).
+ * (b) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
+ * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
+ * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
+ * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms) and d/a (throughput; p50 as d−a, no target).
+ * Not a test: numbers vary by machine.
  */
 import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
@@ -107,7 +110,18 @@ const startAtt = async (upstream: Upstream) => {
     [join(ROOT, "packages", "gateway", "src", "cli", "main.ts"), "serve", "--config", config, "--port", "0"],
     /Listening on http:\/\/127\.0\.0\.1:(\d+)/
   )
-  return { child, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool` }
+  return { child, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool`, mcp: `http://127.0.0.1:${port}/mcp` }
+}
+
+/** (d): an SDK client on att's `/mcp`, once it lists `echo` (att connects its upstreams in the background). */
+const connectViaAtt = async (url: string): Promise<Client> => {
+  const client = await connectClient({ transport: "streamable-http", url })
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const { tools } = await client.listTools()
+    if (tools.some((tool) => tool.name === "echo")) return client
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`${url} did not list echo within 10 s`)
 }
 
 const postJson = (url: string) => async () => {
@@ -127,20 +141,25 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
   const direct = await connectClient(upstream)
   const floor = await startFloor(upstream)
   const att = await startAtt(upstream)
+  const viaAtt = await connectViaAtt(att.mcp)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
     const total = REQUESTS[concurrency]
     const a = await measure(concurrency, total, echo(direct))
     const b = await measure(concurrency, total, postJson(floor.url))
     const c = await measure(concurrency, total, postJson(att.url))
+    const d = await measure(concurrency, total, echo(viaAtt))
     results.push(
       `${kind}, concurrency ${concurrency}:`,
       row("(a) SDK client direct", a),
       row("(b) floor: node:http + SDK", b),
       row("(c) att invoke/tool", c),
-      `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 +${(c.p50 - b.p50).toFixed(3)} ms (target <= 0.300)`
+      row("(d) att /mcp, SDK client", d),
+      `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 +${(c.p50 - b.p50).toFixed(3)} ms (target <= 0.300)`,
+      `  ratio d/a: throughput ${(d.rps / a.rps).toFixed(2)}, p50 +${(d.p50 - a.p50).toFixed(3)} ms`
     )
   }
+  await viaAtt.close()
   att.child.kill("SIGTERM")
   floor.child.kill("SIGTERM")
   await direct.close()

@@ -1,7 +1,10 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 
 export const ROOT = join(import.meta.dirname, "..", "..")
 
@@ -82,4 +85,127 @@ export const commandLineOf = (pid: number): string => {
   } catch {
     return ""
   }
+}
+
+/** `pid`'s children, their children, and so on (deepest last). */
+export const descendantPids = (pid: number, depth = 4): Array<number> =>
+  depth === 0 ? [] : childPids(pid).flatMap((child) => [child, ...descendantPids(child, depth - 1)])
+
+/** Kill a process and the processes under it, each by its pid (SIGKILL), if they are still running. */
+export const killTree = (child: ChildProcess): void => {
+  const pid = child.pid
+  // An exited child's pid may already belong to someone else: only a running child's tree is ours.
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  const below = descendantPids(pid)
+  child.kill("SIGKILL")
+  for (const other of below) {
+    if (!isAlive(other)) continue
+    try {
+      process.kill(other, "SIGKILL")
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Stop a process we started: SIGTERM, a bounded wait, then SIGKILL for it and anything it left running. */
+export const stopTree = async (child: ChildProcess, ms = 10_000): Promise<void> => {
+  const pid = child.pid
+  if (pid === undefined || child.exitCode !== null || child.signalCode !== null) return
+  const below = descendantPids(pid)
+  child.kill("SIGTERM")
+  await exitOf(child, ms)
+  for (const other of below) {
+    if (!isAlive(other)) continue
+    try {
+      process.kill(other, "SIGKILL")
+    } catch {
+      // already gone
+    }
+  }
+}
+
+export interface Completed {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+  readonly timedOut: boolean
+}
+
+/**
+ * Run a program to its end and collect its output. Past `ms` it and everything under it are killed by pid and the
+ * result says `timedOut`. The child is returned at once so the caller can register it for cleanup.
+ */
+export const runToEnd = (
+  file: string,
+  args: ReadonlyArray<string>,
+  options: { readonly ms: number; readonly env?: NodeJS.ProcessEnv; readonly cwd?: string }
+): { readonly child: ChildProcess; readonly done: Promise<Completed> } => {
+  const child = spawn(file, args, {
+    cwd: options.cwd ?? ROOT,
+    env: options.env ?? process.env,
+    stdio: ["ignore", "pipe", "pipe"]
+  })
+  let stdout = ""
+  let stderr = ""
+  child.stdout?.on("data", (chunk: Buffer) => {
+    stdout += chunk.toString("utf8")
+  })
+  child.stderr?.on("data", (chunk: Buffer) => {
+    stderr += chunk.toString("utf8")
+  })
+  const done = new Promise<Completed>((resolve) => {
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      killTree(child)
+    }, options.ms)
+    child.once("close", (code: number | null) => {
+      clearTimeout(timer)
+      resolve({ code, stdout, stderr, timedOut })
+    })
+    child.once("error", (error) => {
+      clearTimeout(timer)
+      resolve({ code: null, stdout, stderr: `${stderr}\n${error.message}`, timedOut })
+    })
+  })
+  return { child, done }
+}
+
+/** Write `config` to a temp file and start `att serve` on it on a free port; resolves once it listens. */
+export const startAttServe = async (config: unknown) => {
+  const dir = mkdtempSync(join(tmpdir(), "att-serve-"))
+  const path = join(dir, "att.config.json")
+  writeFileSync(path, JSON.stringify(config))
+  const child = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--config", path, "--port", "0"])
+  const port = await waitForOutput(child, /Listening on http:\/\/127\.0\.0\.1:(\d+)/).then(
+    (match) => match[1],
+    (error: unknown) => {
+      killTree(child)
+      throw error
+    }
+  )
+  const base = `http://127.0.0.1:${port}`
+  return { child, dir, base, mcpUrl: `${base}/mcp` }
+}
+
+/**
+ * Poll att's `/mcp` with an SDK client until `tools/list` offers every name in `names` (upstreams connect in the
+ * background), at most `ms`; resolves with the names listed, rejects with the last listing after the bound.
+ */
+export const waitForMcpTools = async (mcpUrl: string, names: ReadonlyArray<string>, ms = 30_000): Promise<Array<string>> => {
+  const client = new Client({ name: "att-test-readiness", version: "1.0.0" })
+  await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)), { timeout: 10_000 })
+  const deadline = Date.now() + ms
+  let listed: Array<string> = []
+  try {
+    while (Date.now() < deadline) {
+      listed = (await client.listTools(undefined, { timeout: 5_000 })).tools.map((tool) => tool.name)
+      if (names.every((name) => listed.includes(name))) return listed
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+  } finally {
+    await client.close()
+  }
+  throw new Error(`att's /mcp did not list ${names.join(", ")} within ${ms} ms; it listed: ${listed.join(", ") || "nothing"}`)
 }

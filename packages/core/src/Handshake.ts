@@ -21,6 +21,8 @@ export const initializedNotification = { jsonrpc: "2.0", method: "notifications/
 export interface StageFailure {
   readonly error: string
   readonly category: TransportError["category"]
+  /** The request certainly did not reach the upstream. */
+  readonly unsent?: boolean
 }
 
 /** Spec §5 b/c: classify an initialize response; the object `result` on success. */
@@ -49,5 +51,8 @@ export const snapshotOf = (result: Record<string, unknown>, capturedAt: DateTime
   captured_at: capturedAt
 })
 
-export const failureOf = (error: TransportError): StageFailure => ({ error: error.message, category: error.category })
+export const failureOf = (error: TransportError): StageFailure =>
+  error.unsent === true
+    ? { error: error.message, category: error.category, unsent: true }
+    : { error: error.message, category: error.category }
 

@@ -1,4 +1,4 @@
-import { Cause, DateTime, Deferred, Effect, Either, Layer, Option } from "effect"
+import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, PubSub } from "effect"
 import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
@@ -50,6 +50,12 @@ export interface FleetOptions {
 export interface InvokeOptions {
   /** Try only these servers (still in preferred order); the seed's `preferred` only orders (G15). */
   readonly only?: ReadonlyArray<string>
+  /**
+   * Move on to the next server after a failure that may have reached the upstream (a timeout, a dropped
+   * connection, an rpc error). Default true, as the spec. False for calls that are not safe to repeat: then only
+   * failures before the request was sent (initialize, a session that could not be opened) fail over.
+   */
+  readonly failoverAfterSend?: boolean
 }
 
 export interface SessionQuery {
@@ -74,6 +80,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const probe = yield* Probe
     const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
     const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
+    const handshakes = yield* PubSub.unbounded<string>()
 
     /** A read view: an expired handshake is not shown as initialized (G16). */
     const view = (record: ServerRecord, at: Parameters<typeof isExpired>[1]): ServerRecord =>
@@ -120,6 +127,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
             capability_snapshot: snapshot
           }))
           yield* registry.record(name, { healthy: true, correlationId }, at)
+          yield* PubSub.publish(handshakes, name)
         }
         return yield* registry.get(name)
       })
@@ -221,6 +229,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
         const attempts: Array<InvocationAttempt> = []
         const errors: Array<string> = []
+        /** Set when a failure may have reached an upstream and the call must not be repeated elsewhere. */
+        let stopAt: string | null = null
 
         const event = (server: string, phase: InvocationPhase, failure?: StageFailure) =>
           diagnostics.recordInvocation({
@@ -278,6 +288,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
               if (Either.isRight(entry)) yield* fail(name, outcome.left, requestId, entry.right.state.generation)
               attempt(name, "invoke", outcome.left)
               errors.push(`${name}: ${outcome.left.error}`)
+              if (options.failoverAfterSend === false && outcome.left.unsent !== true) stopAt = name
               return null
             }
             yield* event(name, "invoke_success")
@@ -302,9 +313,12 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           }
           const served = yield* attemptCandidate(name).pipe(Effect.ensuring(Effect.sync(() => bulkhead.release(name))))
           if (served !== null) return served
+          if (stopAt !== null) break
         }
+        const unrepeated =
+          stopAt === null ? "" : ` (not tried elsewhere: the request may have reached ${stopAt} and is not safe to repeat)`
         return yield* new InvocationError({
-          message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}`,
+          message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}${unrepeated}`,
           method,
           request_id: requestId,
           attempts
@@ -383,6 +397,16 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       ) => invoke("tools/call", { name: toolName, arguments: args ?? {} }, preferred, options),
       readResource: (uri: string, preferred?: ReadonlyArray<string> | null, options?: InvokeOptions) =>
         invoke("resources/read", { uri }, preferred, options),
+      /** `prompts/get` with the same failover as tools and resources (used by the gateway's `/mcp`). */
+      getPrompt: (
+        name: string,
+        args?: Record<string, string> | null,
+        preferred?: ReadonlyArray<string> | null,
+        options?: InvokeOptions
+      ) => invoke("prompts/get", args === undefined || args === null ? { name } : { name, arguments: args }, preferred, options),
+
+      /** Subscribe (for the enclosing scope) to the names of servers as each completes a handshake. */
+      subscribeHandshakes: PubSub.subscribe(handshakes),
 
       listEvents: diagnostics.listConnectionEvents,
       listInvocationEvents: diagnostics.listInvocationEvents,

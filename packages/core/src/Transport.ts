@@ -1,4 +1,4 @@
-import { Context, type Effect, type Option } from "effect"
+import { Context, type Effect, type Option, type Queue, type Scope } from "effect"
 import type { TransportError } from "./domain/Errors.js"
 import type { SessionDiagnostics } from "./domain/Events.js"
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
@@ -9,6 +9,12 @@ export interface SessionControls {
   /** Close the cached session of `name`, if any; true when one existed. */
   readonly invalidate: (name: string) => Effect.Effect<boolean>
   readonly diagnostics: (name: string) => Effect.Effect<SessionDiagnostics>
+}
+
+/** An upstream said one of its lists changed (`notifications/{tools,resources,prompts}/list_changed`). */
+export interface ListChange {
+  readonly server: string
+  readonly list: "tools" | "resources" | "prompts"
 }
 
 /**
@@ -23,6 +29,8 @@ export interface TransportShape {
   /** Close whatever is cached for `name` (unregister, endpoint change: G6). Never fails. */
   readonly release: (name: string) => Effect.Effect<void>
   readonly sessions: Option.Option<SessionControls>
+  /** Subscribe (for the enclosing scope) to the upstreams' list-changed notifications, as they arrive. */
+  readonly subscribeListChanges: Effect.Effect<Queue.Dequeue<ListChange>, never, Scope.Scope>
 }
 
 export class Transport extends Context.Tag("att/Transport")<Transport, TransportShape>() {}

@@ -54,5 +54,5 @@ export const gatewayRoutes = (config: ConfigFile, routes?: NodeRoutes) =>
     Lifecycle(config),
     routes === undefined
       ? Layer.empty
-      : Layer.mergeAll(FastInvoke(routes), McpEndpoint(routes, config.prefix_mode)).pipe(Layer.provide(Catalog.Default))
+      : Layer.mergeAll(FastInvoke(routes), McpEndpoint(routes)).pipe(Layer.provide(Catalog.Default))
   ).pipe(HttpServer.withLogAddress)

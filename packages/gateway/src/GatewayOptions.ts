@@ -1,4 +1,5 @@
 import { Context, Layer } from "effect"
+import type { PrefixMode } from "./mcp/Exposure.js"
 
 /** Settings of the HTTP service itself (not of the manager). */
 export interface GatewaySettings {
@@ -12,6 +13,14 @@ export interface GatewaySettings {
   readonly maxBodyBytes: number
   /** The order tried when a request names no `preferred_servers`. */
   readonly preferredOrder: ReadonlyArray<string>
+  /** How many capability (list drift) events are kept. */
+  readonly maxCapabilityEvents: number
+  /** Tools that `/mcp` may repeat on another server after a failure that may have reached an upstream. */
+  readonly idempotentTools: ReadonlyArray<string>
+  /** Host names `/mcp` accepts in the Host header besides loopback (DNS-rebinding protection). */
+  readonly allowedHosts: ReadonlyArray<string>
+  /** How `/mcp` names upstream tools. */
+  readonly prefixMode: PrefixMode
 }
 
 export const defaultGatewaySettings: GatewaySettings = {
@@ -19,7 +28,11 @@ export const defaultGatewaySettings: GatewaySettings = {
   maxServers: 256,
   authToken: null,
   maxBodyBytes: 1024 * 1024,
-  preferredOrder: []
+  preferredOrder: [],
+  maxCapabilityEvents: 500,
+  idempotentTools: [],
+  allowedHosts: [],
+  prefixMode: "conditional"
 }
 
 export class GatewayOptions extends Context.Tag("att/GatewayOptions")<GatewayOptions, GatewaySettings>() {

@@ -50,3 +50,19 @@ export const categorize = (error: unknown): TransportError => {
 /** Categories after which a session is not trusted any more (spec §9.3). */
 export const invalidatesSession = (error: TransportError): boolean =>
   error.category === "network_timeout" || error.category === "http_status" || error.category === "transport_error"
+
+const UNSENT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"])
+
+/**
+ * The request certainly never reached the upstream: the connection was refused or could not be made, or the
+ * client was not connected. Any other failure (a timeout, a reset, a closed stream) may have come after delivery.
+ */
+export const neverSent = (error: unknown): boolean => {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 5; depth++) {
+    const code = (current as { code?: unknown }).code
+    if (typeof code === "string" && UNSENT_CODES.has(code)) return true
+    if (current.message === "Not connected") return true
+    current = (current as { cause?: unknown }).cause
+  }
+  return false
+}

@@ -2,6 +2,7 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  type ListChange,
   type SessionDiagnostics,
   Transport,
   TransportError,
@@ -24,12 +25,15 @@ import {
   ListResourceTemplatesResultSchema,
   ListResourcesResultSchema,
   ListToolsResultSchema,
-  ReadResourceResultSchema
+  PromptListChangedNotificationSchema,
+  ReadResourceResultSchema,
+  ResourceListChangedNotificationSchema,
+  ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
-import { type DateTime, Effect, Exit, Layer, Option, Scope } from "effect"
-import { categorize, invalidatesSession, isUpstreamRpcError } from "./Categorize.js"
+import { type DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
 
 export interface SdkTransportOptions {
@@ -162,6 +166,20 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const clientInfo = options.clientInfo ?? { name: "att", version: "0.1.0" }
     const sessions = new Map<string, Session>()
     const locks = new Map<string, Effect.Semaphore>()
+    const listChanges = yield* PubSub.unbounded<ListChange>()
+
+    /** Pass the upstream's list-changed notifications on (the SDK calls these handlers outside any fiber). */
+    const announceListChanges = (client: Client, server: string) => {
+      client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        listChanges.unsafeOffer({ server, list: "tools" })
+      })
+      client.setNotificationHandler(ResourceListChangedNotificationSchema, () => {
+        listChanges.unsafeOffer({ server, list: "resources" })
+      })
+      client.setNotificationHandler(PromptListChangedNotificationSchema, () => {
+        listChanges.unsafeOffer({ server, list: "prompts" })
+      })
+    }
 
     const lockFor = (name: string) => {
       const existing = locks.get(name)
@@ -199,11 +217,19 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           if (isInitializeResponse(message)) initializeResult = message.result
         })
         const client = yield* Effect.acquireRelease(
-          Effect.sync(() => new Client(clientInfo, { capabilities: {} })),
+          Effect.sync(() => {
+            const client = new Client(clientInfo, { capabilities: {} })
+            announceListChanges(client, target.name)
+            return client
+          }),
           (client) => closeClient(client, transport, connection)
         ).pipe(Scope.extend(scope))
         yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout }), connectTimeoutOf(target)).pipe(
-          Effect.mapError(categorize),
+          // Nothing but the handshake was sent: a call that needed this session can safely go elsewhere.
+          Effect.mapError((error) => {
+            const { message, category } = categorize(error)
+            return new TransportError({ message, category, unsent: true })
+          }),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
         const session: Session = { client, scope, initializeResult, notificationPending: true, claimed: false, lastActivity: yield* now }
@@ -262,7 +288,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           const { code, message, data } = outcome.left
           return { jsonrpc: "2.0", id: request.id, error: data === undefined ? { code, message } : { code, message, data } }
         }
-        const error = categorize(outcome.left)
+        const categorized = categorize(outcome.left)
+        const error = neverSent(outcome.left)
+          ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
+          : categorized
         if (invalidatesSession(error)) yield* close(target.name, session)
         return yield* error
       })
@@ -298,6 +327,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       send,
       notify,
       release: (name) => Effect.asVoid(close(name)),
+      subscribeListChanges: PubSub.subscribe(listChanges),
       sessions: Option.some({
         invalidate: (name) => close(name),
         diagnostics: (name) =>

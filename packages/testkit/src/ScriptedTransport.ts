@@ -2,13 +2,14 @@ import {
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  type ListChange,
   type SessionDiagnostics,
   Transport,
   TransportError,
   type UpstreamTarget,
   now
 } from "@att/core"
-import { Context, type DateTime, Effect, Layer, Option } from "effect"
+import { Context, type DateTime, Effect, Layer, Option, PubSub } from "effect"
 
 export type ScriptAction = "ok" | "timeout" | "error"
 export type ScriptedMethod = "initialize" | "tools/call" | "resources/read"
@@ -65,6 +66,8 @@ export interface ScriptedTransportControls {
   readonly sessionId: (server: string) => Option.Option<string>
   /** Move a session's last activity, e.g. to make it stale. */
   readonly setLastActivity: (server: string, at: DateTime.Utc) => void
+  /** Act as if `server` sent `notifications/<list>/list_changed`. */
+  readonly announceListChange: (change: ListChange) => Effect.Effect<void>
 }
 
 /** Controls of the scripted transport; the same layer also provides `Transport`. */
@@ -73,7 +76,7 @@ export class ScriptedTransport extends Context.Tag("att/testkit/ScriptedTranspor
   ScriptedTransportControls
 >() {
   static readonly layer = (options: ScriptedTransportOptions = {}): Layer.Layer<ScriptedTransport | Transport> =>
-    Layer.effectContext(Effect.sync(() => makeScriptedTransport(options)))
+    Layer.effectContext(Effect.map(PubSub.unbounded<ListChange>(), (changes) => makeScriptedTransport(options, changes)))
 }
 
 const ACTIONS: ReadonlySet<string> = new Set(["ok", "timeout", "error"])
@@ -85,7 +88,7 @@ const key = (server: string, method: string) => `${server}\u0000${method}`
  * per-method scripts of `ok` / `timeout` / `error` that take precedence over set-based toggles, a call log, and the
  * adapter's rule that timeouts and transport errors close the session.
  */
-const makeScriptedTransport = (options: ScriptedTransportOptions) => {
+const makeScriptedTransport = (options: ScriptedTransportOptions, changes: PubSub.PubSub<ListChange>) => {
   const scripts = new Map<string, Array<string>>()
   const toggles = new Map<Toggle, Set<string>>()
   const sessions = new Map<string, Session>()
@@ -238,6 +241,7 @@ const makeScriptedTransport = (options: ScriptedTransportOptions) => {
         })
       ),
     release: (name: string) => Effect.sync(() => void invalidate(name)),
+    subscribeListChanges: PubSub.subscribe(changes),
     sessions:
       options.sessionControls === false
         ? Option.none()
@@ -274,7 +278,8 @@ const makeScriptedTransport = (options: ScriptedTransportOptions) => {
     setLastActivity: (server, at) => {
       const current = sessions.get(server)
       if (current !== undefined) current.lastActivity = at
-    }
+    },
+    announceListChange: (change) => Effect.asVoid(PubSub.publish(changes, change))
   })
 
   return Context.make(ScriptedTransport, controls).pipe(Context.add(Transport, transport))

@@ -5,7 +5,9 @@ import { ErrorCategory } from "./Status.js"
 /** A categorized failure of a transport call (spec §2.10). */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   message: Schema.String,
-  category: ErrorCategory
+  category: ErrorCategory,
+  /** The request certainly did not reach the upstream (the session could not be opened): always safe to fail over. */
+  unsent: Schema.optional(Schema.Boolean)
 }) {}
 
 /** Every candidate failed, or none was eligible (spec §2.9, §7.3, §7.5). Carries the request id (fixes G22). */

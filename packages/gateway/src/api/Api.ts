@@ -3,6 +3,8 @@ import { Schema } from "effect"
 import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConflict } from "./Errors.js"
 import {
   AdapterSessionsQuery,
+  CapabilityEventsQuery,
+  CapabilityEventsResponse,
   AdapterSessionsResponse,
   ConnectionEventsQuery,
   ConnectionEventsResponse,
@@ -16,6 +18,8 @@ import {
   ReadResourceRequest,
   RegisterRequest,
   ResourceDescriptor,
+  RoutePlanResponse,
+  RouteToolRequest,
   ServerResponse,
   ServersResponse,
   ToolDescriptor,
@@ -79,6 +83,12 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setPayload(ReadResourceRequest)
       .addSuccess(InvocationResponse)
       .addError(InvocationFailed)
+  )
+  .add(HttpApiEndpoint.post("routeTool", "/route/tool").setPayload(RouteToolRequest).addSuccess(RoutePlanResponse))
+  .add(
+    HttpApiEndpoint.get("listCapabilityEvents", "/capability-events")
+      .setUrlParams(CapabilityEventsQuery)
+      .addSuccess(CapabilityEventsResponse)
   )
   .add(HttpApiEndpoint.get("wellKnown", "/.well-known").addSuccess(WellKnown))
   .prefix("/api/v1/mcp") {}

@@ -8,6 +8,7 @@ import {
   ServerRecord
 } from "@att/core"
 import { ParseResult, Schema } from "effect"
+import { CapabilityEvent, ListKind } from "../catalog/Drift.js"
 
 /** A server as the API shows it (spec §11.1 ServerResponse). */
 export const ServerResponse = Schema.Struct({
@@ -142,3 +143,31 @@ export const InitializeQuery = Schema.Struct({
 })
 
 export const NamePath = Schema.Struct({ name: Schema.String })
+
+export const RouteToolRequest = Schema.Struct({
+  tool_name: Schema.String.annotations({ description: "The tool's name as att's /mcp exposes it" })
+})
+
+const ServerStatusValue = Schema.Literal("healthy", "degraded", "unreachable")
+
+/** A dry run of a `/mcp` tool call: who would be tried, in order, and why each other server would not. */
+export const RoutePlanResponse = Schema.Struct({
+  tool_name: Schema.String,
+  upstream_name: Schema.String,
+  failover_after_send: Schema.Boolean,
+  candidates: Schema.Array(Schema.Struct({ server: Schema.String, status: ServerStatusValue })),
+  skipped: Schema.Array(
+    Schema.Struct({
+      server: Schema.String,
+      reason: Schema.Literal("not offered", "schema differs", "offered under another name", "retry window closed", "unreachable")
+    })
+  )
+})
+
+export const CapabilityEventsQuery = Schema.Struct({
+  server: Schema.optional(Schema.String),
+  list: Schema.optional(ListKind),
+  limit: Schema.optional(Limit)
+})
+
+export const CapabilityEventsResponse = Schema.Struct({ items: Schema.Array(CapabilityEvent) })

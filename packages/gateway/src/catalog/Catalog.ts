@@ -1,12 +1,15 @@
-import { Manager, Registry, Transport, asJsonObject } from "@att/core"
-import { Effect, Option } from "effect"
+import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now, tail } from "@att/core"
+import { Effect, Option, PubSub, Stream } from "effect"
+import { GatewayOptions } from "../GatewayOptions.js"
+import { type ExposedTool, exposeTools } from "../mcp/Exposure.js"
+import { type CapabilityEvent, type Item, type ListKind, driftOf, isEmptyDrift, keyOf } from "./Drift.js"
 
 export interface CatalogTool {
   readonly name: string
   readonly description: string | null
   readonly servers: ReadonlyArray<string>
   /** Each offering server's own definition (input schema, annotations), by server. */
-  readonly definitions: Readonly<Record<string, Record<string, unknown>>>
+  readonly definitions: Readonly<Record<string, Item>>
 }
 
 export interface CatalogResource {
@@ -16,100 +19,225 @@ export interface CatalogResource {
   readonly servers: ReadonlyArray<string>
 }
 
-/** Follow `nextCursor` of a list method up to a bound, collecting `key` items. */
-const listAll = (
-  transport: Transport["Type"],
-  target: Parameters<Transport["Type"]["send"]>[0],
-  method: string,
-  key: string
-) =>
-  Effect.gen(function* () {
-    const items: Array<Record<string, unknown>> = []
-    let cursor: string | undefined
-    for (let page = 0; page < 50; page++) {
-      const response = yield* transport.send(target, {
-        jsonrpc: "2.0",
-        id: `${method}-${crypto.randomUUID()}`,
-        method,
-        ...(cursor === undefined ? {} : { params: { cursor } })
-      })
-      const result = asJsonObject(response.result)
-      const list = result?.[key]
-      if (Array.isArray(list)) for (const item of list) if (asJsonObject(item) !== null) items.push(item)
-      cursor = typeof result?.nextCursor === "string" ? result.nextCursor : undefined
-      if (cursor === undefined) break
-    }
-    return items
-  })
-
-/** One entry per key, listing every server that offers it, in server order. */
-const mergeBy = <A extends object>(
-  perServer: ReadonlyArray<{ readonly server: string; readonly entries: ReadonlyArray<A> }>,
-  keyOf: (entry: A) => string
-): ReadonlyArray<A & { readonly servers: ReadonlyArray<string> }> => {
-  const merged = new Map<string, A & { servers: Array<string> }>()
-  for (const { server, entries } of perServer)
-    for (const entry of entries) {
-      const existing = merged.get(keyOf(entry))
-      if (existing === undefined) merged.set(keyOf(entry), { ...entry, servers: [server] })
-      else existing.servers.push(server)
-    }
-  return [...merged.values()]
+/** An entry of any list with the servers that offer it (first server's definition). */
+export interface CatalogEntry {
+  readonly key: string
+  readonly definition: Item
+  readonly servers: ReadonlyArray<string>
 }
 
+export interface CapabilityEventQuery {
+  readonly server?: string | undefined
+  readonly list?: ListKind | undefined
+  readonly limit?: number | undefined
+}
+
+type ServerLists = Record<ListKind, ReadonlyArray<Item>>
+
+/** The tools `/mcp` offers, with an index by exposed name; `key` says which catalog state they were made from. */
+export interface ExposedTools {
+  readonly key: string
+  readonly tools: ReadonlyArray<ExposedTool>
+  readonly byName: ReadonlyMap<string, ExposedTool>
+}
+
+const LIST_METHODS: Record<ListKind, { readonly method: string; readonly key: string; readonly capability: string }> = {
+  tools: { method: "tools/list", key: "tools", capability: "tools" },
+  resources: { method: "resources/list", key: "resources", capability: "resources" },
+  resource_templates: { method: "resources/templates/list", key: "resourceTemplates", capability: "resources" },
+  prompts: { method: "prompts/list", key: "prompts", capability: "prompts" }
+}
+const ALL_LISTS: ReadonlyArray<ListKind> = ["tools", "resources", "resource_templates", "prompts"]
+const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> = {
+  tools: ["tools"],
+  resources: ["resources", "resource_templates"],
+  prompts: ["prompts"]
+}
+
+const text = (value: unknown): string | null => (typeof value === "string" ? value : null)
+
 /**
- * The tools and resources offered by the initialized, healthy upstreams, with the servers that offer each entry.
- * An upstream that fails to list is left out of this answer.
+ * The upstreams' tools, resources, resource templates and prompts, fetched when a server completes a handshake
+ * and again when it says a list changed. Answers come from this cache (no upstream traffic per listing), for the
+ * servers still registered. A change between two snapshots of a server's list is recorded as a capability event,
+ * and announced on `changes` (att's own MCP clients are told `list_changed` in turn).
  */
 export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
-  effect: Effect.gen(function* () {
+  scoped: Effect.gen(function* () {
     const manager = yield* Manager
     const registry = yield* Registry
     const transport = yield* Transport
+    const settings = yield* GatewayOptions
+    const lists = new Map<string, ServerLists>()
+    const locks = new Map<string, Effect.Semaphore>()
+    const events = new RingBuffer<CapabilityEvent>(settings.maxCapabilityEvents)
+    const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
+    let version = 0
 
-    const collect = <A>(method: string, key: string, toEntry: (item: Record<string, unknown>) => A | null) =>
+    /** Follow `nextCursor` up to a bound, collecting the items of one list. */
+    const fetchList = (server: string, kind: ListKind) =>
       Effect.gen(function* () {
-        const servers = (yield* manager.list).filter((record) => record.initialized && record.status === "healthy")
-        const perServer = yield* Effect.forEach(
-          servers,
-          (record) =>
-            registry.target(record.name).pipe(
-              Effect.flatMap((target) => listAll(transport, target, method, key)),
-              Effect.map((items) => ({ server: record.name, entries: items.flatMap((item) => toEntry(item) ?? []) })),
-              Effect.option
-            ),
-          { concurrency: 8 }
-        )
-        return perServer.flatMap(Option.toArray)
+        const { method, key } = LIST_METHODS[kind]
+        const target = yield* registry.target(server)
+        const items: Array<Item> = []
+        let cursor: string | undefined
+        for (let page = 0; page < 50; page++) {
+          const response = yield* transport.send(target, {
+            jsonrpc: "2.0",
+            id: `${method}-${crypto.randomUUID()}`,
+            method,
+            ...(cursor === undefined ? {} : { params: { cursor } })
+          })
+          const result = asJsonObject(response.result)
+          const list = result?.[key]
+          if (Array.isArray(list)) for (const item of list) if (asJsonObject(item) !== null) items.push(item)
+          cursor = text(result?.nextCursor) ?? undefined
+          if (cursor === undefined) break
+        }
+        return items
       })
 
-    return {
-      tools: collect("tools/list", "tools", (item) =>
-        typeof item.name === "string"
-          ? { name: item.name, description: typeof item.description === "string" ? item.description : null, item }
-          : null
-      ).pipe(
-        Effect.map((perServer): ReadonlyArray<CatalogTool> => {
-          const definitions = new Map<string, Record<string, Record<string, unknown>>>()
-          for (const { server, entries } of perServer)
-            for (const entry of entries) definitions.set(entry.name, { ...definitions.get(entry.name), [server]: entry.item })
-          return mergeBy(perServer, (entry) => entry.name).map(({ name, description, servers }) => ({
-            name,
-            description,
-            servers,
-            definitions: definitions.get(name) ?? {}
-          }))
-        })
-      ),
-      resources: collect("resources/list", "resources", (item) =>
-        typeof item.uri === "string"
-          ? {
-              uri: item.uri,
-              name: typeof item.name === "string" ? item.name : null,
-              description: typeof item.description === "string" ? item.description : null
+    /** Fetch `kinds` of one server (one refresh per server at a time), record drift, announce what changed. */
+    const refresh = (server: string, kinds: ReadonlyArray<ListKind>) => {
+      let lock = locks.get(server)
+      if (lock === undefined) {
+        lock = Effect.unsafeMakeSemaphore(1)
+        locks.set(server, lock)
+      }
+      return lock.withPermits(1)(
+        Effect.gen(function* () {
+          const record = yield* registry.get(server)
+          const capabilities = record.capability_snapshot?.capabilities ?? {}
+          const previous = lists.get(server)
+          const next: ServerLists = previous ?? { tools: [], resources: [], resource_templates: [], prompts: [] }
+          const updated: Partial<ServerLists> = {}
+          for (const kind of kinds) {
+            if (!Object.hasOwn(capabilities, LIST_METHODS[kind].capability)) updated[kind] = []
+            else {
+              // A list that fails to fetch keeps its last snapshot.
+              const fetched = yield* Effect.option(fetchList(server, kind))
+              if (Option.isSome(fetched)) updated[kind] = fetched.value
             }
-          : null
-      ).pipe(Effect.map((perServer) => mergeBy(perServer, (entry) => entry.uri)))
+          }
+          const at = yield* now
+          const changed: Array<ListKind> = []
+          for (const kind of kinds) {
+            const after = updated[kind]
+            if (after === undefined) continue
+            const drift = driftOf(kind, next[kind], after)
+            if (isEmptyDrift(drift)) continue
+            changed.push(kind)
+            if (previous !== undefined) events.push({ server, list: kind, ...drift, timestamp: at })
+          }
+          lists.set(server, { ...next, ...updated })
+          if (previous === undefined || changed.length > 0) {
+            version += 1
+            if (changed.length > 0) yield* PubSub.publish(changes, changed)
+          }
+        })
+      ).pipe(Effect.catchTag("ServerNotFound", () => Effect.sync(() => lists.delete(server))))
+    }
+
+    // Subscribe first, then catch up on the servers initialized already: no handshake goes unseen.
+    const handshakes = yield* manager.subscribeHandshakes
+    const listChanges = yield* transport.subscribeListChanges
+    const initialized = (yield* manager.list).filter((record) => record.initialized).map((record) => record.name)
+    yield* Stream.mergeAll(
+      [
+        Stream.fromIterable(initialized).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
+        Stream.fromQueue(handshakes).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
+        Stream.fromQueue(listChanges).pipe(Stream.map((change) => ({ server: change.server, kinds: CHANGED_LISTS[change.list] })))
+      ],
+      { concurrency: "unbounded" }
+    ).pipe(
+      Stream.mapEffect(({ server, kinds }) => refresh(server, kinds), { concurrency: 8, unordered: true }),
+      Stream.runDrain,
+      Effect.forkScoped
+    )
+
+    /** The lists of registered servers, in server-name order. */
+    const current = Effect.map(registry.names, (names) =>
+      names.flatMap((server) => {
+        const known = lists.get(server)
+        return known === undefined ? [] : [{ server, lists: known }]
+      })
+    )
+
+    /** One entry per key of `kind`, with every server that offers it. */
+    const entries = (kind: ListKind) =>
+      Effect.map(current, (perServer) => {
+        const merged = new Map<string, { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }>()
+        for (const { server, lists: known } of perServer)
+          for (const item of known[kind]) {
+            const key = keyOf(kind, item)
+            if (key === null) continue
+            const existing = merged.get(key)
+            if (existing === undefined) merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
+            else if (!existing.servers.includes(server)) {
+              existing.servers.push(server)
+              existing.definitions[server] = item
+            }
+          }
+        return [...merged.values()]
+      })
+
+    const tools = Effect.map(
+      entries("tools"),
+      (found): ReadonlyArray<CatalogTool> =>
+        found.map(({ key, definition, servers, definitions }) => ({
+          name: key,
+          description: text(definition.description),
+          servers,
+          definitions
+        }))
+    )
+
+    // The tools as `/mcp` shows them, recomputed only when the lists or the set of servers changed.
+    let exposure: ExposedTools | null = null
+    const exposedTools = Effect.gen(function* () {
+      const key = `${version}|${(yield* registry.names).join(",")}`
+      if (exposure?.key === key) return exposure
+      const exposed = exposeTools(yield* tools, settings.prefixMode)
+      exposure = { key, tools: exposed, byName: new Map(exposed.map((tool) => [tool.name, tool])) }
+      return exposure
+    })
+
+    return {
+      /** Bumped whenever a server's lists are first known or change: a key for caches derived from the catalog. */
+      version: Effect.sync(() => version),
+      tools,
+      exposedTools,
+      /** The servers that list `key` in `kind` (empty when none does). */
+      offering: (kind: ListKind, key: string) =>
+        Effect.map(entries(kind), (found) => found.find((entry) => entry.key === key)?.servers ?? []),
+      resources: Effect.map(
+        entries("resources"),
+        (resources): ReadonlyArray<CatalogResource> =>
+          resources.map(({ key, definition, servers }) => ({
+            uri: key,
+            name: text(definition.name),
+            description: text(definition.description),
+            servers
+          }))
+      ),
+      entries: (kind: ListKind): Effect.Effect<ReadonlyArray<CatalogEntry>> => entries(kind),
+      /** Fetch a server's lists now (also done on every handshake and list_changed). */
+      refresh: (server: string) => refresh(server, ALL_LISTS),
+      /** Subscribe (for the enclosing scope) to the lists that changed, as they change. */
+      subscribeChanges: PubSub.subscribe(changes),
+      events: (query: CapabilityEventQuery = {}) =>
+        Effect.sync(() =>
+          tail(
+            events
+              .toArray()
+              .filter(
+                (event) =>
+                  (query.server === undefined || event.server === query.server) &&
+                  (query.list === undefined || event.list === query.list)
+              ),
+            query.limit
+          )
+        )
     }
   })
 }) {}

@@ -41,6 +41,11 @@ export const ConfigFile = Schema.Struct({
   session_stale_after_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), { default: () => 300 }),
   max_invocation_events: Schema.optionalWith(PositiveInt, { default: () => 500 }),
   max_connection_events: Schema.optionalWith(PositiveInt, { default: () => 1000 }),
+  max_capability_events: Schema.optionalWith(PositiveInt, { default: () => 500 }),
+  /** Tools `/mcp` may retry on another server after the request may have reached one (beside annotated ones). */
+  idempotent_tools: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  /** Host names `/mcp` accepts besides loopback (DNS-rebinding protection). */
+  allowed_hosts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   preferred_order: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   auth_token: Schema.optionalWith(Schema.NullOr(Schema.String.pipe(Schema.minLength(1))), { default: () => null }),
   allow_private_networks: Schema.optionalWith(Schema.Boolean, { default: () => false }),
@@ -95,7 +100,11 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null): G
   maxServers: config.max_servers,
   authToken,
   maxBodyBytes: config.max_body_bytes,
-  preferredOrder: config.preferred_order
+  preferredOrder: config.preferred_order,
+  maxCapabilityEvents: config.max_capability_events,
+  idempotentTools: config.idempotent_tools,
+  allowedHosts: config.allowed_hosts.map((host) => host.toLowerCase()),
+  prefixMode: config.prefix_mode
 })
 
 /** The SDK transport's settings from the config file. */

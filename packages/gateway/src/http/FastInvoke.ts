@@ -4,6 +4,8 @@ import { Cause, Effect, Exit, Layer, ParseResult, Runtime, Schema } from "effect
 import { InvocationFailed } from "../api/Errors.js"
 import { InvocationResponse, InvokeToolRequest, ReadResourceRequest } from "../api/Schemas.js"
 import { GatewayOptions } from "../GatewayOptions.js"
+import { Catalog } from "../catalog/Catalog.js"
+import { toolInvocation } from "./McpHandlers.js"
 import { DEFAULT_DETAIL, admission } from "./Guard.js"
 
 /**
@@ -73,13 +75,16 @@ export const FastInvoke = (routes: NodeRoutes) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const manager = yield* Manager
+      const catalog = yield* Catalog
       const settings = yield* GatewayOptions
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
 
       const invoke = (path: keyof typeof ROUTES, payload: unknown) => {
         if (path === "/api/v1/mcp/invoke/tool") {
           const request = payload as typeof InvokeToolRequest.Type
-          return manager.invokeTool(request.tool_name, request.arguments, request.preferred_servers ?? settings.preferredOrder)
+          return Effect.flatMap(toolInvocation(catalog, settings, request), ([preferred, options]) =>
+            manager.invokeTool(request.tool_name, request.arguments, preferred, options)
+          )
         }
         const request = payload as typeof ReadResourceRequest.Type
         return manager.readResource(request.uri, request.preferred_servers ?? settings.preferredOrder)

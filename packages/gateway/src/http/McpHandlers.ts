@@ -1,12 +1,15 @@
 import {
   type InvocationError,
   Manager,
+  Registry,
+  now,
   type ServerNotFound,
   type ServerRecord,
   type SessionControlsUnavailable
 } from "@att/core"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
+import { planRoute } from "../mcp/Routing.js"
 import { AttApi } from "../api/Api.js"
 import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConflict } from "../api/Errors.js"
 import type { ServerResponse } from "../api/Schemas.js"
@@ -23,10 +26,26 @@ const fromInvocationError = (error: InvocationError) =>
   })
 
 
+/**
+ * `preferred_servers` and invoke options of a REST tool call: the request's own order as the spec has it, or, when
+ * it names none, only the servers that list the tool (every server when none lists it, as the spec).
+ */
+export const toolInvocation = (
+  catalog: Catalog,
+  options: GatewayOptions["Type"],
+  payload: { readonly tool_name: string; readonly preferred_servers: ReadonlyArray<string> | null }
+) =>
+  payload.preferred_servers !== null
+    ? Effect.succeed([payload.preferred_servers, {}] as const)
+    : Effect.map(catalog.offering("tools", payload.tool_name), (servers) =>
+        servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
+      )
+
 export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
   Effect.gen(function* () {
     const manager = yield* Manager
     const catalog = yield* Catalog
+    const registry = yield* Registry
     const options = yield* GatewayOptions
     const controls = manager.sessionControlsAvailable
 
@@ -104,10 +123,23 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
         Effect.map(manager.listInvocationEvents(urlParams), (items) => ({ items }))
       )
       .handle("invokeTool", ({ payload }) =>
-        manager
-          .invokeTool(payload.tool_name, payload.arguments, payload.preferred_servers ?? options.preferredOrder)
-          .pipe(Effect.mapError(fromInvocationError))
+        Effect.flatMap(toolInvocation(catalog, options, payload), ([preferred, invokeOptions]) =>
+          manager.invokeTool(payload.tool_name, payload.arguments, preferred, invokeOptions)
+        ).pipe(Effect.mapError(fromInvocationError))
       )
+      .handle("routeTool", ({ payload }) =>
+        Effect.gen(function* () {
+          const exposed = yield* catalog.exposedTools
+          const tool = exposed.byName.get(payload.tool_name) ?? {
+            name: payload.tool_name,
+            upstreamName: payload.tool_name,
+            servers: [],
+            definition: {}
+          }
+          return planRoute(tool, yield* catalog.tools, yield* registry.list, options.preferredOrder, options.idempotentTools, yield* now)
+        })
+      )
+      .handle("listCapabilityEvents", ({ urlParams }) => Effect.map(catalog.events(urlParams), (items) => ({ items })))
       .handle("readResource", ({ payload }) =>
         manager.readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder).pipe(Effect.mapError(fromInvocationError))
       )

@@ -1,27 +1,51 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { Manager } from "@att/core"
+import { type InvocationError, type InvocationResult, Manager } from "@att/core"
 import { statefulMcpHandler } from "@att/sdk-transport"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
   CallToolRequestSchema,
   ErrorCode,
+  GetPromptRequestSchema,
+  ListPromptsRequestSchema,
   ListResourcesRequestSchema,
+  ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import { Effect, Layer, Runtime } from "effect"
+import { Effect, Either, Layer, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
+import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type NodeRoutes, installRoute } from "../http/FastInvoke.js"
 import { admission } from "../http/Guard.js"
-import { type PrefixMode, exposeTools } from "./Exposure.js"
+import { repeatable } from "./Routing.js"
+
+const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
+
+/** The host name of a Host header, without the port (`[::1]:8080` → `[::1]`). */
+const hostName = (host: string): string => (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0] ?? "")
+
+/** DNS-rebinding protection: the Host header must name loopback or a configured host. */
+export const hostAllowed = (host: string | undefined, allowed: ReadonlyArray<string>): boolean =>
+  host !== undefined && (LOOPBACK_HOSTS.has(hostName(host).toLowerCase()) || allowed.includes(hostName(host).toLowerCase()))
+
+const jsonRpcError = (response: ServerResponse, status: number, message: string) => {
+  response.writeHead(status, { "content-type": "application/json" })
+  response.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }))
+}
+
+/** An invocation that failed everywhere, as an MCP error carrying the request id and every attempt. */
+const mcpFailure = (error: InvocationError) =>
+  new McpError(ErrorCode.InternalError, error.message, { request_id: error.request_id, attempts: error.attempts })
 
 /**
- * att as an MCP server at `/mcp`: one stateful Streamable HTTP endpoint (a transport per session) whose tools and
- * resources are the union of the upstreams', routed through the manager with its failover, events and correlation.
+ * att as an MCP server at `/mcp`: one stateful Streamable HTTP endpoint (a transport and an SDK `Server` per
+ * session) whose tools, resources, resource templates and prompts are the union of the upstreams' (from the
+ * Catalog), routed through the manager with its failover, events and correlation. Sessions are told
+ * `list_changed` when an upstream's lists change.
  */
-export const McpEndpoint = (routes: NodeRoutes, mode: PrefixMode) =>
+export const McpEndpoint = (routes: NodeRoutes) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const manager = yield* Manager
@@ -29,43 +53,85 @@ export const McpEndpoint = (routes: NodeRoutes, mode: PrefixMode) =>
       const settings = yield* GatewayOptions
       const run = Runtime.runPromise(yield* Effect.runtime<never>())
 
-      const tools = () => run(Effect.map(catalog.tools, (entries) => exposeTools(entries, mode)))
+      const exposed = catalog.exposedTools
 
+      const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError>) => {
+        const result = await run(Effect.either(effect))
+        if (Either.isLeft(result)) throw mcpFailure(result.left)
+        return result.right.result as never
+      }
+
+      const sessions = new Set<Server>()
       const makeServer = () => {
         const server = new Server(
           { name: "att", version: "0.1.0" },
-          { capabilities: { tools: { listChanged: false }, resources: { listChanged: false } } }
+          {
+            capabilities: {
+              tools: { listChanged: true },
+              resources: { listChanged: true },
+              prompts: { listChanged: true }
+            }
+          }
         )
+        sessions.add(server)
+        server.onclose = () => sessions.delete(server)
+
         server.setRequestHandler(ListToolsRequestSchema, async () => ({
-          tools: (await tools()).map((tool) => ({ ...tool.definition, name: tool.name }))
+          tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
         }))
         server.setRequestHandler(CallToolRequestSchema, async (request) => {
-          const tool = (await tools()).find((candidate) => candidate.name === request.params.name)
+          const tool = (await run(exposed)).byName.get(request.params.name)
           if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
-          const outcome = await run(
-            Effect.either(manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, tool.servers, { only: tool.servers }))
+          return outcome(
+            manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
+              only: tool.servers,
+              failoverAfterSend: repeatable(tool, settings.idempotentTools)
+            })
           )
-          if (outcome._tag === "Left") throw new McpError(ErrorCode.InternalError, outcome.left.message, { attempts: outcome.left.attempts })
-          return outcome.right.result as never
         })
         server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-          resources: (await run(catalog.resources)).map((resource) => ({
-            uri: resource.uri,
-            name: resource.name ?? resource.uri,
-            ...(resource.description === null ? {} : { description: resource.description })
-          }))
+          resources: (await run(catalog.entries("resources"))).map((entry) => entry.definition) as never
+        }))
+        server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+          resourceTemplates: (await run(catalog.entries("resource_templates"))).map((entry) => entry.definition) as never
         }))
         server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-          const offered = (await run(catalog.resources)).find((resource) => resource.uri === request.params.uri)
-          const servers = offered?.servers
-          const outcome = await run(
-            Effect.either(manager.readResource(request.params.uri, servers ?? null, servers === undefined ? {} : { only: servers }))
+          const uri = request.params.uri
+          const listed = (await run(catalog.entries("resources"))).find((entry) => entry.key === uri)
+          // A URI no server lists may come from a template: try the servers that offer templates.
+          const servers =
+            listed?.servers ?? [...new Set((await run(catalog.entries("resource_templates"))).flatMap((entry) => entry.servers))]
+          if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
+          return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }))
+        })
+        server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+          prompts: (await run(catalog.entries("prompts"))).map((entry) => entry.definition) as never
+        }))
+        server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+          const prompt = (await run(catalog.entries("prompts"))).find((entry) => entry.key === request.params.name)
+          if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
+          return outcome(
+            manager.getPrompt(request.params.name, request.params.arguments ?? null, settings.preferredOrder, {
+              only: prompt.servers
+            })
           )
-          if (outcome._tag === "Left") throw new McpError(ErrorCode.InternalError, outcome.left.message)
-          return outcome.right.result as never
         })
         return server
       }
+
+      // Tell every open session what changed upstream.
+      const announce = (kinds: ReadonlyArray<ListKind>) =>
+        Effect.promise(() =>
+          Promise.all(
+            [...sessions].flatMap((server) => [
+              ...(kinds.includes("tools") ? [server.sendToolListChanged()] : []),
+              ...(kinds.includes("resources") || kinds.includes("resource_templates") ? [server.sendResourceListChanged()] : []),
+              ...(kinds.includes("prompts") ? [server.sendPromptListChanged()] : [])
+            ]).map((sent) => sent.catch(() => undefined))
+          )
+        )
+      const changes = yield* catalog.subscribeChanges
+      yield* Queue.take(changes).pipe(Effect.flatMap(announce), Effect.forever, Effect.forkScoped)
 
       const endpoint = statefulMcpHandler(makeServer)
       yield* installRoute(routes, (request: IncomingMessage, response: ServerResponse) => {
@@ -76,9 +142,13 @@ export const McpEndpoint = (routes: NodeRoutes, mode: PrefixMode) =>
           response.end(JSON.stringify({ detail: refusal.detail }))
           return true
         }
+        if (!hostAllowed(request.headers.host, settings.allowedHosts)) {
+          jsonRpcError(response, 403, `Invalid Host header: ${request.headers.host ?? "(none)"}`)
+          return true
+        }
         endpoint.handle(request, response).catch(() => {
-          if (!response.headersSent) response.writeHead(500, { "content-type": "application/json" })
-          response.end(JSON.stringify({ detail: "Internal error" }))
+          if (!response.headersSent) jsonRpcError(response, 400, "Parse error: the body must be JSON-RPC")
+          else response.end()
         })
         return true
       })

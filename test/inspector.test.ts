@@ -1,0 +1,61 @@
+import type { ChildProcess } from "node:child_process"
+import { mkdtempSync, rmSync } from "node:fs"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { afterAll, describe, expect, it } from "vitest"
+import { ROOT, runToEnd, startAttServe, stopTree, waitForMcpTools } from "./support/processes.js"
+
+/**
+ * The MCP Inspector's CLI mode (`@modelcontextprotocol/inspector` 0.15.0, the newest release that runs on Node 20)
+ * as a third-party client of att's `/mcp`, over `test/fixtures/upstream-server.ts` in stdio mode. Results are JSON
+ * on stdout; a failure is a message on stderr and a non-zero exit.
+ */
+
+const started: Array<ChildProcess> = []
+const dirs: Array<string> = []
+afterAll(async () => {
+  for (const child of started) await stopTree(child)
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+})
+
+const INSPECTOR = join(ROOT, "node_modules", ".bin", "mcp-inspector")
+const UPSTREAM = join(ROOT, "test", "fixtures", "upstream-server.ts")
+
+describe("the MCP Inspector CLI against att's /mcp", () => {
+  it("lists the upstream's tools and calls one through att", async () => {
+    const att = await startAttServe({
+      mcpServers: { alpha: { command: process.execPath, args: ["--import", "tsx", UPSTREAM, "alpha", "stdio"], cwd: ROOT } }
+    })
+    started.push(att.child)
+    dirs.push(att.dir)
+    await waitForMcpTools(att.mcpUrl, ["echo"])
+
+    // The Inspector keeps state under ~/.mcp-inspector: give it a HOME of its own.
+    const home = mkdtempSync(join(tmpdir(), "att-inspector-home-"))
+    dirs.push(home)
+    const env = { ...process.env, HOME: home }
+    const inspector = async (args: ReadonlyArray<string>) => {
+      const run = runToEnd(process.execPath, [INSPECTOR, "--cli", att.mcpUrl, ...args], { ms: 60_000, env })
+      started.push(run.child)
+      const result = await run.done
+      expect(result.timedOut).toBe(false)
+      return result
+    }
+
+    const listed = await inspector(["--method", "tools/list"])
+    expect(listed.code, listed.stderr).toBe(0)
+    const { tools } = JSON.parse(listed.stdout) as {
+      tools: Array<{ name: string; inputSchema: { properties?: Record<string, unknown> } }>
+    }
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["echo", "slow", "whoami"])
+    expect(tools.find((tool) => tool.name === "echo")?.inputSchema.properties).toHaveProperty("message")
+
+    const called = await inspector(["--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=hi"])
+    expect(called.code, called.stderr).toBe(0)
+    expect(JSON.parse(called.stdout)).toEqual({ content: [{ type: "text", text: "alpha: hi" }] })
+
+    const unknown = await inspector(["--method", "tools/call", "--tool-name", "no_such_tool"])
+    expect(unknown.code).not.toBe(0)
+    expect(unknown.stderr).toContain("no_such_tool")
+  }, 120_000)
+})
