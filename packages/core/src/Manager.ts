@@ -30,7 +30,7 @@ import { Probe } from "./Probe.js"
 import { type RegisterOptions, Registry, now } from "./Registry.js"
 import { tail } from "./RingBuffer.js"
 import { type CheckResult, expiryOf, isExpired, needsHandshake, shouldRetry } from "./StatusMachine.js"
-import { Transport } from "./Transport.js"
+import { type SendOptions, Transport } from "./Transport.js"
 
 export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
 
@@ -56,6 +56,8 @@ export interface InvokeOptions {
    * failures before the request was sent (initialize, a session that could not be opened) fail over.
    */
   readonly failoverAfterSend?: boolean
+  /** Relay the serving upstream's progress notifications (the gateway passes them to its own client). */
+  readonly onProgress?: SendOptions["onProgress"]
 }
 
 export interface SessionQuery {
@@ -227,6 +229,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         }
         const requestId = crypto.randomUUID()
         const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
+        const sendOptions: SendOptions | undefined = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
         const attempts: Array<InvocationAttempt> = []
         const errors: Array<string> = []
         /** Set when a failure may have reached an upstream and the call must not be repeated elsewhere. */
@@ -275,7 +278,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
             yield* event(name, "invoke_start")
             const outcome: Either.Either<Record<string, unknown>, StageFailure> = Either.isLeft(entry)
               ? Either.left({ error: "server not found", category: "initialize_error" })
-              : yield* transport.send(entry.right.target, request).pipe(
+              : yield* transport.send(entry.right.target, request, sendOptions).pipe(
                     Effect.mapError(failureOf),
                     Effect.flatMap((response) => {
                       const failure = classifyInvoke(response)
@@ -404,6 +407,9 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         preferred?: ReadonlyArray<string> | null,
         options?: InvokeOptions
       ) => invoke("prompts/get", args === undefined || args === null ? { name } : { name, arguments: args }, preferred, options),
+      /** `completion/complete` (params as MCP has them) with the same failover. */
+      complete: (params: Record<string, unknown>, preferred?: ReadonlyArray<string> | null, options?: InvokeOptions) =>
+        invoke("completion/complete", params, preferred, options),
 
       /** Subscribe (for the enclosing scope) to the names of servers as each completes a handshake. */
       subscribeHandshakes: PubSub.subscribe(handshakes),

@@ -11,6 +11,18 @@ export interface SessionControls {
   readonly diagnostics: (name: string) => Effect.Effect<SessionDiagnostics>
 }
 
+/** A progress notification the upstream sent for a request (`notifications/progress` without the token). */
+export interface Progress {
+  readonly progress: number
+  readonly total?: number | undefined
+  readonly message?: string | undefined
+}
+
+export interface SendOptions {
+  /** Ask the upstream for progress notifications and hand each to this callback. */
+  readonly onProgress?: (progress: Progress) => void
+}
+
 /** An upstream said one of its lists changed (`notifications/{tools,resources,prompts}/list_changed`). */
 export interface ListChange {
   readonly server: string
@@ -23,7 +35,11 @@ export interface ListChange {
  * fails with a categorized `TransportError`. A transport that caches sessions opens one on first use, single-flight.
  */
 export interface TransportShape {
-  readonly send: (target: UpstreamTarget, request: JsonRpcRequest) => Effect.Effect<JsonRpcResponse, TransportError>
+  readonly send: (
+    target: UpstreamTarget,
+    request: JsonRpcRequest,
+    options?: SendOptions
+  ) => Effect.Effect<JsonRpcResponse, TransportError>
   /** Send a real JSON-RPC notification (no id, no response: fixes G10). */
   readonly notify: (target: UpstreamTarget, notification: JsonRpcNotification) => Effect.Effect<void, TransportError>
   /** Close whatever is cached for `name` (unregister, endpoint change: G6). Never fails. */

@@ -3,6 +3,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type ListChange,
+  type SendOptions,
   type SessionDiagnostics,
   Transport,
   TransportError,
@@ -270,14 +271,18 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         session.lastActivity = at
       })
 
-    const forward = (session: Session, target: UpstreamTarget, request: JsonRpcRequest) =>
+    const forward = (session: Session, target: UpstreamTarget, request: JsonRpcRequest, options: SendOptions = {}) =>
       Effect.gen(function* () {
         if (!isForwarded(request.method)) {
           return yield* new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
         }
         const schema = RESULT_SCHEMAS[request.method]
         const outcome = yield* call(target, (signal, timeout) =>
-          session.client.request({ method: request.method, params: request.params ?? {} } as never, schema, { signal, timeout })
+          session.client.request({ method: request.method, params: request.params ?? {} } as never, schema, {
+            signal,
+            timeout,
+            ...(options.onProgress === undefined ? {} : { onprogress: options.onProgress })
+          })
         ).pipe(Effect.either)
         if (outcome._tag === "Right") {
           yield* touch(session)
@@ -296,14 +301,18 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         return yield* error
       })
 
-    const send = (target: UpstreamTarget, request: JsonRpcRequest): Effect.Effect<JsonRpcResponse, TransportError> =>
+    const send = (
+      target: UpstreamTarget,
+      request: JsonRpcRequest,
+      options?: SendOptions
+    ): Effect.Effect<JsonRpcResponse, TransportError> =>
       Effect.gen(function* () {
         if (request.method === "initialize") {
           const session = yield* handshake(target)
           return { jsonrpc: "2.0", id: request.id, result: session.initializeResult }
         }
         const session = yield* sessionFor(target)
-        return yield* forward(session, target, request)
+        return yield* forward(session, target, request, options)
       })
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>

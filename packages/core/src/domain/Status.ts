@@ -22,5 +22,5 @@ export const Freshness = Schema.Literal("unknown", "active_recent", "stale")
 export type Freshness = typeof Freshness.Type
 
 /** The JSON-RPC methods att invokes with failover. */
-export const InvocationMethod = Schema.Literal("tools/call", "resources/read", "prompts/get")
+export const InvocationMethod = Schema.Literal("tools/call", "resources/read", "prompts/get", "completion/complete")
 export type InvocationMethod = typeof InvocationMethod.Type

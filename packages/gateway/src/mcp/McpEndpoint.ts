@@ -4,6 +4,7 @@ import { statefulMcpHandler } from "@att/sdk-transport"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
   CallToolRequestSchema,
+  CompleteRequestSchema,
   ErrorCode,
   GetPromptRequestSchema,
   ListPromptsRequestSchema,
@@ -11,7 +12,8 @@ import {
   ListResourceTemplatesRequestSchema,
   ListToolsRequestSchema,
   McpError,
-  ReadResourceRequestSchema
+  ReadResourceRequestSchema,
+  SetLevelRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Either, Layer, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
@@ -69,7 +71,9 @@ export const McpEndpoint = (routes: NodeRoutes) =>
             capabilities: {
               tools: { listChanged: true },
               resources: { listChanged: true },
-              prompts: { listChanged: true }
+              prompts: { listChanged: true },
+              completions: {},
+              logging: {}
             }
           }
         )
@@ -79,13 +83,23 @@ export const McpEndpoint = (routes: NodeRoutes) =>
         server.setRequestHandler(ListToolsRequestSchema, async () => ({
           tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
         }))
-        server.setRequestHandler(CallToolRequestSchema, async (request) => {
+        server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
           const tool = (await run(exposed)).byName.get(request.params.name)
           if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
+          // The client's progress token stands for the upstream's: relay each notification under it.
+          const token = request.params._meta?.progressToken
           return outcome(
             manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
               only: tool.servers,
-              failoverAfterSend: repeatable(tool, settings.idempotentTools)
+              failoverAfterSend: repeatable(tool, settings.idempotentTools),
+              ...(token === undefined
+                ? {}
+                : {
+                    onProgress: (progress) =>
+                      void extra
+                        .sendNotification({ method: "notifications/progress", params: { ...progress, progressToken: token } })
+                        .catch(() => undefined)
+                  })
             })
           )
         })
@@ -116,6 +130,18 @@ export const McpEndpoint = (routes: NodeRoutes) =>
             })
           )
         })
+        server.setRequestHandler(CompleteRequestSchema, async (request) => {
+          const ref = request.params.ref
+          const owners =
+            ref.type === "ref/prompt"
+              ? (await run(catalog.offering("prompts", ref.name)))
+              : [...(await run(catalog.offering("resource_templates", ref.uri))), ...(await run(catalog.offering("resources", ref.uri)))]
+          // Nobody offers it: no suggestions, as a server answers for an argument it cannot complete.
+          if (owners.length === 0) return { completion: { values: [] } }
+          return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }))
+        })
+        // Upstream sessions are shared by every client, so a level is not passed on; accepted for the session.
+        server.setRequestHandler(SetLevelRequestSchema, async () => ({}))
         return server
       }
 
