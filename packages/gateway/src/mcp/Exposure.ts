@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto"
 import type { CatalogTool } from "../catalog/Catalog.js"
+import { canonicalJson } from "../catalog/Drift.js"
 
 /** How upstream tool names are shown to att's own MCP clients. */
 export type PrefixMode = "conditional" | "always" | "never"
@@ -15,19 +16,8 @@ export interface ExposedTool {
 }
 
 /** A stable hash of a tool's input schema (key order does not matter). */
-export const schemaHash = (definition: Record<string, unknown>): string => {
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(canonical)
-      : typeof value === "object" && value !== null
-        ? Object.fromEntries(
-            Object.keys(value)
-              .sort()
-              .map((key) => [key, canonical((value as Record<string, unknown>)[key])])
-          )
-        : value
-  return createHash("sha256").update(JSON.stringify(canonical(definition.inputSchema ?? null))).digest("hex")
-}
+export const schemaHash = (definition: Record<string, unknown>): string =>
+  createHash("sha256").update(canonicalJson(definition.inputSchema ?? null)).digest("hex")
 
 /**
  * The tools att offers: servers offering a name with the same input schema form one failover group under that
