@@ -29,6 +29,12 @@ export interface ListChange {
   readonly list: "tools" | "resources" | "prompts"
 }
 
+/** An upstream said a resource it was subscribed to changed (`notifications/resources/updated`). */
+export interface ResourceUpdate {
+  readonly server: string
+  readonly uri: string
+}
+
 /**
  * One upstream session per server, behind one interface. `send` carries `initialize`, `ping`, `tools/call`,
  * `resources/read` and the list methods; a response is returned raw (with `result` or `error`), a transport failure
@@ -47,6 +53,8 @@ export interface TransportShape {
   readonly sessions: Option.Option<SessionControls>
   /** Subscribe (for the enclosing scope) to the upstreams' list-changed notifications, as they arrive. */
   readonly subscribeListChanges: Effect.Effect<Queue.Dequeue<ListChange>, never, Scope.Scope>
+  /** Subscribe (for the enclosing scope) to the upstreams' resource-updated notifications. */
+  readonly subscribeResourceUpdates: Effect.Effect<Queue.Dequeue<ResourceUpdate>, never, Scope.Scope>
 }
 
 export class Transport extends Context.Tag("att/Transport")<Transport, TransportShape>() {}

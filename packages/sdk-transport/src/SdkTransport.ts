@@ -3,6 +3,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type ListChange,
+  type ResourceUpdate,
   type SendOptions,
   type SessionDiagnostics,
   Transport,
@@ -29,6 +30,7 @@ import {
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
+  ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
@@ -58,7 +60,9 @@ const RESULT_SCHEMAS = {
   "resources/templates/list": ListResourceTemplatesResultSchema,
   "prompts/list": ListPromptsResultSchema,
   "prompts/get": GetPromptResultSchema,
-  "completion/complete": CompleteResultSchema
+  "completion/complete": CompleteResultSchema,
+  "resources/subscribe": EmptyResultSchema,
+  "resources/unsubscribe": EmptyResultSchema
 } as const
 
 type ForwardedMethod = keyof typeof RESULT_SCHEMAS
@@ -168,6 +172,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const sessions = new Map<string, Session>()
     const locks = new Map<string, Effect.Semaphore>()
     const listChanges = yield* PubSub.unbounded<ListChange>()
+    const resourceUpdates = yield* PubSub.unbounded<ResourceUpdate>()
 
     /** Pass the upstream's list-changed notifications on (the SDK calls these handlers outside any fiber). */
     const announceListChanges = (client: Client, server: string) => {
@@ -179,6 +184,9 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       })
       client.setNotificationHandler(PromptListChangedNotificationSchema, () => {
         listChanges.unsafeOffer({ server, list: "prompts" })
+      })
+      client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
+        resourceUpdates.unsafeOffer({ server, uri: notification.params.uri })
       })
     }
 
@@ -337,6 +345,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       notify,
       release: (name) => Effect.asVoid(close(name)),
       subscribeListChanges: PubSub.subscribe(listChanges),
+      subscribeResourceUpdates: PubSub.subscribe(resourceUpdates),
       sessions: Option.some({
         invalidate: (name) => close(name),
         diagnostics: (name) =>

@@ -3,6 +3,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type ListChange,
+  type ResourceUpdate,
   type SessionDiagnostics,
   Transport,
   TransportError,
@@ -68,6 +69,8 @@ export interface ScriptedTransportControls {
   readonly setLastActivity: (server: string, at: DateTime.Utc) => void
   /** Act as if `server` sent `notifications/<list>/list_changed`. */
   readonly announceListChange: (change: ListChange) => Effect.Effect<void>
+  /** Act as if `server` sent `notifications/resources/updated`. */
+  readonly announceResourceUpdate: (update: ResourceUpdate) => Effect.Effect<void>
 }
 
 /** Controls of the scripted transport; the same layer also provides `Transport`. */
@@ -76,7 +79,11 @@ export class ScriptedTransport extends Context.Tag("att/testkit/ScriptedTranspor
   ScriptedTransportControls
 >() {
   static readonly layer = (options: ScriptedTransportOptions = {}): Layer.Layer<ScriptedTransport | Transport> =>
-    Layer.effectContext(Effect.map(PubSub.unbounded<ListChange>(), (changes) => makeScriptedTransport(options, changes)))
+    Layer.effectContext(
+      Effect.zipWith(PubSub.unbounded<ListChange>(), PubSub.unbounded<ResourceUpdate>(), (changes, updates) =>
+        makeScriptedTransport(options, changes, updates)
+      )
+    )
 }
 
 const ACTIONS: ReadonlySet<string> = new Set(["ok", "timeout", "error"])
@@ -88,7 +95,11 @@ const key = (server: string, method: string) => `${server}\u0000${method}`
  * per-method scripts of `ok` / `timeout` / `error` that take precedence over set-based toggles, a call log, and the
  * adapter's rule that timeouts and transport errors close the session.
  */
-const makeScriptedTransport = (options: ScriptedTransportOptions, changes: PubSub.PubSub<ListChange>) => {
+const makeScriptedTransport = (
+  options: ScriptedTransportOptions,
+  changes: PubSub.PubSub<ListChange>,
+  updates: PubSub.PubSub<ResourceUpdate>
+) => {
   const scripts = new Map<string, Array<string>>()
   const toggles = new Map<Toggle, Set<string>>()
   const sessions = new Map<string, Session>()
@@ -242,6 +253,7 @@ const makeScriptedTransport = (options: ScriptedTransportOptions, changes: PubSu
       ),
     release: (name: string) => Effect.sync(() => void invalidate(name)),
     subscribeListChanges: PubSub.subscribe(changes),
+    subscribeResourceUpdates: PubSub.subscribe(updates),
     sessions:
       options.sessionControls === false
         ? Option.none()
@@ -279,7 +291,8 @@ const makeScriptedTransport = (options: ScriptedTransportOptions, changes: PubSu
       const current = sessions.get(server)
       if (current !== undefined) current.lastActivity = at
     },
-    announceListChange: (change) => Effect.asVoid(PubSub.publish(changes, change))
+    announceListChange: (change) => Effect.asVoid(PubSub.publish(changes, change)),
+    announceResourceUpdate: (update) => Effect.asVoid(PubSub.publish(updates, update))
   })
 
   return Context.make(ScriptedTransport, controls).pipe(Context.add(Transport, transport))

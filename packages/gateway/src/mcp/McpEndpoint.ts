@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { type InvocationError, type InvocationResult, Manager } from "@att/core"
+import { type InvocationError, type InvocationResult, Manager, Registry, Transport } from "@att/core"
 import { statefulMcpHandler } from "@att/sdk-transport"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
@@ -13,7 +13,9 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
-  SetLevelRequestSchema
+  SetLevelRequestSchema,
+  SubscribeRequestSchema,
+  UnsubscribeRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Either, Layer, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
@@ -22,6 +24,7 @@ import { GatewayOptions } from "../GatewayOptions.js"
 import { type NodeRoutes, installRoute } from "../http/FastInvoke.js"
 import { admission } from "../http/Guard.js"
 import { repeatable } from "./Routing.js"
+import { Subscriptions } from "./Subscriptions.js"
 
 const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
 
@@ -51,6 +54,8 @@ export const McpEndpoint = (routes: NodeRoutes) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const manager = yield* Manager
+      const registry = yield* Registry
+      const transport = yield* Transport
       const catalog = yield* Catalog
       const settings = yield* GatewayOptions
       const run = Runtime.runPromise(yield* Effect.runtime<never>())
@@ -63,6 +68,32 @@ export const McpEndpoint = (routes: NodeRoutes) =>
         return result.right.result as never
       }
 
+      /** The servers that list `uri`, else those that offer templates (a URI may come from one). */
+      const resourceOwners = async (uri: string) => {
+        const listed = await run(catalog.offering("resources", uri))
+        if (listed.length > 0) return listed
+        return [...new Set((await run(catalog.entries("resource_templates"))).flatMap((entry) => entry.servers))]
+      }
+
+      // Resource subscriptions: one upstream subscription per URI, whatever the number of att sessions.
+      const subscriptions = new Subscriptions<Server>()
+      const upstreamSubscription = (method: "resources/subscribe" | "resources/unsubscribe", uri: string) =>
+        Effect.promise(() => resourceOwners(uri)).pipe(
+          Effect.flatMap((owners) =>
+            Effect.forEach(
+              owners,
+              (name) =>
+                registry.target(name).pipe(
+                  Effect.flatMap((target) =>
+                    transport.send(target, { jsonrpc: "2.0", id: `${method}-${crypto.randomUUID()}`, method, params: { uri } })
+                  ),
+                  Effect.ignore
+                ),
+              { concurrency: "unbounded", discard: true }
+            )
+          )
+        )
+
       const sessions = new Set<Server>()
       const makeServer = () => {
         const server = new Server(
@@ -70,7 +101,7 @@ export const McpEndpoint = (routes: NodeRoutes) =>
           {
             capabilities: {
               tools: { listChanged: true },
-              resources: { listChanged: true },
+              resources: { listChanged: true, subscribe: true },
               prompts: { listChanged: true },
               completions: {},
               logging: {}
@@ -78,7 +109,10 @@ export const McpEndpoint = (routes: NodeRoutes) =>
           }
         )
         sessions.add(server)
-        server.onclose = () => sessions.delete(server)
+        server.onclose = () => {
+          sessions.delete(server)
+          for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
+        }
 
         server.setRequestHandler(ListToolsRequestSchema, async () => ({
           tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
@@ -86,22 +120,29 @@ export const McpEndpoint = (routes: NodeRoutes) =>
         server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
           const tool = (await run(exposed)).byName.get(request.params.name)
           if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
-          // The client's progress token stands for the upstream's: relay each notification under it.
+          // The client's progress token stands for the upstream's: relay each notification under it, all of them
+          // before the result (a notification sent after the response would land on a closed stream).
           const token = request.params._meta?.progressToken
-          return outcome(
+          const relayed: Array<Promise<void>> = []
+          const result = await outcome(
             manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
               only: tool.servers,
               failoverAfterSend: repeatable(tool, settings.idempotentTools),
               ...(token === undefined
                 ? {}
                 : {
-                    onProgress: (progress) =>
-                      void extra
-                        .sendNotification({ method: "notifications/progress", params: { ...progress, progressToken: token } })
-                        .catch(() => undefined)
+                    onProgress: (progress) => {
+                      relayed.push(
+                        extra
+                          .sendNotification({ method: "notifications/progress", params: { ...progress, progressToken: token } })
+                          .catch(() => undefined)
+                      )
+                    }
                   })
             })
           )
+          await Promise.all(relayed)
+          return result
         })
         server.setRequestHandler(ListResourcesRequestSchema, async () => ({
           resources: (await run(catalog.entries("resources"))).map((entry) => entry.definition) as never
@@ -111,10 +152,7 @@ export const McpEndpoint = (routes: NodeRoutes) =>
         }))
         server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
           const uri = request.params.uri
-          const listed = (await run(catalog.entries("resources"))).find((entry) => entry.key === uri)
-          // A URI no server lists may come from a template: try the servers that offer templates.
-          const servers =
-            listed?.servers ?? [...new Set((await run(catalog.entries("resource_templates"))).flatMap((entry) => entry.servers))]
+          const servers = await resourceOwners(uri)
           if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
           return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }))
         })
@@ -140,6 +178,16 @@ export const McpEndpoint = (routes: NodeRoutes) =>
           if (owners.length === 0) return { completion: { values: [] } }
           return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }))
         })
+        server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+          const uri = request.params.uri
+          if ((await resourceOwners(uri)).length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
+          if (subscriptions.add(uri, server)) await run(upstreamSubscription("resources/subscribe", uri))
+          return {}
+        })
+        server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+          if (subscriptions.remove(request.params.uri, server)) await run(upstreamSubscription("resources/unsubscribe", request.params.uri))
+          return {}
+        })
         // Upstream sessions are shared by every client, so a level is not passed on; accepted for the session.
         server.setRequestHandler(SetLevelRequestSchema, async () => ({}))
         return server
@@ -158,6 +206,17 @@ export const McpEndpoint = (routes: NodeRoutes) =>
         )
       const changes = yield* catalog.subscribeChanges
       yield* Queue.take(changes).pipe(Effect.flatMap(announce), Effect.forever, Effect.forkScoped)
+      // An upstream's resource update goes to the sessions subscribed to that URI.
+      const updates = yield* transport.subscribeResourceUpdates
+      yield* Queue.take(updates).pipe(
+        Effect.flatMap(({ uri }) =>
+          Effect.promise(() =>
+            Promise.all(subscriptions.subscribers(uri).map((server) => server.sendResourceUpdated({ uri }).catch(() => undefined)))
+          )
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
 
       const endpoint = statefulMcpHandler(makeServer)
       yield* installRoute(routes, (request: IncomingMessage, response: ServerResponse) => {
