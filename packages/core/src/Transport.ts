@@ -35,6 +35,18 @@ export interface ResourceUpdate {
   readonly uri: string
 }
 
+/** The MCP logging levels, least severe first (RFC 5424 order). */
+export const LOG_LEVELS = ["debug", "info", "notice", "warning", "error", "critical", "alert", "emergency"] as const
+export type LogLevel = (typeof LOG_LEVELS)[number]
+
+/** An upstream's log message (`notifications/message`). */
+export interface LogMessage {
+  readonly server: string
+  readonly level: LogLevel
+  readonly logger?: string | undefined
+  readonly data: unknown
+}
+
 /**
  * One upstream session per server, behind one interface. `send` carries `initialize`, `ping`, `tools/call`,
  * `resources/read` and the list methods; a response is returned raw (with `result` or `error`), a transport failure
@@ -55,6 +67,8 @@ export interface TransportShape {
   readonly subscribeListChanges: Effect.Effect<Queue.Dequeue<ListChange>, never, Scope.Scope>
   /** Subscribe (for the enclosing scope) to the upstreams' resource-updated notifications. */
   readonly subscribeResourceUpdates: Effect.Effect<Queue.Dequeue<ResourceUpdate>, never, Scope.Scope>
+  /** Subscribe (for the enclosing scope) to the upstreams' log messages. */
+  readonly subscribeLogMessages: Effect.Effect<Queue.Dequeue<LogMessage>, never, Scope.Scope>
 }
 
 export class Transport extends Context.Tag("att/Transport")<Transport, TransportShape>() {}

@@ -2,8 +2,9 @@ import type { Transport as SdkClientTransport, TransportSendOptions } from "@mod
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js"
 
 /**
- * Wraps an SDK client transport to see every incoming message (the raw initialize result, list_changed
- * notifications) before the Client does. Everything else is delegated unchanged.
+ * Wraps an SDK client transport to see every incoming message (the raw initialize result, progress) before the
+ * Client does, synchronously and in arrival order. `intercept` returns true for a message it consumed: the Client
+ * never sees that one. Everything else is delegated unchanged.
  */
 export class ObservedTransport implements SdkClientTransport {
   onclose?: () => void
@@ -12,11 +13,10 @@ export class ObservedTransport implements SdkClientTransport {
 
   constructor(
     readonly inner: SdkClientTransport,
-    observe: (message: JSONRPCMessage) => void
+    intercept: (message: JSONRPCMessage) => boolean
   ) {
     inner.onmessage = (message, extra) => {
-      observe(message)
-      this.onmessage?.(message, extra)
+      if (!intercept(message)) this.onmessage?.(message, extra)
     }
     inner.onclose = () => this.onclose?.()
     inner.onerror = (error) => this.onerror?.(error)

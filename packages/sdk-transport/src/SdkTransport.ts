@@ -3,6 +3,8 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type ListChange,
+  type LogMessage,
+  type Progress,
   type ResourceUpdate,
   type SendOptions,
   type SessionDiagnostics,
@@ -27,6 +29,7 @@ import {
   ListResourceTemplatesResultSchema,
   ListResourcesResultSchema,
   ListToolsResultSchema,
+  LoggingMessageNotificationSchema,
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
@@ -78,6 +81,22 @@ interface Session {
   /** An `initialize` request has used this session's handshake; the next one needs a new session. */
   claimed: boolean
   lastActivity: DateTime.Utc | null
+  /** Where this session's progress notifications go, by the progress token att put on the request. */
+  readonly progress: Map<string, (progress: Progress) => void>
+}
+
+/**
+ * An upstream's `notifications/progress` for a token att issued, delivered at once. The SDK's own `onprogress`
+ * dispatches a notification a microtask late but settles a response at once, so a last progress notification that
+ * arrives with the result (one stdio read) is dropped by it.
+ */
+const routeProgress = (routes: Session["progress"], message: JSONRPCMessage): boolean => {
+  if (!("method" in message) || message.method !== "notifications/progress" || "id" in message) return false
+  const { progressToken, ...progress } = (message.params ?? {}) as unknown as { progressToken?: unknown } & Progress
+  const route = typeof progressToken === "string" ? routes.get(progressToken) : undefined
+  if (route === undefined) return false
+  route(progress)
+  return true
 }
 
 interface UpstreamConnection {
@@ -173,9 +192,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const locks = new Map<string, Effect.Semaphore>()
     const listChanges = yield* PubSub.unbounded<ListChange>()
     const resourceUpdates = yield* PubSub.unbounded<ResourceUpdate>()
+    const logMessages = yield* PubSub.unbounded<LogMessage>()
 
-    /** Pass the upstream's list-changed notifications on (the SDK calls these handlers outside any fiber). */
-    const announceListChanges = (client: Client, server: string) => {
+    /** Pass the upstream's notifications on (the SDK calls these handlers outside any fiber). */
+    const announceNotifications = (client: Client, server: string) => {
       client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
         listChanges.unsafeOffer({ server, list: "tools" })
       })
@@ -187,6 +207,9 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       })
       client.setNotificationHandler(ResourceUpdatedNotificationSchema, (notification) => {
         resourceUpdates.unsafeOffer({ server, uri: notification.params.uri })
+      })
+      client.setNotificationHandler(LoggingMessageNotificationSchema, ({ params }) => {
+        logMessages.unsafeOffer({ server, level: params.level, logger: params.logger, data: params.data })
       })
     }
 
@@ -221,14 +244,16 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       Effect.gen(function* () {
         const scope = yield* Scope.make()
         let initializeResult: Record<string, unknown> = {}
+        const progress: Session["progress"] = new Map()
         const connection = connectionFor(target.upstream)
         const transport = new ObservedTransport(connection.transport, (message) => {
           if (isInitializeResponse(message)) initializeResult = message.result
+          return routeProgress(progress, message)
         })
         const client = yield* Effect.acquireRelease(
           Effect.sync(() => {
             const client = new Client(clientInfo, { capabilities: {} })
-            announceListChanges(client, target.name)
+            announceNotifications(client, target.name)
             return client
           }),
           (client) => closeClient(client, transport, connection)
@@ -241,7 +266,15 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           }),
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
-        const session: Session = { client, scope, initializeResult, notificationPending: true, claimed: false, lastActivity: yield* now }
+        const session: Session = {
+          client,
+          scope,
+          initializeResult,
+          notificationPending: true,
+          claimed: false,
+          lastActivity: yield* now,
+          progress
+        }
         sessions.set(target.name, session)
         return session
       })
@@ -279,19 +312,26 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         session.lastActivity = at
       })
 
+    let progressTokens = 0
+    /** The request's params with a progress token of att's own, routed to `onProgress` until released. */
+    const withProgressToken = (session: Session, params: Record<string, unknown>, onProgress: SendOptions["onProgress"]) => {
+      if (onProgress === undefined) return { value: params, release: () => undefined }
+      const token = `att-progress-${++progressTokens}`
+      session.progress.set(token, onProgress)
+      const meta = (params._meta ?? {}) as Record<string, unknown>
+      return { value: { ...params, _meta: { ...meta, progressToken: token } }, release: () => session.progress.delete(token) }
+    }
+
     const forward = (session: Session, target: UpstreamTarget, request: JsonRpcRequest, options: SendOptions = {}) =>
       Effect.gen(function* () {
         if (!isForwarded(request.method)) {
           return yield* new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
         }
         const schema = RESULT_SCHEMAS[request.method]
+        const params = withProgressToken(session, request.params ?? {}, options.onProgress)
         const outcome = yield* call(target, (signal, timeout) =>
-          session.client.request({ method: request.method, params: request.params ?? {} } as never, schema, {
-            signal,
-            timeout,
-            ...(options.onProgress === undefined ? {} : { onprogress: options.onProgress })
-          })
-        ).pipe(Effect.either)
+          session.client.request({ method: request.method, params: params.value } as never, schema, { signal, timeout })
+        ).pipe(Effect.ensuring(Effect.sync(params.release)), Effect.either)
         if (outcome._tag === "Right") {
           yield* touch(session)
           return { jsonrpc: "2.0", id: request.id, result: outcome.right } as JsonRpcResponse
@@ -346,6 +386,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       release: (name) => Effect.asVoid(close(name)),
       subscribeListChanges: PubSub.subscribe(listChanges),
       subscribeResourceUpdates: PubSub.subscribe(resourceUpdates),
+      subscribeLogMessages: PubSub.subscribe(logMessages),
       sessions: Option.some({
         invalidate: (name) => close(name),
         diagnostics: (name) =>

@@ -3,6 +3,7 @@ import {
   type JsonRpcRequest,
   type JsonRpcResponse,
   type ListChange,
+  type LogMessage,
   type ResourceUpdate,
   type SessionDiagnostics,
   Transport,
@@ -71,6 +72,8 @@ export interface ScriptedTransportControls {
   readonly announceListChange: (change: ListChange) => Effect.Effect<void>
   /** Act as if `server` sent `notifications/resources/updated`. */
   readonly announceResourceUpdate: (update: ResourceUpdate) => Effect.Effect<void>
+  /** Act as if `server` sent `notifications/message`. */
+  readonly announceLogMessage: (message: LogMessage) => Effect.Effect<void>
 }
 
 /** Controls of the scripted transport; the same layer also provides `Transport`. */
@@ -80,8 +83,8 @@ export class ScriptedTransport extends Context.Tag("att/testkit/ScriptedTranspor
 >() {
   static readonly layer = (options: ScriptedTransportOptions = {}): Layer.Layer<ScriptedTransport | Transport> =>
     Layer.effectContext(
-      Effect.zipWith(PubSub.unbounded<ListChange>(), PubSub.unbounded<ResourceUpdate>(), (changes, updates) =>
-        makeScriptedTransport(options, changes, updates)
+      Effect.all([PubSub.unbounded<ListChange>(), PubSub.unbounded<ResourceUpdate>(), PubSub.unbounded<LogMessage>()]).pipe(
+        Effect.map((announced) => makeScriptedTransport(options, ...announced))
       )
     )
 }
@@ -98,7 +101,8 @@ const key = (server: string, method: string) => `${server}\u0000${method}`
 const makeScriptedTransport = (
   options: ScriptedTransportOptions,
   changes: PubSub.PubSub<ListChange>,
-  updates: PubSub.PubSub<ResourceUpdate>
+  updates: PubSub.PubSub<ResourceUpdate>,
+  logs: PubSub.PubSub<LogMessage>
 ) => {
   const scripts = new Map<string, Array<string>>()
   const toggles = new Map<Toggle, Set<string>>()
@@ -254,6 +258,7 @@ const makeScriptedTransport = (
     release: (name: string) => Effect.sync(() => void invalidate(name)),
     subscribeListChanges: PubSub.subscribe(changes),
     subscribeResourceUpdates: PubSub.subscribe(updates),
+    subscribeLogMessages: PubSub.subscribe(logs),
     sessions:
       options.sessionControls === false
         ? Option.none()
@@ -292,7 +297,8 @@ const makeScriptedTransport = (
       if (current !== undefined) current.lastActivity = at
     },
     announceListChange: (change) => Effect.asVoid(PubSub.publish(changes, change)),
-    announceResourceUpdate: (update) => Effect.asVoid(PubSub.publish(updates, update))
+    announceResourceUpdate: (update) => Effect.asVoid(PubSub.publish(updates, update)),
+    announceLogMessage: (message) => Effect.asVoid(PubSub.publish(logs, message))
   })
 
   return Context.make(ScriptedTransport, controls).pipe(Context.add(Transport, transport))

@@ -13,7 +13,6 @@ import {
   ListToolsRequestSchema,
   McpError,
   ReadResourceRequestSchema,
-  SetLevelRequestSchema,
   SubscribeRequestSchema,
   UnsubscribeRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
@@ -188,8 +187,7 @@ export const McpEndpoint = (routes: NodeRoutes) =>
           if (subscriptions.remove(request.params.uri, server)) await run(upstreamSubscription("resources/unsubscribe", request.params.uri))
           return {}
         })
-        // Upstream sessions are shared by every client, so a level is not passed on; accepted for the session.
-        server.setRequestHandler(SetLevelRequestSchema, async () => ({}))
+        // logging/setLevel is the SDK's own handler: it keeps the level per session, and sendLoggingMessage obeys it.
         return server
       }
 
@@ -213,6 +211,22 @@ export const McpEndpoint = (routes: NodeRoutes) =>
           Effect.promise(() =>
             Promise.all(subscriptions.subscribers(uri).map((server) => server.sendResourceUpdated({ uri }).catch(() => undefined)))
           )
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
+
+      // An upstream's log message goes to every session whose level admits it: upstream sessions are shared by all
+      // clients, so a message cannot be traced to one. The logger names the server it came from.
+      const logs = yield* transport.subscribeLogMessages
+      yield* Queue.take(logs).pipe(
+        Effect.flatMap(({ server: name, level, logger, data }) =>
+          Effect.promise(() => {
+            const params = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
+            return Promise.all(
+              [...sessions].map((server) => server.sendLoggingMessage(params, server.transport?.sessionId).catch(() => undefined))
+            )
+          })
         ),
         Effect.forever,
         Effect.forkScoped
