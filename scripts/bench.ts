@@ -11,6 +11,7 @@
  * Not a test: numbers vary by machine.
  */
 import { type ChildProcess, spawn } from "node:child_process"
+import { setMaxListeners } from "node:events"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -24,6 +25,7 @@ const ROOT = join(import.meta.dirname, "..")
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const REQUESTS = { 1: 1_500, 32: 6_000 } as const
 const WARMUP = 300
+const ROUNDS = 3
 
 interface Stats {
   readonly rps: number
@@ -53,6 +55,12 @@ const measure = async (concurrency: number, total: number, call: () => Promise<u
   return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) }
 }
 
+/** The median of each figure over rounds (taken separately). */
+const median = (stats: ReadonlyArray<Stats>): Stats => {
+  const mid = (values: Array<number>) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? 0
+  return { rps: mid(stats.map((s) => s.rps)), p50: mid(stats.map((s) => s.p50)), p99: mid(stats.map((s) => s.p99)) }
+}
+
 const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
   const child = spawn(process.execPath, ["--import", "tsx", FIXTURE, "bench", "0"], { stdio: ["ignore", "pipe", "inherit"] })
   const port = await new Promise<string>((resolve) => {
@@ -64,12 +72,18 @@ const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }
   return { child, url: `http://127.0.0.1:${port}/mcp` }
 }
 
+/** fetch, without the leak warning for the session-wide signal the SDK passes to every request (see SdkTransport). */
+const quietFetch = (url: string | URL, init?: RequestInit) => {
+  if (init?.signal instanceof AbortSignal) setMaxListeners(0, init.signal)
+  return fetch(url, init)
+}
+
 const connectClient = async (upstream: Upstream): Promise<Client> => {
   const client = new Client({ name: "bench", version: "0.0.0" })
   await client.connect(
     upstream.transport === "stdio"
       ? new StdioClientTransport({ command: upstream.command, args: [...(upstream.args ?? [])], stderr: "ignore" })
-      : new StreamableHTTPClientTransport(new URL(upstream.url))
+      : new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: quietFetch })
   )
   return client
 }
@@ -145,10 +159,18 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
     const total = REQUESTS[concurrency]
-    const a = await measure(concurrency, total, echo(direct))
-    const b = await measure(concurrency, total, postJson(floor.url))
-    const c = await measure(concurrency, total, postJson(att.url))
-    const d = await measure(concurrency, total, echo(viaAtt))
+    // Interleaved rounds, the median of each: a machine that slows down mid-run weighs on every path alike.
+    const rounds: Array<[Stats, Stats, Stats, Stats]> = []
+    for (let round = 0; round < ROUNDS; round++) {
+      rounds.push([
+        await measure(concurrency, total / ROUNDS, echo(direct)),
+        await measure(concurrency, total / ROUNDS, postJson(floor.url)),
+        await measure(concurrency, total / ROUNDS, postJson(att.url)),
+        await measure(concurrency, total / ROUNDS, echo(viaAtt))
+      ])
+    }
+    const pick = (path: 0 | 1 | 2 | 3) => median(rounds.map((round) => round[path]))
+    const [a, b, c, d] = [pick(0), pick(1), pick(2), pick(3)]
     results.push(
       `${kind}, concurrency ${concurrency}:`,
       row("(a) SDK client direct", a),

@@ -1,53 +1,12 @@
-import { createServer, request as httpRequest } from "node:http"
-import { decodeConfig, gatewayRoutes, interceptRequests, serviceCore } from "@att/gateway"
-import { SdkTransport } from "@att/sdk-transport"
+import { request as httpRequest } from "node:http"
 import { type UpstreamCounters, startHttpUpstream } from "@att/testkit"
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import { HttpServer } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { Effect, Either, Layer, Schedule } from "effect"
+import { Effect, Either, Schedule } from "effect"
 import { z } from "zod"
+import { listedWhen, mcpClient, startAtt, text } from "./support/mcpAtt.js"
 
-/** att in-process on a real Node server, with `/mcp`, over the given upstreams. */
-const startAtt = (mcpServers: Record<string, { url: string }>, extra: Record<string, unknown> = {}, callTimeoutMs = 2_000) =>
-  Effect.gen(function* () {
-    const config = Either.getOrThrow(decodeConfig({ mcpServers, health_interval_seconds: 3600, ...extra }, "test"))
-    const server = createServer()
-    const routes = interceptRequests(server)
-    const context = yield* Layer.build(
-      gatewayRoutes(config, routes).pipe(
-        Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
-        Layer.provideMerge(serviceCore(config, null, SdkTransport.layer({ callTimeoutMs })))
-      )
-    )
-    const address = yield* HttpServer.addressWith((a) => Effect.succeed(a)).pipe(Effect.provide(context))
-    return `http://127.0.0.1:${address._tag === "TcpAddress" ? address.port : 0}/mcp`
-  })
-
-const mcpClient = (url: string) =>
-  Effect.acquireRelease(
-    Effect.promise(async () => {
-      const client = new Client({ name: "test-client", version: "0.0.0" })
-      await client.connect(new StreamableHTTPClientTransport(new URL(url)))
-      return client
-    }),
-    (client) => Effect.promise(() => client.close())
-  )
-
-type Listed = Awaited<ReturnType<Client["listTools"]>>
-/** List tools until `ready` (upstreams connect in the background), bounded. */
-const listedWhen = (client: Client, ready: (listed: Listed) => boolean) =>
-  Effect.promise(() => client.listTools()).pipe(
-    Effect.filterOrFail(ready, () => "upstreams not ready yet"),
-    Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 150 }),
-    Effect.orDie
-  )
-
-const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]?.text
 
 describe("att as an MCP server at /mcp", () => {
   it.scopedLive("lists the upstreams' tools once, calls them, and keeps working when one of two interchangeable upstreams is down", () =>

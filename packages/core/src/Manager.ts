@@ -1,5 +1,5 @@
 import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, PubSub } from "effect"
-import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
+import { InvocationError, type ServerNotFound, SessionControlsUnavailable, type TransportError } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
   AdapterSessionStatus,
@@ -7,7 +7,7 @@ import type {
   InvocationPhase,
   InvocationResult
 } from "./domain/Events.js"
-import type { JsonRpcRequest } from "./domain/JsonRpc.js"
+import type { JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
 import type { ErrorCategory, Freshness, InvocationMethod } from "./domain/Status.js"
 import type { Upstream } from "./domain/Upstream.js"
@@ -31,6 +31,13 @@ import { type RegisterOptions, Registry, now } from "./Registry.js"
 import { tail } from "./RingBuffer.js"
 import { type CheckResult, expiryOf, isExpired, needsHandshake, shouldRetry } from "./StatusMachine.js"
 import { type SendOptions, Transport } from "./Transport.js"
+
+/** What one invoke attempt came to: the upstream's response, or the failure it stands for (spec §7.4). */
+const outcomeOf = (sent: Either.Either<JsonRpcResponse, TransportError>): Either.Either<Record<string, unknown>, StageFailure> => {
+  if (Either.isLeft(sent)) return Either.left(failureOf(sent.left))
+  const failure = classifyInvoke(sent.right)
+  return failure === null ? Either.right({ ...sent.right }) : Either.left(failure)
+}
 
 export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
 
@@ -167,14 +174,13 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       name: string,
       options: InitializeOptions = {}
     ): Effect.Effect<ServerRecord, ServerNotFound> =>
-      Effect.gen(function* () {
-        const record = yield* registry.get(name)
-        const at = yield* now
+      Effect.flatMap(registry.get(name), (record) => {
+        const at = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
         if (options.force !== true) {
-          if (!needsHandshake(record, at)) return record
-          if (options.respectWindow === true && !shouldRetry(record, at)) return record
+          if (!needsHandshake(record, at)) return Effect.succeed(record)
+          if (options.respectWindow === true && !shouldRetry(record, at)) return Effect.succeed(record)
         }
-        return yield* singleFlight(name, options.correlationId ?? null, ensureInitialized(name, options))
+        return singleFlight(name, options.correlationId ?? null, ensureInitialized(name, options))
       })
 
     const initializeServer = Effect.fn("Manager.initializeServer")(function* (
@@ -211,15 +217,15 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         Effect.map((records) => records.flatMap(Option.toArray))
       )
 
-    /** Spec §7. The hot path: traced with a span, but without capturing a stack trace per call. */
-    const invoke = (
+    /** Spec §7: candidates in order, each initialized when due, until one answers. */
+    const invokeUntraced = (
       method: InvocationMethod,
       params: Record<string, unknown>,
       preferred: ReadonlyArray<string> | null | undefined,
       options: InvokeOptions = {}
     ) =>
       Effect.gen(function* () {
-        const startedAt = yield* now
+        const startedAt = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
         const only = options.only === undefined ? null : new Set(options.only)
         const registered = yield* registry.list
         const records = only === null ? registered : registered.filter((record) => only.has(record.name))
@@ -276,16 +282,9 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
 
             const entry = yield* Effect.either(registry.entry(name))
             yield* event(name, "invoke_start")
-            const outcome: Either.Either<Record<string, unknown>, StageFailure> = Either.isLeft(entry)
-              ? Either.left({ error: "server not found", category: "initialize_error" })
-              : yield* transport.send(entry.right.target, request, sendOptions).pipe(
-                    Effect.mapError(failureOf),
-                    Effect.flatMap((response) => {
-                      const failure = classifyInvoke(response)
-                      return failure === null ? Effect.succeed({ ...response }) : Effect.fail(failure)
-                    }),
-                    Effect.either
-                  )
+            const outcome = Either.isLeft(entry)
+              ? Either.left<StageFailure>({ error: "server not found", category: "initialize_error" })
+              : outcomeOf(yield* Effect.either(transport.send(entry.right.target, request, sendOptions)))
             if (Either.isLeft(outcome)) {
               yield* event(name, "invoke_failure", outcome.left)
               if (Either.isRight(entry)) yield* fail(name, outcome.left, requestId, entry.right.state.generation)
@@ -326,7 +325,17 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           request_id: requestId,
           attempts
         })
-      }).pipe(Effect.withSpan("Manager.invoke", { captureStackTrace: false, attributes: { method } }))
+      })
+    /**
+     * Spec §7, traced: one span per invocation, without a stack trace. It is not made the parent of what runs inside
+     * (nothing inside opens spans of its own), which saves a context swap on every call of the hot path.
+     */
+    const invoke = (
+      method: InvocationMethod,
+      params: Record<string, unknown>,
+      preferred: ReadonlyArray<string> | null | undefined,
+      options: InvokeOptions = {}
+    ) => Effect.useSpan("Manager.invoke", { captureStackTrace: false, attributes: { method } }, () => invokeUntraced(method, params, preferred, options))
 
     const requireControls = Option.match(transport.sessions, {
       onNone: () => Effect.fail(new SessionControlsUnavailable()),

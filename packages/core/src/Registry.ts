@@ -1,4 +1,4 @@
-import { Clock, DateTime, Effect, Option, Ref } from "effect"
+import { Clock, DateTime, Effect, Option } from "effect"
 import { ServerNotFound } from "./domain/Errors.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
 import { type Upstream, type UpstreamTarget, displayUrl } from "./domain/Upstream.js"
@@ -20,85 +20,79 @@ const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 export const now = Clock.currentTimeMillis.pipe(Effect.map((millis) => DateTime.unsafeMake(millis)))
 
 /**
- * The registered upstream servers and their state. Every transition is one atomic `Ref.modify`, so concurrent
- * results for one server never interleave half-way; the connection event of a transition is recorded with it.
+ * The registered upstream servers and their state. Every operation runs synchronously inside one `Effect.sync`, so
+ * it is atomic: concurrent results for one server never interleave half-way, and the connection event of a
+ * transition is recorded with it. A transition replaces one entry of a mutable map (no copy of the whole registry
+ * per call: invocations record a result on every success).
  */
 export class Registry extends Effect.Service<Registry>()("att/Registry", {
   effect: Effect.gen(function* () {
     const settings = yield* ManagerConfig
     const diagnostics = yield* Diagnostics
-    const entries = yield* Ref.make(new Map<string, Entry>())
+    const clock = yield* Effect.clock
+    const entries = new Map<string, Entry>()
+    /** Bumped by every register and unregister: a cache key for what is derived from the set of servers. */
+    let membership = 0
 
-    const find = (name: string) => Ref.get(entries).pipe(Effect.map((map) => Option.fromNullable(map.get(name))))
-
-    const get = (name: string) =>
-      find(name).pipe(
-        Effect.flatMap(
-          Option.match({
-            onNone: () => Effect.fail(new ServerNotFound({ name })),
-            onSome: (entry) => Effect.succeed(entry)
-          })
-        )
-      )
+    const get = (name: string): Effect.Effect<Entry, ServerNotFound> =>
+      Effect.suspend(() => {
+        const entry = entries.get(name)
+        return entry === undefined ? Effect.fail(new ServerNotFound({ name })) : Effect.succeed(entry)
+      })
 
     /** Apply `f` to one entry atomically; `None` when the name is not registered. */
     const modify = <A>(name: string, f: (entry: Entry) => readonly [A, Entry]) =>
-      Ref.modify(entries, (map): readonly [Option.Option<A>, Map<string, Entry>] => {
-        const entry = map.get(name)
-        if (entry === undefined) return [Option.none(), map]
+      Effect.sync((): Option.Option<A> => {
+        const entry = entries.get(name)
+        if (entry === undefined) return Option.none()
         const [out, next] = f(entry)
-        return [Option.some(out), new Map(map).set(name, next)]
+        entries.set(name, next)
+        return Option.some(out)
       })
 
     return {
       /** Register or replace (spec §2.3): a fresh record; returns the previous target so its session can be closed. */
       register: (name: string, upstream: Upstream, options: RegisterOptions = {}) =>
-        Ref.modify(entries, (map) => {
-          const previous = Option.fromNullable(map.get(name)?.target)
+        Effect.sync(() => {
+          const existing = entries.get(name)
           const target: UpstreamTarget = { name, upstream, callTimeoutMs: options.callTimeoutMs }
           const record = freshRecord(name, displayUrl(upstream), upstream.transport)
-          const generation = (map.get(name)?.state.generation ?? 0) + 1
-          return [{ record, previous }, new Map(map).set(name, { state: { record, generation }, target })] as const
+          entries.set(name, { state: { record, generation: (existing?.state.generation ?? 0) + 1 }, target })
+          membership += 1
+          return { record, previous: Option.fromNullable(existing?.target) }
         }),
 
       /** Remove a server; returns its target when it was registered. */
       unregister: (name: string) =>
-        Ref.modify(entries, (map) => {
-          const entry = map.get(name)
-          if (entry === undefined) return [Option.none<UpstreamTarget>(), map] as const
-          const next = new Map(map)
-          next.delete(name)
-          return [Option.some(entry.target), next] as const
+        Effect.sync(() => {
+          const entry = entries.get(name)
+          if (entries.delete(name)) membership += 1
+          return Option.fromNullable(entry?.target)
         }),
 
-      find: (name: string) => find(name).pipe(Effect.map(Option.map((entry) => entry.state.record))),
-      get: (name: string) => get(name).pipe(Effect.map((entry) => entry.state.record)),
-      state: (name: string) => get(name).pipe(Effect.map((entry) => entry.state)),
+      find: (name: string) => Effect.sync(() => Option.fromNullable(entries.get(name)?.state.record)),
+      get: (name: string) => Effect.map(get(name), (entry) => entry.state.record),
+      state: (name: string) => Effect.map(get(name), (entry) => entry.state),
       /** State and target together, in one read. */
       entry: get,
-      target: (name: string) => get(name).pipe(Effect.map((entry) => entry.target)),
-      names: Ref.get(entries).pipe(Effect.map((map) => [...map.keys()].sort(byName))),
-      size: Ref.get(entries).pipe(Effect.map((map) => map.size)),
+      target: (name: string) => Effect.map(get(name), (entry) => entry.target),
+      names: Effect.sync(() => [...entries.keys()].sort(byName)),
+      size: Effect.sync(() => entries.size),
+      /** Changes whenever a server is registered (or replaced) or unregistered. */
+      membership: Effect.sync(() => membership),
 
       /** All records, sorted by name (spec §2.3 `list`). */
-      list: Ref.get(entries).pipe(
-        Effect.map((map) =>
-          [...map.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))
-        )
-      ),
+      list: Effect.sync(() => [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))),
 
       /** Spec §4.1 on the live record; records the transition's connection event. `None` for an unknown name. */
       record: (name: string, result: CheckResult, at?: DateTime.Utc) =>
-        Effect.gen(function* () {
-          const when = at ?? (yield* now)
-          const transition = yield* modify(name, (entry) => {
-            const next = recordCheckResult(entry.state, result, when, settings)
-            return [next, { ...entry, state: next.state }] as const
-          })
-          if (Option.isSome(transition) && Option.isSome(transition.value.event)) {
-            yield* diagnostics.recordConnection(transition.value.event.value)
-          }
-          return Option.map(transition, (t) => t.state.record)
+        Effect.suspend(() => {
+          const entry = entries.get(name)
+          if (entry === undefined) return Effect.succeed(Option.none<ServerRecord>())
+          const next = recordCheckResult(entry.state, result, at ?? DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()), settings)
+          entries.set(name, { ...entry, state: next.state })
+          const recorded = Effect.succeed(Option.some(next.state.record))
+          return Option.isSome(next.event) ? Effect.zipRight(diagnostics.recordConnection(next.event.value), recorded) : recorded
         }),
 
       /** Change record fields without a status transition (handshake metadata, invalidation). */

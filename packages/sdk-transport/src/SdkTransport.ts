@@ -36,9 +36,10 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
+import { setMaxListeners } from "node:events"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
-import { type DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { DateTime, Effect, Either, Exit, Layer, Option, PubSub, Scope } from "effect"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
 
@@ -105,6 +106,8 @@ interface UpstreamConnection {
   readonly dispose: () => Promise<void>
 }
 
+const unbounded = new WeakSet<AbortSignal>()
+
 /**
  * The SDK client transport for an upstream. An HTTP upstream gets a connection pool of its own, destroyed with the
  * session, so a closed session leaves no idle keep-alive socket behind (and sessions never share sockets).
@@ -124,6 +127,12 @@ const connectionFor = (upstream: Upstream): UpstreamConnection => {
   }
   const agent = new Agent({ keepAliveTimeout: 30_000 })
   const pooledFetch: FetchLike = (url, init) => {
+    // The SDK passes one signal for the whole session to every request, and undici lets go of each request's
+    // listener on it only at garbage collection: lift the leak warning's limit on that signal (it is not a leak).
+    if (init?.signal instanceof AbortSignal && !unbounded.has(init.signal)) {
+      unbounded.add(init.signal)
+      setMaxListeners(0, init.signal)
+    }
     const headers = new Headers(init?.headers)
     for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
     // Node's fetch is undici: `dispatcher` selects this session's pool.
@@ -187,6 +196,8 @@ const isInitializeResponse = (message: JSONRPCMessage): message is JSONRPCMessag
 export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
   Effect.gen(function* () {
     const defaultTimeout = options.callTimeoutMs ?? 10_000
+    // The clock of the context the transport is built in (TestClock in tests), read synchronously per call.
+    const clock = yield* Effect.clock
     const clientInfo = options.clientInfo ?? { name: "att", version: "0.1.0" }
     const sessions = new Map<string, Session>()
     const locks = new Map<string, Effect.Semaphore>()
@@ -307,11 +318,6 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         })
       )
 
-    const touch = (session: Session) =>
-      Effect.map(now, (at) => {
-        session.lastActivity = at
-      })
-
     let progressTokens = 0
     /** The request's params with a progress token of att's own, routed to `onProgress` until released. */
     const withProgressToken = (session: Session, params: Record<string, unknown>, onProgress: SendOptions["onProgress"]) => {
@@ -322,46 +328,57 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       return { value: { ...params, _meta: { ...meta, progressToken: token } }, release: () => session.progress.delete(token) }
     }
 
-    const forward = (session: Session, target: UpstreamTarget, request: JsonRpcRequest, options: SendOptions = {}) =>
-      Effect.gen(function* () {
-        if (!isForwarded(request.method)) {
-          return yield* new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
-        }
-        const schema = RESULT_SCHEMAS[request.method]
-        const params = withProgressToken(session, request.params ?? {}, options.onProgress)
-        const outcome = yield* call(target, (signal, timeout) =>
-          session.client.request({ method: request.method, params: params.value } as never, schema, { signal, timeout })
-        ).pipe(Effect.ensuring(Effect.sync(params.release)), Effect.either)
-        if (outcome._tag === "Right") {
-          yield* touch(session)
-          return { jsonrpc: "2.0", id: request.id, result: outcome.right } as JsonRpcResponse
-        }
-        if (isUpstreamRpcError(outcome.left)) {
-          yield* touch(session)
-          const { code, message, data } = outcome.left
-          return { jsonrpc: "2.0", id: request.id, error: data === undefined ? { code, message } : { code, message, data } }
-        }
-        const categorized = categorize(outcome.left)
-        const error = neverSent(outcome.left)
-          ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
-          : categorized
-        if (invalidatesSession(error)) yield* close(target.name, session)
-        return yield* error
+    /** The upstream's answer as a JSON-RPC response: a result, or the error it answered with. */
+    const answered = (session: Session, request: JsonRpcRequest, outcome: Either.Either<unknown, unknown>) => {
+      if (Either.isRight(outcome)) {
+        session.lastActivity = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
+        return { jsonrpc: "2.0", id: request.id, result: outcome.right } as JsonRpcResponse
+      }
+      if (!isUpstreamRpcError(outcome.left)) return null
+      session.lastActivity = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
+      const { code, message, data } = outcome.left
+      return { jsonrpc: "2.0", id: request.id, error: data === undefined ? { code, message } : { code, message, data } } as JsonRpcResponse
+    }
+
+    /** A failed request as a categorized TransportError; a session it broke is closed. */
+    const failed = (session: Session, target: UpstreamTarget, cause: unknown) => {
+      const categorized = categorize(cause)
+      const error = neverSent(cause)
+        ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
+        : categorized
+      return invalidatesSession(error) ? Effect.zipRight(close(target.name, session), Effect.fail(error)) : Effect.fail(error)
+    }
+
+    /** One request on the session: abortable (interruption aborts it and the SDK tells the upstream), bounded by the SDK's timeout. */
+    const forward = (session: Session, target: UpstreamTarget, request: JsonRpcRequest, options: SendOptions = {}) => {
+      if (!isForwarded(request.method)) {
+        return Effect.fail(new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" }))
+      }
+      const schema = RESULT_SCHEMAS[request.method]
+      const params = withProgressToken(session, request.params ?? {}, options.onProgress)
+      const sent = Effect.async<Either.Either<unknown, unknown>>((resume, signal) => {
+        session.client
+          .request({ method: request.method, params: params.value } as never, schema, { signal, timeout: timeoutOf(target) })
+          .then(
+            (result) => resume(Effect.succeed(Either.right(result))),
+            (error: unknown) => resume(Effect.succeed(Either.left(error)))
+          )
+          .finally(params.release)
       })
+      return Effect.flatMap(sent, (outcome) => {
+        const response = answered(session, request, outcome)
+        return response !== null ? Effect.succeed(response) : failed(session, target, Either.isLeft(outcome) ? outcome.left : null)
+      })
+    }
 
     const send = (
       target: UpstreamTarget,
       request: JsonRpcRequest,
       options?: SendOptions
     ): Effect.Effect<JsonRpcResponse, TransportError> =>
-      Effect.gen(function* () {
-        if (request.method === "initialize") {
-          const session = yield* handshake(target)
-          return { jsonrpc: "2.0", id: request.id, result: session.initializeResult }
-        }
-        const session = yield* sessionFor(target)
-        return yield* forward(session, target, request, options)
-      })
+      request.method === "initialize"
+        ? Effect.map(handshake(target), (session) => ({ jsonrpc: "2.0", id: request.id, result: session.initializeResult }))
+        : Effect.flatMap(sessionFor(target), (session) => forward(session, target, request, options))
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
       Effect.gen(function* () {

@@ -24,6 +24,8 @@ export interface CatalogEntry {
   readonly key: string
   readonly definition: Item
   readonly servers: ReadonlyArray<string>
+  /** Each offering server's own definition, by server. */
+  readonly definitions: Readonly<Record<string, Item>>
 }
 
 export interface CapabilityEventQuery {
@@ -164,22 +166,38 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     )
 
     /** One entry per key of `kind`, with every server that offers it. */
-    const entries = (kind: ListKind) =>
-      Effect.map(current, (perServer) => {
-        const merged = new Map<string, { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }>()
-        for (const { server, lists: known } of perServer)
-          for (const item of known[kind]) {
-            const key = keyOf(kind, item)
-            if (key === null) continue
-            const existing = merged.get(key)
-            if (existing === undefined) merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
-            else if (!existing.servers.includes(server)) {
-              existing.servers.push(server)
-              existing.definitions[server] = item
-            }
+    const merge = (kind: ListKind, perServer: ReadonlyArray<{ server: string; lists: ServerLists }>) => {
+      const merged = new Map<string, { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }>()
+      for (const { server, lists: known } of perServer)
+        for (const item of known[kind]) {
+          const key = keyOf(kind, item)
+          if (key === null) continue
+          const existing = merged.get(key)
+          if (existing === undefined) merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
+          else if (!existing.servers.includes(server)) {
+            existing.servers.push(server)
+            existing.definitions[server] = item
           }
-        return [...merged.values()]
+        }
+      return merged as ReadonlyMap<string, CatalogEntry>
+    }
+
+    // The merged lists, recomputed only when a server's lists or the set of servers changed: every invocation
+    // looks up which servers offer its name.
+    const merged = new Map<ListKind, { readonly key: string; readonly byKey: ReadonlyMap<string, CatalogEntry>; readonly entries: ReadonlyArray<CatalogEntry> }>()
+    const cacheKey = Effect.map(registry.membership, (members) => `${version}|${members}`)
+    const indexed = (kind: ListKind) =>
+      Effect.flatMap(cacheKey, (key) => {
+        const cached = merged.get(kind)
+        if (cached?.key === key) return Effect.succeed(cached)
+        return Effect.map(current, (perServer) => {
+          const byKey = merge(kind, perServer)
+          const index = { key, byKey, entries: [...byKey.values()] }
+          merged.set(kind, index)
+          return index
+        })
       })
+    const entries = (kind: ListKind) => Effect.map(indexed(kind), (index) => index.entries)
 
     const tools = Effect.map(
       entries("tools"),
@@ -195,7 +213,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     // The tools as `/mcp` shows them, recomputed only when the lists or the set of servers changed.
     let exposure: ExposedTools | null = null
     const exposedTools = Effect.gen(function* () {
-      const key = `${version}|${(yield* registry.names).join(",")}`
+      const key = yield* cacheKey
       if (exposure?.key === key) return exposure
       const exposed = exposeTools(yield* tools, settings.prefixMode)
       exposure = { key, tools: exposed, byName: new Map(exposed.map((tool) => [tool.name, tool])) }
@@ -209,7 +227,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       exposedTools,
       /** The servers that list `key` in `kind` (empty when none does). */
       offering: (kind: ListKind, key: string) =>
-        Effect.map(entries(kind), (found) => found.find((entry) => entry.key === key)?.servers ?? []),
+        Effect.map(indexed(kind), (index) => index.byKey.get(key)?.servers ?? []),
       resources: Effect.map(
         entries("resources"),
         (resources): ReadonlyArray<CatalogResource> =>

@@ -2,7 +2,7 @@ import type { IncomingMessage, Server, ServerResponse } from "node:http"
 import { InvocationError, Manager } from "@att/core"
 import { Cause, Effect, Exit, Layer, ParseResult, Runtime, Schema } from "effect"
 import { InvocationFailed } from "../api/Errors.js"
-import { InvocationResponse, InvokeToolRequest, ReadResourceRequest } from "../api/Schemas.js"
+import { type InvocationResponse, InvokeToolRequest, ReadResourceRequest } from "../api/Schemas.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { Catalog } from "../catalog/Catalog.js"
 import { toolInvocation } from "./McpHandlers.js"
@@ -48,7 +48,6 @@ const ROUTES = {
   "/api/v1/mcp/invoke/tool": Schema.decodeUnknownEither(InvokeToolRequest),
   "/api/v1/mcp/invoke/resource": Schema.decodeUnknownEither(ReadResourceRequest)
 } as const
-const encodeSuccess = Schema.encodeSync(InvocationResponse)
 const encodeFailure = Schema.encodeSync(InvocationFailed)
 
 const answer = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) => {
@@ -109,13 +108,16 @@ export const FastInvoke = (routes: NodeRoutes) =>
               _tag: "HttpApiDecodeError"
             })
           }
-          const fiber = runFork(invoke(path, decoded.right).pipe(Effect.withSpan(`POST ${path}`, { captureStackTrace: false })))
+          const fiber = runFork(invoke(path, decoded.right))
           // A caller that hangs up interrupts the invocation (and so the upstream request).
           response.on("close", () => {
             if (!response.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
           })
           fiber.addObserver((exit) => {
-            if (Exit.isSuccess(exit)) return answer(response, 200, encodeSuccess(exit.value))
+            if (Exit.isSuccess(exit)) {
+              const { server, method, request_id, result, raw_response } = exit.value
+              return answer(response, 200, { server, method, request_id, result, raw_response } satisfies typeof InvocationResponse.Encoded)
+            }
             const failure = Cause.failureOption(exit.cause)
             if (failure._tag === "Some" && failure.value instanceof InvocationError) {
               const { message, method, request_id, attempts } = failure.value
