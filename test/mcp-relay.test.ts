@@ -114,6 +114,15 @@ describe("relays through /mcp", () => {
       yield* eventually(() => updates.second.length === 2, "second update not relayed yet")
       expect(updates.first).toEqual(["test://static"])
 
+      // A forced re-initialize opens a new upstream session, which att subscribes again.
+      const reinitialized = yield* Effect.promise(() =>
+        fetch(url.replace(/\/mcp$/, "/api/v1/mcp/servers/alpha/initialize?force=true"), { method: "POST" })
+      )
+      expect(reinitialized.status).toBe(200)
+      yield* eventually(() => upstream.subscribes === 2, "new upstream session not subscribed")
+      yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
+      yield* eventually(() => updates.second.length === 3, "update from the new upstream session not relayed")
+
       // Ending the last subscribed session ends the upstream subscription.
       yield* Effect.promise(() => (second.transport as StreamableHTTPClientTransport).terminateSession())
       yield* eventually(() => upstream.unsubscribes === 1, "upstream subscription not dropped")

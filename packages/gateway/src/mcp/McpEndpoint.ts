@@ -76,11 +76,15 @@ export const McpEndpoint = (routes: NodeRoutes) =>
 
       // Resource subscriptions: one upstream subscription per URI, whatever the number of att sessions.
       const subscriptions = new Subscriptions<Server>()
-      const upstreamSubscription = (method: "resources/subscribe" | "resources/unsubscribe", uri: string) =>
+      const upstreamSubscription = (
+        method: "resources/subscribe" | "resources/unsubscribe",
+        uri: string,
+        only: (owner: string) => boolean = () => true
+      ) =>
         Effect.promise(() => resourceOwners(uri)).pipe(
           Effect.flatMap((owners) =>
             Effect.forEach(
-              owners,
+              owners.filter(only),
               (name) =>
                 registry.target(name).pipe(
                   Effect.flatMap((target) =>
@@ -92,6 +96,18 @@ export const McpEndpoint = (routes: NodeRoutes) =>
             )
           )
         )
+      // A handshake usually means a new upstream session, which starts with no subscriptions: subscribe it again to
+      // the URIs att's sessions listen to (subscribing twice is harmless).
+      const handshakes = yield* manager.subscribeHandshakes
+      yield* Queue.take(handshakes).pipe(
+        Effect.flatMap((server) =>
+          Effect.forEach(subscriptions.uris(), (uri) => upstreamSubscription("resources/subscribe", uri, (owner) => owner === server), {
+            discard: true
+          })
+        ),
+        Effect.forever,
+        Effect.forkScoped
+      )
 
       const sessions = new Set<Server>()
       const makeServer = () => {

@@ -28,6 +28,11 @@ export class Subscriptions<Session> {
     return [...this.byUri.keys()].filter((uri) => this.remove(uri, session))
   }
 
+  /** Every URI with at least one subscriber. */
+  uris(): ReadonlyArray<string> {
+    return [...this.byUri.keys()]
+  }
+
   subscribers(uri: string): ReadonlyArray<Session> {
     return [...(this.byUri.get(uri) ?? [])]
   }
