@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
-import { type InvocationError, type InvocationResult, Manager, Registry, Transport } from "@att/core"
+import { type InvocationError, type InvocationResult, Manager, type Progress, Registry, Transport } from "@att/core"
 import { statefulMcpHandler } from "@att/sdk-transport"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
@@ -61,10 +61,11 @@ export const McpEndpoint = (routes: NodeRoutes) =>
 
       const exposed = catalog.exposedTools
 
-      const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError>) => {
+      /** Run an invocation for an MCP handler: its result, or the MCP error to answer. */
+      const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError | McpError>) => {
         const result = await run(Effect.either(effect))
-        if (Either.isLeft(result)) throw mcpFailure(result.left)
-        return result.right.result as never
+        if (Either.isRight(result)) return result.right.result as never
+        throw result.left instanceof McpError ? result.left : mcpFailure(result.left)
       }
 
       /** The servers that list `uri`, else those that offer templates (a URI may come from one). */
@@ -133,27 +134,27 @@ export const McpEndpoint = (routes: NodeRoutes) =>
           tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
         }))
         server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-          const tool = (await run(exposed)).byName.get(request.params.name)
-          if (tool === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`)
           // The client's progress token stands for the upstream's: relay each notification under it, all of them
           // before the result (a notification sent after the response would land on a closed stream).
           const token = request.params._meta?.progressToken
           const relayed: Array<Promise<void>> = []
+          const onProgress = (progress: Progress) => {
+            relayed.push(
+              extra
+                .sendNotification({ method: "notifications/progress", params: { ...progress, progressToken: token as string | number } })
+                .catch(() => undefined)
+            )
+          }
+          // One run per call: the name is looked up and the call made in the same fiber.
           const result = await outcome(
-            manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
-              only: tool.servers,
-              failoverAfterSend: repeatable(tool, settings.idempotentTools),
-              ...(token === undefined
-                ? {}
-                : {
-                    onProgress: (progress) => {
-                      relayed.push(
-                        extra
-                          .sendNotification({ method: "notifications/progress", params: { ...progress, progressToken: token } })
-                          .catch(() => undefined)
-                      )
-                    }
-                  })
+            Effect.flatMap(exposed, ({ byName }): Effect.Effect<InvocationResult, InvocationError | McpError> => {
+              const tool = byName.get(request.params.name)
+              if (tool === undefined) return Effect.fail(new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`))
+              return manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
+                only: tool.servers,
+                failoverAfterSend: repeatable(tool, settings.idempotentTools),
+                ...(token === undefined ? {} : { onProgress })
+              })
             })
           )
           await Promise.all(relayed)
