@@ -36,7 +36,6 @@ import {
   ResourceUpdatedNotificationSchema,
   ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import { setMaxListeners } from "node:events"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
 import { DateTime, Effect, Either, Exit, Layer, Option, PubSub, Scope } from "effect"
@@ -106,8 +105,6 @@ interface UpstreamConnection {
   readonly dispose: () => Promise<void>
 }
 
-const unbounded = new WeakSet<AbortSignal>()
-
 /**
  * The SDK client transport for an upstream. An HTTP upstream gets a connection pool of its own, destroyed with the
  * session, so a closed session leaves no idle keep-alive socket behind (and sessions never share sockets).
@@ -127,16 +124,14 @@ const connectionFor = (upstream: Upstream): UpstreamConnection => {
   }
   const agent = new Agent({ keepAliveTimeout: 30_000 })
   const pooledFetch: FetchLike = (url, init) => {
-    // The SDK passes one signal for the whole session to every request, and undici lets go of each request's
-    // listener on it only at garbage collection: lift the leak warning's limit on that signal (it is not a leak).
-    if (init?.signal instanceof AbortSignal && !unbounded.has(init.signal)) {
-      unbounded.add(init.signal)
-      setMaxListeners(0, init.signal)
-    }
-    const headers = new Headers(init?.headers)
+    const { signal: _sessionWide, ...request } = init ?? {}
+    const headers = new Headers(request.headers)
     for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
-    // Node's fetch is undici: `dispatcher` selects this session's pool.
-    return fetch(url, { ...init, headers, dispatcher: agent } as unknown as RequestInit)
+    // Node's fetch is undici: `dispatcher` selects this session's pool. The SDK's signal is one for the whole session;
+    // undici hangs a listener on it per request and drops it only at garbage collection, so under load thousands pile
+    // up and every request pays for walking them. It is left out: closing the session destroys the pool, which ends
+    // every request and stream of the session just as the signal would.
+    return fetch(url, { ...request, headers, dispatcher: agent } as unknown as RequestInit)
   }
   const transport =
     upstream.transport === "sse"
