@@ -1,4 +1,4 @@
-import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, PubSub } from "effect"
+import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, PubSub, Tracer } from "effect"
 import { InvocationError, type ServerNotFound, SessionControlsUnavailable, type TransportError } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
@@ -38,6 +38,9 @@ const outcomeOf = (sent: Either.Either<JsonRpcResponse, TransportError>): Either
   const failure = classifyInvoke(sent.right)
   return failure === null ? Either.right({ ...sent.right }) : Either.left(failure)
 }
+
+/** Effect's default tracer, which records spans nowhere. */
+const BUILT_IN_TRACER = Effect.runSync(Effect.tracer)
 
 export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
 
@@ -327,15 +330,23 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         })
       })
     /**
-     * Spec §7, traced: one span per invocation, without a stack trace. It is not made the parent of what runs inside
-     * (nothing inside opens spans of its own), which saves a context swap on every call of the hot path.
+     * Spec §7, traced: one span per invocation, without a stack trace, when a tracer is installed (Effect's built-in
+     * tracer keeps spans nowhere, so none is made for it: a span is a fifth of the hot path's allocations). The span
+     * is not made the parent of what runs inside (nothing inside opens spans), which saves a context swap per call.
      */
     const invoke = (
       method: InvocationMethod,
       params: Record<string, unknown>,
       preferred: ReadonlyArray<string> | null | undefined,
       options: InvokeOptions = {}
-    ) => Effect.useSpan("Manager.invoke", { captureStackTrace: false, attributes: { method } }, () => invokeUntraced(method, params, preferred, options))
+    ) =>
+      Tracer.tracerWith((tracer) =>
+        tracer === BUILT_IN_TRACER
+          ? invokeUntraced(method, params, preferred, options)
+          : Effect.useSpan("Manager.invoke", { captureStackTrace: false, attributes: { method } }, () =>
+              invokeUntraced(method, params, preferred, options)
+            )
+      )
 
     const requireControls = Option.match(transport.sessions, {
       onNone: () => Effect.fail(new SessionControlsUnavailable()),
