@@ -1,9 +1,8 @@
-import type { ChildProcess } from "node:child_process"
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, readdirSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
-import { ROOT, runToEnd, startAttServe, stopTree, waitForMcpTools } from "./support/processes.js"
+import { describe, expect, it } from "vitest"
+import { ROOT, cleanedUpAfterAll, runToEnd, startAttServe, waitForMcpTools } from "./support/processes.js"
 
 /**
  * The protocol's own conformance suite (`@modelcontextprotocol/conformance`, server mode, every scenario) as a
@@ -12,12 +11,7 @@ import { ROOT, runToEnd, startAttServe, stopTree, waitForMcpTools } from "./supp
  * `test/conformance-baseline.yml`, and no listed scenario passes (a stale entry fails too).
  */
 
-const started: Array<ChildProcess> = []
-const dirs: Array<string> = []
-afterAll(async () => {
-  for (const child of started) await stopTree(child)
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const { started, dirs } = cleanedUpAfterAll()
 
 const CONFORMANCE = join(ROOT, "node_modules", ".bin", "conformance")
 const BASELINE = join(ROOT, "test", "conformance-baseline.yml")

@@ -1,9 +1,8 @@
-import type { ChildProcess } from "node:child_process"
-import { mkdtempSync, rmSync } from "node:fs"
+import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { afterAll, describe, expect, it } from "vitest"
-import { ROOT, runToEnd, startAttServe, stopTree, waitForMcpTools } from "./support/processes.js"
+import { describe, expect, it } from "vitest"
+import { ROOT, cleanedUpAfterAll, runToEnd, startAttServe, waitForMcpTools } from "./support/processes.js"
 
 /**
  * The MCP Inspector's CLI mode (`@modelcontextprotocol/inspector` 0.15.0, the newest release that runs on Node 20)
@@ -11,12 +10,7 @@ import { ROOT, runToEnd, startAttServe, stopTree, waitForMcpTools } from "./supp
  * on stdout; a failure is a message on stderr and a non-zero exit.
  */
 
-const started: Array<ChildProcess> = []
-const dirs: Array<string> = []
-afterAll(async () => {
-  for (const child of started) await stopTree(child)
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
-})
+const { started, dirs } = cleanedUpAfterAll()
 
 const INSPECTOR = join(ROOT, "node_modules", ".bin", "mcp-inspector")
 const UPSTREAM = join(ROOT, "test", "fixtures", "upstream-server.ts")

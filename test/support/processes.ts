@@ -1,12 +1,24 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { once } from "node:events"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { afterAll } from "vitest"
 
 export const ROOT = join(import.meta.dirname, "..", "..")
+
+/** What a test file starts: its process trees are stopped and its folders removed after all its tests. */
+export const cleanedUpAfterAll = () => {
+  const started: Array<ChildProcess> = []
+  const dirs: Array<string> = []
+  afterAll(async () => {
+    for (const child of started) await stopTree(child)
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+  return { started, dirs }
+}
 
 /** Start a TypeScript entry point under tsx as a child process (its own pid: signals reach it directly). */
 export const spawnTs = (entry: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): ChildProcess =>

@@ -334,17 +334,12 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
      * tracer keeps spans nowhere, so none is made for it: a span is a fifth of the hot path's allocations). The span
      * is not made the parent of what runs inside (nothing inside opens spans), which saves a context swap per call.
      */
-    const invoke = (
-      method: InvocationMethod,
-      params: Record<string, unknown>,
-      preferred: ReadonlyArray<string> | null | undefined,
-      options: InvokeOptions = {}
-    ) =>
+    const invoke = (...args: Parameters<typeof invokeUntraced>) =>
       Tracer.tracerWith((tracer) =>
         tracer === BUILT_IN_TRACER
-          ? invokeUntraced(method, params, preferred, options)
-          : Effect.useSpan("Manager.invoke", { captureStackTrace: false, attributes: { method } }, () =>
-              invokeUntraced(method, params, preferred, options)
+          ? invokeUntraced(...args)
+          : Effect.useSpan("Manager.invoke", { captureStackTrace: false, attributes: { method: args[0] } }, () =>
+              invokeUntraced(...args)
             )
       )
 

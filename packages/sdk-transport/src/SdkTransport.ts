@@ -38,7 +38,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
-import { DateTime, Effect, Either, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
 
@@ -323,16 +323,14 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       return { value: { ...params, _meta: { ...meta, progressToken: token } }, release: () => session.progress.delete(token) }
     }
 
-    /** The upstream's answer as a JSON-RPC response: a result, or the error it answered with. */
-    const answered = (session: Session, request: JsonRpcRequest, outcome: Either.Either<unknown, unknown>) => {
-      if (Either.isRight(outcome)) {
-        session.lastActivity = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
-        return { jsonrpc: "2.0", id: request.id, result: outcome.right } as JsonRpcResponse
-      }
-      if (!isUpstreamRpcError(outcome.left)) return null
+    /** The upstream answered (a result or an rpc error): that is activity on the session. */
+    const answered = (
+      session: Session,
+      request: JsonRpcRequest,
+      body: { readonly result: unknown } | { readonly error: unknown }
+    ): JsonRpcResponse => {
       session.lastActivity = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
-      const { code, message, data } = outcome.left
-      return { jsonrpc: "2.0", id: request.id, error: data === undefined ? { code, message } : { code, message, data } } as JsonRpcResponse
+      return { jsonrpc: "2.0", id: request.id, ...body }
     }
 
     /** A failed request as a categorized TransportError; a session it broke is closed. */
@@ -351,18 +349,18 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       }
       const schema = RESULT_SCHEMAS[request.method]
       const params = withProgressToken(session, request.params ?? {}, options.onProgress)
-      const sent = Effect.async<Either.Either<unknown, unknown>>((resume, signal) => {
+      return Effect.async<JsonRpcResponse, TransportError>((resume, signal) => {
         session.client
           .request({ method: request.method, params: params.value } as never, schema, { signal, timeout: timeoutOf(target) })
           .then(
-            (result) => resume(Effect.succeed(Either.right(result))),
-            (error: unknown) => resume(Effect.succeed(Either.left(error)))
+            (result) => resume(Effect.succeed(answered(session, request, { result }))),
+            (error: unknown) => {
+              if (!isUpstreamRpcError(error)) return resume(failed(session, target, error))
+              const { code, message, data } = error
+              resume(Effect.succeed(answered(session, request, { error: data === undefined ? { code, message } : { code, message, data } })))
+            }
           )
           .finally(params.release)
-      })
-      return Effect.flatMap(sent, (outcome) => {
-        const response = answered(session, request, outcome)
-        return response !== null ? Effect.succeed(response) : failed(session, target, Either.isLeft(outcome) ? outcome.left : null)
       })
     }
 

@@ -1,7 +1,7 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
-import { Effect } from "effect"
+import { Duration, Effect } from "effect"
 import { z } from "zod"
 import { statefulMcpHandler } from "@att/sdk-transport"
 
@@ -44,14 +44,15 @@ const makeServer = (options: UpstreamOptions, counters: UpstreamCounters) => {
   })
   server.registerTool("slow", { description: "Answer after ms", inputSchema: { ms: z.number() } }, ({ ms }, extra) => {
     counters.toolCalls += 1
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => resolve({ content: [{ type: "text", text: "done" }] }), ms)
+    // Sleeps on Effect's clock; a cancelled request (the SDK aborts the handler's signal) ends the sleep at once.
+    const cancelled = Effect.async<string>((resume) => {
       extra.signal.addEventListener("abort", () => {
-        clearTimeout(timer)
         counters.cancelled += 1
-        resolve({ content: [{ type: "text", text: "cancelled" }] })
+        resume(Effect.succeed("cancelled"))
       })
     })
+    const answer = Effect.race(Effect.as(Effect.sleep(Duration.millis(ms)), "done"), cancelled)
+    return Effect.runPromise(Effect.map(answer, (text) => ({ content: [{ type: "text" as const, text }] })))
   })
   server.registerTool("fail", { description: "Always fails" }, () => {
     counters.toolCalls += 1
