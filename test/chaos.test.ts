@@ -60,7 +60,9 @@ describe("chaos", () => {
           beta: { url: beta.url },
           gamma: { command: process.execPath, args: ["--import", "tsx", fixture, "gamma", "stdio"] }
         },
-        call_timeout_ms: 500,
+        // Long enough that a healthy upstream on a loaded 2-core machine does not time out (a timeout closes the
+        // session for every call on it, spec §9.4); short enough that the hung server (2 s) times out.
+        call_timeout_ms: 1_000,
         connect_timeout_ms: 5_000,
         max_backoff_seconds: 1,
         unreachable_after: 3,
@@ -97,12 +99,15 @@ describe("chaos", () => {
 
     // The controller: one disruption at a time, so at least one upstream is always up.
     let running = true
+    const disruptions: Array<string> = []
     let alphaProcess = alpha.child
     const controller = (async () => {
+      // At least one of each disruption, however slow a restart is on a loaded machine: the checks below need all three.
       const deadline = performance.now() + 15_000
       let round = 0
-      while (performance.now() < deadline) {
+      while (performance.now() < deadline || round < 3) {
         const kind = round++ % 3
+        disruptions.push(["alpha killed", "beta hung", "gamma killed"][kind] as string)
         if (kind === 0) {
           alphaProcess.kill("SIGKILL") // an HTTP server that crashes, then comes back on the same port
           await exitOf(alphaProcess)
@@ -110,8 +115,8 @@ describe("chaos", () => {
           alphaProcess = (await startUpstreamProcess("alpha", alpha.port)).child
           started.push(alphaProcess)
         } else if (kind === 1) {
-          beta.child.kill("SIGSTOP") // accepts connections, never answers
-          await sleep(1200)
+          beta.child.kill("SIGSTOP") // accepts connections, never answers (for twice the call timeout)
+          await sleep(2000)
           beta.child.kill("SIGCONT")
         } else {
           const gamma = childPids(att.pid as number).filter((pid) => commandLineOf(pid).includes("gamma"))
@@ -154,7 +159,7 @@ describe("chaos", () => {
 
     // The chaos was real: every upstream failed some attempts, and the service failed over.
     const failedAt = new Set(events.filter((event) => event.phase.endsWith("_failure")).map((event) => event.server))
-    console.log(`chaos: failures seen at ${[...failedAt].sort().join(", ")}`)
+    console.log(`chaos: disruptions ${disruptions.join(", ")}; failures seen at ${[...failedAt].sort().join(", ")}`)
     expect([...failedAt].sort()).toEqual(["alpha", "beta", "gamma"])
 
     expect((await (await fetch(`${base}/api/v1/health`)).json()) as unknown).toEqual({ status: "ok" })
