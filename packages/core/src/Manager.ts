@@ -1,10 +1,8 @@
 import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, PubSub, Tracer } from "effect"
-import { InvocationError, type ServerNotFound, SessionControlsUnavailable, type TransportError } from "./domain/Errors.js"
+import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
   AdapterSessionStatus,
-  InvocationAttempt,
-  InvocationPhase,
   InvocationResult
 } from "./domain/Events.js"
 import type { JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
@@ -28,16 +26,10 @@ import {
 import { ManagerConfig } from "./ManagerConfig.js"
 import { Probe } from "./Probe.js"
 import { type RegisterOptions, Registry, now } from "./Registry.js"
+import { InvocationLog } from "./InvocationLog.js"
 import { tail } from "./RingBuffer.js"
 import { type CheckResult, expiryOf, isExpired, needsHandshake, shouldRetry } from "./StatusMachine.js"
 import { type SendOptions, Transport } from "./Transport.js"
-
-/** What one invoke attempt came to: the upstream's response, or the failure it stands for (spec §7.4). */
-const outcomeOf = (sent: Either.Either<JsonRpcResponse, TransportError>): Either.Either<Record<string, unknown>, StageFailure> => {
-  if (Either.isLeft(sent)) return Either.left(failureOf(sent.left))
-  const failure = classifyInvoke(sent.right)
-  return failure === null ? Either.right({ ...sent.right }) : Either.left(failure)
-}
 
 /** Effect's default tracer, which records spans nowhere. */
 const BUILT_IN_TRACER = Effect.runSync(Effect.tracer)
@@ -220,114 +212,99 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         Effect.map((records) => records.flatMap(Option.toArray))
       )
 
-    /** Spec §7: candidates in order, each initialized when due, until one answers. */
+    /**
+     * Spec §7: candidates in order, each initialized when due, until one answers. Written as plain continuations
+     * (no generators, one log object per call): every call to a tool passes here.
+     */
     const invokeUntraced = (
       method: InvocationMethod,
       params: Record<string, unknown>,
       preferred: ReadonlyArray<string> | null | undefined,
       options: InvokeOptions = {}
-    ) =>
-      Effect.gen(function* () {
+    ): Effect.Effect<InvocationResult, InvocationError> =>
+      Effect.flatMap(registry.list, (registered) => {
         const startedAt = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
         const only = options.only === undefined ? null : new Set(options.only)
-        const registered = yield* registry.list
         const records = only === null ? registered : registered.filter((record) => only.has(record.name))
         const candidates = eligibleCandidates(orderCandidates(records, preferred), startedAt)
         if (candidates.length === 0) {
-          return yield* new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] })
+          return Effect.fail(new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] }))
         }
         const requestId = crypto.randomUUID()
         const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
         const sendOptions: SendOptions | undefined = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
-        const attempts: Array<InvocationAttempt> = []
-        const errors: Array<string> = []
-        /** Set when a failure may have reached an upstream and the call must not be repeated elsewhere. */
-        let stopAt: string | null = null
+        const log = new InvocationLog(method, requestId, diagnostics.unsafeRecordInvocation, clock)
 
-        const event = (server: string, phase: InvocationPhase, failure?: StageFailure) =>
-          diagnostics.recordInvocation({
-            server,
-            method,
-            request_id: requestId,
-            phase,
-            timestamp: DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()),
-            error: failure?.error ?? null,
-            error_category: failure?.category ?? null
+        const initializeFailed = (name: string, record: ServerRecord | null) => {
+          const failure: StageFailure =
+            record === null
+              ? { error: "server not found", category: "initialize_error" }
+              : {
+                  error: record.last_error ?? "initialize failed",
+                  category: (record.last_error_category ?? "initialize_error") satisfies ErrorCategory
+                }
+          log.event(name, "initialize_failure", failure)
+          log.failed(name, "initialize", failure, record === null ? "server not found" : `initialize failed (${failure.error})`)
+          return Effect.succeed(null)
+        }
+        const invokeFailed = (name: string, failure: StageFailure, generation: number | null) => {
+          log.event(name, "invoke_failure", failure)
+          log.failed(name, "invoke", failure, failure.error)
+          if (options.failoverAfterSend === false && failure.unsent !== true) log.stopAt = name
+          return generation === null ? Effect.succeed(null) : Effect.as(fail(name, failure, requestId, generation), null)
+        }
+        const invokeSucceeded = (name: string, response: JsonRpcResponse) => {
+          log.event(name, "invoke_success")
+          log.succeeded(name, "invoke")
+          const served: InvocationResult = { server: name, method, request_id: requestId, result: response.result, raw_response: { ...response } }
+          return Effect.as(registry.record(name, { healthy: true, correlationId: requestId }), served)
+        }
+        /** The invoke stage on an initialized server (spec §7.4 steps 3–5). */
+        const invokeOn = (name: string) => {
+          log.event(name, "initialize_success")
+          log.succeeded(name, "initialize")
+          return Effect.matchEffect(registry.entry(name), {
+            onFailure: () => {
+              log.event(name, "invoke_start")
+              return invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
+            },
+            onSuccess: (entry) => {
+              log.event(name, "invoke_start")
+              const generation = entry.state.generation
+              return Effect.matchEffect(transport.send(entry.target, request, sendOptions), {
+                onFailure: (error) => invokeFailed(name, failureOf(error), generation),
+                onSuccess: (response) => {
+                  const failure = classifyInvoke(response)
+                  return failure === null ? invokeSucceeded(name, response) : invokeFailed(name, failure, generation)
+                }
+              })
+            }
           })
-        const attempt = (server: string, stage: "initialize" | "invoke", failure?: StageFailure) =>
-          attempts.push({
-            server,
-            stage,
-            success: failure === undefined,
-            error: failure?.error ?? null,
-            error_category: failure?.category ?? null
-          })
-
+        }
         /** One candidate, spec §7.4: the invocation result, or null to go on to the next candidate. */
-        const attemptCandidate = (name: string) =>
-          Effect.gen(function* () {
-            yield* event(name, "initialize_start")
-            const initialized = yield* Effect.either(ensureInitialized(name, { correlationId: requestId }))
-            if (Either.isLeft(initialized) || !initialized.right.initialized) {
-              const failure: StageFailure = Either.isLeft(initialized)
-                ? { error: "server not found", category: "initialize_error" }
-                : {
-                    error: initialized.right.last_error ?? "initialize failed",
-                    category: (initialized.right.last_error_category ?? "initialize_error") satisfies ErrorCategory
-                  }
-              yield* event(name, "initialize_failure", failure)
-              attempt(name, "initialize", failure)
-              errors.push(Either.isLeft(initialized) ? `${name}: server not found` : `${name}: initialize failed (${failure.error})`)
-              return null
-            }
-            yield* event(name, "initialize_success")
-            attempt(name, "initialize")
-
-            const entry = yield* Effect.either(registry.entry(name))
-            yield* event(name, "invoke_start")
-            const outcome = Either.isLeft(entry)
-              ? Either.left<StageFailure>({ error: "server not found", category: "initialize_error" })
-              : outcomeOf(yield* Effect.either(transport.send(entry.right.target, request, sendOptions)))
-            if (Either.isLeft(outcome)) {
-              yield* event(name, "invoke_failure", outcome.left)
-              if (Either.isRight(entry)) yield* fail(name, outcome.left, requestId, entry.right.state.generation)
-              attempt(name, "invoke", outcome.left)
-              errors.push(`${name}: ${outcome.left.error}`)
-              if (options.failoverAfterSend === false && outcome.left.unsent !== true) stopAt = name
-              return null
-            }
-            yield* event(name, "invoke_success")
-            attempt(name, "invoke")
-            yield* registry.record(name, { healthy: true, correlationId: requestId })
-            return {
-              server: name,
-              method,
-              request_id: requestId,
-              result: outcome.right.result,
-              raw_response: outcome.right
-            } satisfies InvocationResult
+        const attemptCandidate = (name: string): Effect.Effect<InvocationResult | null> =>
+          Effect.suspend(() => {
+            log.event(name, "initialize_start")
+            return Effect.matchEffect(ensureInitialized(name, { correlationId: requestId }), {
+              onFailure: () => initializeFailed(name, null),
+              onSuccess: (record) => (record.initialized ? invokeOn(name) : initializeFailed(name, record))
+            })
           })
-        for (const candidate of candidates) {
+        const from = (index: number): Effect.Effect<InvocationResult, InvocationError> => {
+          const candidate = candidates[index]
+          if (candidate === undefined || log.stopAt !== null) return Effect.fail(log.exhausted())
           const name = candidate.name
           // The bulkhead: a saturated server is passed over without a health failure (it is busy, not broken).
           if (!bulkhead.tryAcquire(name)) {
-            const busy = `server busy: ${bulkhead.limit} calls in flight`
-            attempts.push({ server: name, stage: "invoke", success: false, error: busy, error_category: "unknown" })
-            errors.push(`${name}: ${busy}`)
-            continue
+            log.busy(name, bulkhead.limit)
+            return from(index + 1)
           }
-          const served = yield* attemptCandidate(name).pipe(Effect.ensuring(Effect.sync(() => bulkhead.release(name))))
-          if (served !== null) return served
-          if (stopAt !== null) break
+          return attemptCandidate(name).pipe(
+            Effect.ensuring(Effect.sync(() => bulkhead.release(name))),
+            Effect.flatMap((served) => (served === null ? from(index + 1) : Effect.succeed(served)))
+          )
         }
-        const unrepeated =
-          stopAt === null ? "" : ` (not tried elsewhere: the request may have reached ${stopAt} and is not safe to repeat)`
-        return yield* new InvocationError({
-          message: `Invocation failed across servers: ${errors.length > 0 ? errors.join("; ") : "unknown invocation failure"}${unrepeated}`,
-          method,
-          request_id: requestId,
-          attempts
-        })
+        return from(0)
       })
     /**
      * Spec §7, traced: one span per invocation, without a stack trace, when a tracer is installed (Effect's built-in

@@ -39,6 +39,7 @@ import {
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
 import { DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { CallSignal } from "./CallSignal.js"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
 
@@ -349,9 +350,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       }
       const schema = RESULT_SCHEMAS[request.method]
       const params = withProgressToken(session, request.params ?? {}, options.onProgress)
-      return Effect.async<JsonRpcResponse, TransportError>((resume, signal) => {
+      return Effect.async<JsonRpcResponse, TransportError>((resume) => {
+        const signal = new CallSignal()
         session.client
-          .request({ method: request.method, params: params.value } as never, schema, { signal, timeout: timeoutOf(target) })
+          .request({ method: request.method, params: params.value } as never, schema, {
+            signal: signal.asAbortSignal,
+            timeout: timeoutOf(target)
+          })
           .then(
             (result) => resume(Effect.succeed(answered(session, request, { result }))),
             (error: unknown) => {
@@ -361,6 +366,8 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
             }
           )
           .finally(params.release)
+        // Interruption aborts the request: the SDK drops its handler and sends `notifications/cancelled` upstream.
+        return Effect.sync(() => signal.abort(new Error("The call was interrupted")))
       })
     }
 

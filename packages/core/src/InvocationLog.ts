@@ -1,0 +1,63 @@
+import { type Clock, DateTime } from "effect"
+import { InvocationError } from "./domain/Errors.js"
+import type { InvocationAttempt, InvocationEvent, InvocationPhase } from "./domain/Events.js"
+import type { InvocationMethod } from "./domain/Status.js"
+import type { StageFailure } from "./Handshake.js"
+
+/**
+ * The bookkeeping of one invocation (spec §7.4): its lifecycle events, as they happen, and its attempts and failure
+ * messages for the error that ends it when no candidate serves. Plain synchronous methods, called from the
+ * manager's continuations: one object per call instead of a closure per step, on the hot path.
+ */
+export class InvocationLog {
+  readonly attempts: Array<InvocationAttempt> = []
+  private readonly errors: Array<string> = []
+  /** Set when a failure may have reached an upstream and the call must not be repeated elsewhere. */
+  stopAt: string | null = null
+
+  constructor(
+    readonly method: InvocationMethod,
+    readonly requestId: string,
+    private readonly record: (event: InvocationEvent) => void,
+    private readonly clock: Clock.Clock
+  ) {}
+
+  event(server: string, phase: InvocationPhase, failure?: StageFailure): void {
+    this.record({
+      server,
+      method: this.method,
+      request_id: this.requestId,
+      phase,
+      timestamp: DateTime.unsafeMake(this.clock.unsafeCurrentTimeMillis()),
+      error: failure?.error ?? null,
+      error_category: failure?.category ?? null
+    })
+  }
+
+  succeeded(server: string, stage: InvocationAttempt["stage"]): void {
+    this.attempts.push({ server, stage, success: true, error: null, error_category: null })
+  }
+
+  failed(server: string, stage: InvocationAttempt["stage"], failure: StageFailure, message: string): void {
+    this.attempts.push({ server, stage, success: false, error: failure.error, error_category: failure.category })
+    this.errors.push(`${server}: ${message}`)
+  }
+
+  /** The bulkhead passed a saturated server over: busy, not broken, so no event and no health failure. */
+  busy(server: string, limit: number): void {
+    this.failed(server, "invoke", { error: `server busy: ${limit} calls in flight`, category: "unknown" }, `server busy: ${limit} calls in flight`)
+  }
+
+  /** The 503 of an invocation no candidate served (spec §7.5). */
+  exhausted(): InvocationError {
+    const unrepeated =
+      this.stopAt === null ? "" : ` (not tried elsewhere: the request may have reached ${this.stopAt} and is not safe to repeat)`
+    const errors = this.errors.length > 0 ? this.errors.join("; ") : "unknown invocation failure"
+    return new InvocationError({
+      message: `Invocation failed across servers: ${errors}${unrepeated}`,
+      method: this.method,
+      request_id: this.requestId,
+      attempts: this.attempts
+    })
+  }
+}
