@@ -8,12 +8,13 @@ import type { AddressInfo } from "node:net"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 
 const upstream = JSON.parse(process.argv[2] ?? "{}") as { url?: string; command?: string; args?: Array<string> }
 const client = new Client({ name: "floor", version: "0.0.0" })
 await client.connect(
   upstream.url !== undefined
-    ? new StreamableHTTPClientTransport(new URL(upstream.url))
+    ? new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: fetchWithoutSessionSignal })
     : new StdioClientTransport({ command: upstream.command ?? "node", args: upstream.args ?? [], stderr: "ignore" })
 )
 const server = createServer((req, res) => {

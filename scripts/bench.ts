@@ -11,7 +11,6 @@
  * Not a test: numbers vary by machine.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { setMaxListeners } from "node:events"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -20,6 +19,7 @@ import type { Upstream } from "@att/core"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 
 const ROOT = join(import.meta.dirname, "..")
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
@@ -72,18 +72,12 @@ const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }
   return { child, url: `http://127.0.0.1:${port}/mcp` }
 }
 
-/** fetch, without the leak warning for the session-wide signal the SDK passes to every request (see SdkTransport). */
-const quietFetch = (url: string | URL, init?: RequestInit) => {
-  if (init?.signal instanceof AbortSignal) setMaxListeners(0, init.signal)
-  return fetch(url, init)
-}
-
 const connectClient = async (upstream: Upstream): Promise<Client> => {
   const client = new Client({ name: "bench", version: "0.0.0" })
   await client.connect(
     upstream.transport === "stdio"
       ? new StdioClientTransport({ command: upstream.command, args: [...(upstream.args ?? [])], stderr: "ignore" })
-      : new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: quietFetch })
+      : new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: fetchWithoutSessionSignal })
   )
   return client
 }

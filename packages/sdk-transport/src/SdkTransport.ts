@@ -358,14 +358,17 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
             timeout: timeoutOf(target)
           })
           .then(
-            (result) => resume(Effect.succeed(answered(session, request, { result }))),
+            (result) => {
+              params.release()
+              resume(Effect.succeed(answered(session, request, { result })))
+            },
             (error: unknown) => {
+              params.release()
               if (!isUpstreamRpcError(error)) return resume(failed(session, target, error))
               const { code, message, data } = error
               resume(Effect.succeed(answered(session, request, { error: data === undefined ? { code, message } : { code, message, data } })))
             }
           )
-          .finally(params.release)
         // Interruption aborts the request: the SDK drops its handler and sends `notifications/cancelled` upstream.
         return Effect.sync(() => signal.abort(new Error("The call was interrupted")))
       })
