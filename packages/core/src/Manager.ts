@@ -213,9 +213,96 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       )
 
     /**
-     * Spec §7: candidates in order, each initialized when due, until one answers. Written as plain continuations
-     * (no generators, one log object per call): every call to a tool passes here.
+     * One invocation, spec §7.4: candidates in order, each initialized when due, until one answers. A class with
+     * plain continuations (no generators): a call allocates one object and no closure per step, which matters on
+     * the hot path (tsx names every closure it creates, at a `defineProperty` each).
      */
+    class Invocation {
+      constructor(
+        readonly candidates: ReadonlyArray<ServerRecord>,
+        readonly request: JsonRpcRequest,
+        readonly options: InvokeOptions,
+        readonly log: InvocationLog,
+        readonly sendOptions: SendOptions | undefined = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
+      ) {}
+
+      /** From the candidate at `index` on; the invocation error when none is left (or a failure must not repeat). */
+      from(index: number): Effect.Effect<InvocationResult, InvocationError> {
+        const candidate = this.candidates[index]
+        if (candidate === undefined || this.log.stopAt !== null) return Effect.fail(this.log.exhausted())
+        const name = candidate.name
+        // The bulkhead: a saturated server is passed over without a health failure (it is busy, not broken).
+        if (!bulkhead.tryAcquire(name)) {
+          this.log.busy(name, bulkhead.limit)
+          return this.from(index + 1)
+        }
+        return this.attempt(name).pipe(
+          Effect.ensuring(Effect.sync(() => bulkhead.release(name))),
+          Effect.flatMap((served) => (served === null ? this.from(index + 1) : Effect.succeed(served)))
+        )
+      }
+
+      /** One candidate: the invocation result, or null to go on to the next candidate. */
+      attempt(name: string): Effect.Effect<InvocationResult | null> {
+        return Effect.suspend(() => {
+          this.log.event(name, "initialize_start")
+          return Effect.flatMap(Effect.either(ensureInitialized(name, { correlationId: this.log.requestId })), (initialized) =>
+            Either.isLeft(initialized)
+              ? this.initializeFailed(name, null)
+              : initialized.right.initialized
+                ? this.invokeOn(name)
+                : this.initializeFailed(name, initialized.right)
+          )
+        })
+      }
+
+      initializeFailed(name: string, record: ServerRecord | null) {
+        const failure: StageFailure =
+          record === null
+            ? { error: "server not found", category: "initialize_error" }
+            : {
+                error: record.last_error ?? "initialize failed",
+                category: (record.last_error_category ?? "initialize_error") satisfies ErrorCategory
+              }
+        this.log.event(name, "initialize_failure", failure)
+        this.log.failed(name, "initialize", failure, record === null ? "server not found" : `initialize failed (${failure.error})`)
+        return Effect.succeed(null)
+      }
+
+      /** The invoke stage on an initialized server (spec §7.4 steps 3–5). */
+      invokeOn(name: string): Effect.Effect<InvocationResult | null> {
+        this.log.event(name, "initialize_success")
+        this.log.succeeded(name, "initialize")
+        return Effect.flatMap(Effect.either(registry.entry(name)), (entry) => {
+          this.log.event(name, "invoke_start")
+          if (Either.isLeft(entry)) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
+          const generation = entry.right.state.generation
+          const sent = transport.send(entry.right.target, this.request, this.sendOptions)
+          return Effect.flatMap(Effect.either(sent), (response) => {
+            if (Either.isLeft(response)) return this.invokeFailed(name, failureOf(response.left), generation)
+            const failure = classifyInvoke(response.right)
+            return failure === null ? this.invokeSucceeded(name, response.right) : this.invokeFailed(name, failure, generation)
+          })
+        })
+      }
+
+      invokeFailed(name: string, failure: StageFailure, generation: number | null) {
+        this.log.event(name, "invoke_failure", failure)
+        this.log.failed(name, "invoke", failure, failure.error)
+        if (this.options.failoverAfterSend === false && failure.unsent !== true) this.log.stopAt = name
+        return generation === null ? Effect.succeed(null) : Effect.as(fail(name, failure, this.log.requestId, generation), null)
+      }
+
+      invokeSucceeded(name: string, response: JsonRpcResponse) {
+        this.log.event(name, "invoke_success")
+        this.log.succeeded(name, "invoke")
+        const requestId = this.log.requestId
+        const served: InvocationResult = { server: name, method: this.log.method, request_id: requestId, result: response.result, raw_response: { ...response } }
+        return Effect.as(registry.record(name, { healthy: true, correlationId: requestId }), served)
+      }
+    }
+
+    /** Spec §7: the candidates in order (§7.1, §7.2), then the invocation over them. */
     const invokeUntraced = (
       method: InvocationMethod,
       params: Record<string, unknown>,
@@ -232,79 +319,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         }
         const requestId = crypto.randomUUID()
         const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
-        const sendOptions: SendOptions | undefined = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
         const log = new InvocationLog(method, requestId, diagnostics.unsafeRecordInvocation, clock)
-
-        const initializeFailed = (name: string, record: ServerRecord | null) => {
-          const failure: StageFailure =
-            record === null
-              ? { error: "server not found", category: "initialize_error" }
-              : {
-                  error: record.last_error ?? "initialize failed",
-                  category: (record.last_error_category ?? "initialize_error") satisfies ErrorCategory
-                }
-          log.event(name, "initialize_failure", failure)
-          log.failed(name, "initialize", failure, record === null ? "server not found" : `initialize failed (${failure.error})`)
-          return Effect.succeed(null)
-        }
-        const invokeFailed = (name: string, failure: StageFailure, generation: number | null) => {
-          log.event(name, "invoke_failure", failure)
-          log.failed(name, "invoke", failure, failure.error)
-          if (options.failoverAfterSend === false && failure.unsent !== true) log.stopAt = name
-          return generation === null ? Effect.succeed(null) : Effect.as(fail(name, failure, requestId, generation), null)
-        }
-        const invokeSucceeded = (name: string, response: JsonRpcResponse) => {
-          log.event(name, "invoke_success")
-          log.succeeded(name, "invoke")
-          const served: InvocationResult = { server: name, method, request_id: requestId, result: response.result, raw_response: { ...response } }
-          return Effect.as(registry.record(name, { healthy: true, correlationId: requestId }), served)
-        }
-        /** The invoke stage on an initialized server (spec §7.4 steps 3–5). */
-        const invokeOn = (name: string) => {
-          log.event(name, "initialize_success")
-          log.succeeded(name, "initialize")
-          return Effect.matchEffect(registry.entry(name), {
-            onFailure: () => {
-              log.event(name, "invoke_start")
-              return invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
-            },
-            onSuccess: (entry) => {
-              log.event(name, "invoke_start")
-              const generation = entry.state.generation
-              return Effect.matchEffect(transport.send(entry.target, request, sendOptions), {
-                onFailure: (error) => invokeFailed(name, failureOf(error), generation),
-                onSuccess: (response) => {
-                  const failure = classifyInvoke(response)
-                  return failure === null ? invokeSucceeded(name, response) : invokeFailed(name, failure, generation)
-                }
-              })
-            }
-          })
-        }
-        /** One candidate, spec §7.4: the invocation result, or null to go on to the next candidate. */
-        const attemptCandidate = (name: string): Effect.Effect<InvocationResult | null> =>
-          Effect.suspend(() => {
-            log.event(name, "initialize_start")
-            return Effect.matchEffect(ensureInitialized(name, { correlationId: requestId }), {
-              onFailure: () => initializeFailed(name, null),
-              onSuccess: (record) => (record.initialized ? invokeOn(name) : initializeFailed(name, record))
-            })
-          })
-        const from = (index: number): Effect.Effect<InvocationResult, InvocationError> => {
-          const candidate = candidates[index]
-          if (candidate === undefined || log.stopAt !== null) return Effect.fail(log.exhausted())
-          const name = candidate.name
-          // The bulkhead: a saturated server is passed over without a health failure (it is busy, not broken).
-          if (!bulkhead.tryAcquire(name)) {
-            log.busy(name, bulkhead.limit)
-            return from(index + 1)
-          }
-          return attemptCandidate(name).pipe(
-            Effect.ensuring(Effect.sync(() => bulkhead.release(name))),
-            Effect.flatMap((served) => (served === null ? from(index + 1) : Effect.succeed(served)))
-          )
-        }
-        return from(0)
+        return new Invocation(candidates, request, options, log).from(0)
       })
     /**
      * Spec §7, traced: one span per invocation, without a stack trace, when a tracer is installed (Effect's built-in

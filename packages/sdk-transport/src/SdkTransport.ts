@@ -315,13 +315,16 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       )
 
     let progressTokens = 0
-    /** The request's params with a progress token of att's own, routed to `onProgress` until released. */
+    /** The request's params with a progress token of att's own, routed to `onProgress` until the token is released. */
     const withProgressToken = (session: Session, params: Record<string, unknown>, onProgress: SendOptions["onProgress"]) => {
-      if (onProgress === undefined) return { value: params, release: () => undefined }
+      if (onProgress === undefined) return { value: params, token: null }
       const token = `att-progress-${++progressTokens}`
       session.progress.set(token, onProgress)
       const meta = (params._meta ?? {}) as Record<string, unknown>
-      return { value: { ...params, _meta: { ...meta, progressToken: token } }, release: () => session.progress.delete(token) }
+      return { value: { ...params, _meta: { ...meta, progressToken: token } }, token }
+    }
+    const releaseToken = (session: Session, token: string | null) => {
+      if (token !== null) session.progress.delete(token)
     }
 
     /** The upstream answered (a result or an rpc error): that is activity on the session. */
@@ -359,11 +362,11 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           })
           .then(
             (result) => {
-              params.release()
+              releaseToken(session, params.token)
               resume(Effect.succeed(answered(session, request, { result })))
             },
             (error: unknown) => {
-              params.release()
+              releaseToken(session, params.token)
               if (!isUpstreamRpcError(error)) return resume(failed(session, target, error))
               const { code, message, data } = error
               resume(Effect.succeed(answered(session, request, { error: data === undefined ? { code, message } : { code, message, data } })))
