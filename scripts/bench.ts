@@ -7,13 +7,15 @@
  * (b) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
  * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
- * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms) and d/a (throughput; p50 as d−a, no target).
+ * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms) and d/a (throughput; p50 as d−a, no target), and the
+ * CPU time the floor's and att's processes spend per call (Linux: from /proc).
  * Not a test: numbers vary by machine.
  */
-import { type ChildProcess, spawn } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import { performance } from "node:perf_hooks"
 import type { Upstream } from "@att/core"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -23,9 +25,14 @@ import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 
 const ROOT = join(import.meta.dirname, "..")
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
-const REQUESTS = { 1: 1_500, 32: 6_000 } as const
+/** Calls per path and concurrency, spread over `rounds` short rounds that take turns (a, b, c, d, a, b, ...). */
+const PLAN = { 1: { calls: 2_000, rounds: 20 }, 32: { calls: 8_000, rounds: 8 } } as const
 const WARMUP = 300
-const ROUNDS = 3
+
+interface Sample {
+  readonly latencies: Array<number>
+  readonly seconds: number
+}
 
 interface Stats {
   readonly rps: number
@@ -33,9 +40,8 @@ interface Stats {
   readonly p99: number
 }
 
-/** Run `total` calls with `concurrency` workers; latencies in ms. */
-const measure = async (concurrency: number, total: number, call: () => Promise<unknown>): Promise<Stats> => {
-  for (let i = 0; i < WARMUP; i++) await call()
+/** Run `total` calls with `concurrency` workers: each call's latency (ms) and the wall time. */
+const measure = async (concurrency: number, total: number, call: () => Promise<unknown>): Promise<Sample> => {
   const latencies: Array<number> = []
   let next = 0
   const started = performance.now()
@@ -49,20 +55,32 @@ const measure = async (concurrency: number, total: number, call: () => Promise<u
       }
     })
   )
-  const elapsed = (performance.now() - started) / 1000
-  latencies.sort((a, b) => a - b)
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
-  return { rps: latencies.length / elapsed, p50: at(0.5), p99: at(0.99) }
+  return { latencies, seconds: (performance.now() - started) / 1000 }
 }
 
-/** The median of each figure over rounds (taken separately). */
-const median = (stats: ReadonlyArray<Stats>): Stats => {
-  const mid = (values: Array<number>) => values.sort((x, y) => x - y)[Math.floor(values.length / 2)] ?? 0
-  return { rps: mid(stats.map((s) => s.rps)), p50: mid(stats.map((s) => s.p50)), p99: mid(stats.map((s) => s.p99)) }
+/**
+ * One path's figures over all its rounds pooled: calls per second of its own wall time, percentiles of all its
+ * latencies. Short rounds in turn put every path through the same moments of a busy machine.
+ */
+const pooled = (samples: ReadonlyArray<Sample>): Stats => {
+  const latencies = samples.flatMap((sample) => sample.latencies).sort((x, y) => x - y)
+  const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0)
+  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
+  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99) }
+}
+
+/** Every process the bench started, stopped when it exits, also when a measurement fails half-way. */
+const children: Array<ChildProcess> = []
+process.on("exit", () => {
+  for (const child of children) child.kill("SIGTERM")
+})
+const track = (child: ChildProcess) => {
+  children.push(child)
+  return child
 }
 
 const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
-  const child = spawn(process.execPath, ["--import", "tsx", FIXTURE, "bench", "0"], { stdio: ["ignore", "pipe", "inherit"] })
+  const child = track(spawn(process.execPath, ["--import", "tsx", FIXTURE, "bench", "0"], { stdio: ["ignore", "pipe", "inherit"] }))
   const port = await new Promise<string>((resolve) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       const match = /listening (\d+)/.exec(chunk.toString())
@@ -86,7 +104,7 @@ const echo = (client: Client) => () => client.callTool({ name: "echo", arguments
 
 /** Start a server process and wait for the port it prints. */
 const startProcess = async (args: ReadonlyArray<string>, pattern: RegExp): Promise<{ child: ChildProcess; port: string }> => {
-  const child = spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT })
+  const child = track(spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT }))
   const port = await new Promise<string>((resolve, reject) => {
     let seen = ""
     const onData = (chunk: Buffer) => {
@@ -132,15 +150,52 @@ const connectViaAtt = async (url: string): Promise<Client> => {
   throw new Error(`${url} did not list echo within 10 s`)
 }
 
-const postJson = (url: string) => async () => {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify({ tool_name: "echo", arguments: { message: "hi" } })
-  })
-  if (response.status !== 200) throw new Error(`status ${response.status}`)
-  return response.json()
+const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100
+
+/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when unknown. */
+const cpuSeconds = (pid: number | undefined): number => {
+  if (pid === undefined) return 0
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
+  } catch {
+    return 0
+  }
 }
+
+const ECHO_BODY = JSON.stringify({ tool_name: "echo", arguments: { message: "hi" } })
+
+/**
+ * POST the echo call with node:http on keep-alive connections (one per worker): a light load generator, so the
+ * bench process takes as little as it can of the CPU the servers share. A connection the server closed while it was
+ * idle (its keep-alive timeout, while other paths ran) is retried once on a new one, as Node's documentation advises.
+ */
+const postJson = (url: string, concurrency: number) => {
+  const agent = new HttpAgent({ keepAlive: true, maxSockets: concurrency })
+  const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(ECHO_BODY) }
+  const post = (retry: boolean): Promise<void> =>
+    new Promise<void>((resolve, reject) => {
+      const request = httpRequest(url, { method: "POST", agent, headers }, (response) => {
+        const chunks: Array<Buffer> = []
+        response.on("data", (chunk: Buffer) => chunks.push(chunk))
+        response.on("end", () => {
+          if (response.statusCode !== 200) return reject(new Error(`status ${response.statusCode}`))
+          JSON.parse(Buffer.concat(chunks).toString("utf8"))
+          resolve()
+        })
+      })
+      request.on("error", (error: NodeJS.ErrnoException) => {
+        if (retry && request.reusedSocket && error.code === "ECONNRESET") return resolve(post(false))
+        reject(error)
+      })
+      request.end(ECHO_BODY)
+    })
+  return () => post(true)
+}
+
+/** A difference in ms with its sign. */
+const signed = (ms: number) => `${ms < 0 ? "−" : "+"}${Math.abs(ms).toFixed(3)}`
 
 const row = (label: string, stats: Stats) =>
   `  ${label.padEnd(26)} ${stats.rps.toFixed(0).padStart(8)} calls/s   p50 ${stats.p50.toFixed(3).padStart(7)} ms   p99 ${stats.p99.toFixed(3).padStart(7)} ms`
@@ -152,27 +207,31 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
   const viaAtt = await connectViaAtt(att.mcp)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
-    const total = REQUESTS[concurrency]
-    // Interleaved rounds, the median of each: a machine that slows down mid-run weighs on every path alike.
-    const rounds: Array<[Stats, Stats, Stats, Stats]> = []
-    for (let round = 0; round < ROUNDS; round++) {
-      rounds.push([
-        await measure(concurrency, total / ROUNDS, echo(direct)),
-        await measure(concurrency, total / ROUNDS, postJson(floor.url)),
-        await measure(concurrency, total / ROUNDS, postJson(att.url)),
-        await measure(concurrency, total / ROUNDS, echo(viaAtt))
-      ])
+    const { calls, rounds } = PLAN[concurrency]
+    const paths = [echo(direct), postJson(floor.url, concurrency), postJson(att.url, concurrency), echo(viaAtt)]
+    // The server process behind (b) and (c), whose CPU time each of their rounds is charged with.
+    const servers = [undefined, floor.child.pid, att.child.pid, undefined]
+    for (const path of paths) await measure(concurrency, WARMUP, path)
+    const samples: Array<Array<Sample>> = paths.map(() => [])
+    const cpu = paths.map(() => 0)
+    for (let round = 0; round < rounds; round++) {
+      for (const [index, path] of paths.entries()) {
+        const before = cpuSeconds(servers[index])
+        samples[index]?.push(await measure(concurrency, calls / rounds, path))
+        cpu[index] = (cpu[index] ?? 0) + (cpuSeconds(servers[index]) - before)
+      }
     }
-    const pick = (path: 0 | 1 | 2 | 3) => median(rounds.map((round) => round[path]))
-    const [a, b, c, d] = [pick(0), pick(1), pick(2), pick(3)]
+    const [a, b, c, d] = samples.map(pooled) as [Stats, Stats, Stats, Stats]
+    const [cpuB, cpuC] = [((cpu[1] ?? 0) / calls) * 1e6, ((cpu[2] ?? 0) / calls) * 1e6]
     results.push(
       `${kind}, concurrency ${concurrency}:`,
       row("(a) SDK client direct", a),
       row("(b) floor: node:http + SDK", b),
       row("(c) att invoke/tool", c),
       row("(d) att /mcp, SDK client", d),
-      `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 +${(c.p50 - b.p50).toFixed(3)} ms (target <= 0.300)`,
-      `  ratio d/a: throughput ${(d.rps / a.rps).toFixed(2)}, p50 +${(d.p50 - a.p50).toFixed(3)} ms`
+      `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c/b ${(cpuC / cpuB).toFixed(2)}`,
+      `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 ${signed(c.p50 - b.p50)} ms (target <= 0.300)`,
+      `  ratio d/a: throughput ${(d.rps / a.rps).toFixed(2)}, p50 ${signed(d.p50 - a.p50)} ms`
     )
   }
   await viaAtt.close()
