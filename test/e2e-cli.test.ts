@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { everythingServerCommand } from "@att/gateway"
-import { childPids, exitOf, isAlive, spawnTs, startUpstreamProcess, waitForOutput } from "./support/processes.js"
+import { childPids, exitOf, isAlive, spawnTs, startUpstreamProcess, waitForCatalog, waitForOutput } from "./support/processes.js"
 
 const started: Array<ChildProcess> = []
 afterAll(() => {
@@ -52,6 +52,8 @@ describe("att serve, end to end", () => {
     expect(first.body.server).toBe("primary")
     expect(first.body.result).toEqual({ content: [{ type: "text", text: "primary: one" }] })
 
+    // The catalog must know the primary offers echo before it dies, or the next call is not routed to it at all.
+    await waitForCatalog(base, "echo", ["primary", "backup"])
     primary.child.kill("SIGKILL")
     await exitOf(primary.child)
 

@@ -221,3 +221,20 @@ export const waitForMcpTools = async (mcpUrl: string, names: ReadonlyArray<strin
   }
   throw new Error(`att's /mcp did not list ${names.join(", ")} within ${ms} ms; it listed: ${listed.join(", ") || "nothing"}`)
 }
+
+/**
+ * Poll att's REST catalog (`GET /api/v1/mcp/tools`) until `tool` is listed for every server in `servers`, at most
+ * `ms`. A call routes only to servers the catalog knows offer the tool, and each server's lists are fetched in the
+ * background after its handshake: a test that then stops an upstream waits for this first.
+ */
+export const waitForCatalog = async (base: string, tool: string, servers: ReadonlyArray<string>, ms = 20_000): Promise<void> => {
+  const deadline = Date.now() + ms
+  let offering: ReadonlyArray<string> = []
+  while (Date.now() < deadline) {
+    const tools = (await (await fetch(`${base}/api/v1/mcp/tools`)).json()) as Array<{ name: string; servers: Array<string> }>
+    offering = tools.find((entry) => entry.name === tool)?.servers ?? []
+    if (servers.every((server) => offering.includes(server))) return
+    await new Promise((resolve) => setTimeout(resolve, 100))
+  }
+  throw new Error(`att's catalog did not list ${tool} on ${servers.join(", ")} within ${ms} ms; it listed: ${offering.join(", ") || "nothing"}`)
+}
