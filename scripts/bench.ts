@@ -150,7 +150,15 @@ const connectViaAtt = async (url: string): Promise<Client> => {
   throw new Error(`${url} did not list echo within 10 s`)
 }
 
-const CLOCK_TICKS = Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100
+/** Clock ticks per second, the unit of /proc's CPU times (100 on nearly every Linux). */
+const clockTicks = (): number => {
+  try {
+    return Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100
+  } catch {
+    return 100
+  }
+}
+const CLOCK_TICKS = clockTicks()
 
 /** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when unknown. */
 const cpuSeconds = (pid: number | undefined): number => {
@@ -229,7 +237,9 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       row("(b) floor: node:http + SDK", b),
       row("(c) att invoke/tool", c),
       row("(d) att /mcp, SDK client", d),
-      `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c/b ${(cpuC / cpuB).toFixed(2)}`,
+      cpuB > 0
+        ? `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c/b ${(cpuC / cpuB).toFixed(2)}`
+        : "  server CPU per call: n/a (read from /proc, Linux only)",
       `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 ${signed(c.p50 - b.p50)} ms (target <= 0.300)`,
       `  ratio d/a: throughput ${(d.rps / a.rps).toFixed(2)}, p50 ${signed(d.p50 - a.p50)} ms`
     )
