@@ -25,7 +25,7 @@ import {
 } from "./Handshake.js"
 import { ManagerConfig } from "./ManagerConfig.js"
 import { Probe } from "./Probe.js"
-import { type RegisterOptions, Registry, now } from "./Registry.js"
+import { type RegisterOptions, Registry, type RegistryEntry, now } from "./Registry.js"
 import { InvocationLog } from "./InvocationLog.js"
 import { tail } from "./RingBuffer.js"
 import { type CheckResult, expiryOf, isExpired, needsHandshake, shouldRetry } from "./StatusMachine.js"
@@ -242,15 +242,24 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         )
       }
 
-      /** One candidate: the invocation result, or null to go on to the next candidate. */
+      /**
+       * One candidate: the invocation result, or null to go on to the next candidate. A server whose handshake is
+       * valid goes straight to the invoke stage, read in the same synchronous step (what `ensureInitialized` would
+       * answer, without its effects); otherwise the handshake runs first.
+       */
       attempt(name: string): Effect.Effect<InvocationResult | null> {
         return Effect.suspend(() => {
           this.log.event(name, "initialize_start")
+          const entry = registry.unsafeEntry(name)
+          if (entry === undefined) return this.initializeFailed(name, null)
+          if (!needsHandshake(entry.state.record, DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()))) {
+            return this.invokeOn(name, entry)
+          }
           return Effect.flatMap(Effect.either(ensureInitialized(name, { correlationId: this.log.requestId })), (initialized) =>
             Either.isLeft(initialized)
               ? this.initializeFailed(name, null)
               : initialized.right.initialized
-                ? this.invokeOn(name)
+                ? this.invokeOn(name, registry.unsafeEntry(name))
                 : this.initializeFailed(name, initialized.right)
           )
         })
@@ -269,20 +278,17 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         return Effect.succeed(null)
       }
 
-      /** The invoke stage on an initialized server (spec §7.4 steps 3–5). */
-      invokeOn(name: string): Effect.Effect<InvocationResult | null> {
+      /** The invoke stage on an initialized server (spec §7.4 steps 3–5); `entry` is the server as read just now. */
+      invokeOn(name: string, entry: RegistryEntry | undefined): Effect.Effect<InvocationResult | null> {
         this.log.event(name, "initialize_success")
         this.log.succeeded(name, "initialize")
-        return Effect.flatMap(Effect.either(registry.entry(name)), (entry) => {
-          this.log.event(name, "invoke_start")
-          if (Either.isLeft(entry)) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
-          const generation = entry.right.state.generation
-          const sent = transport.send(entry.right.target, this.request, this.sendOptions)
-          return Effect.flatMap(Effect.either(sent), (response) => {
-            if (Either.isLeft(response)) return this.invokeFailed(name, failureOf(response.left), generation)
-            const failure = classifyInvoke(response.right)
-            return failure === null ? this.invokeSucceeded(name, response.right) : this.invokeFailed(name, failure, generation)
-          })
+        this.log.event(name, "invoke_start")
+        if (entry === undefined) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
+        const generation = entry.state.generation
+        return Effect.flatMap(Effect.either(transport.send(entry.target, this.request, this.sendOptions)), (response) => {
+          if (Either.isLeft(response)) return this.invokeFailed(name, failureOf(response.left), generation)
+          const failure = classifyInvoke(response.right)
+          return failure === null ? this.invokeSucceeded(name, response.right) : this.invokeFailed(name, failure, generation)
         })
       }
 

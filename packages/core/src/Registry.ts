@@ -6,10 +6,12 @@ import { Diagnostics } from "./Diagnostics.js"
 import { ManagerConfig } from "./ManagerConfig.js"
 import { type CheckResult, type ServerState, freshRecord, recordCheckResult } from "./StatusMachine.js"
 
-interface Entry {
+/** A registered server: its state and where it is. */
+export interface RegistryEntry {
   readonly state: ServerState
   readonly target: UpstreamTarget
 }
+type Entry = RegistryEntry
 
 export interface RegisterOptions {
   readonly callTimeoutMs?: number | undefined
@@ -75,6 +77,8 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       state: (name: string) => Effect.map(get(name), (entry) => entry.state),
       /** State and target together, in one read. */
       entry: get,
+      /** `entry` for code already running synchronously inside an effect (the manager's hot path); undefined when unknown. */
+      unsafeEntry: (name: string): Entry | undefined => entries.get(name),
       target: (name: string) => Effect.map(get(name), (entry) => entry.target),
       names: Effect.sync(() => [...entries.keys()].sort(byName)),
       size: Effect.sync(() => entries.size),

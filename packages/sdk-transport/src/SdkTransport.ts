@@ -384,7 +384,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     ): Effect.Effect<JsonRpcResponse, TransportError> =>
       request.method === "initialize"
         ? Effect.map(handshake(target), (session) => ({ jsonrpc: "2.0", id: request.id, result: session.initializeResult }))
-        : Effect.flatMap(sessionFor(target), (session) => forward(session, target, request, options))
+        : Effect.suspend(() => {
+            // The cached session, read synchronously: every forwarded call passes here.
+            const cached = sessions.get(target.name)
+            return cached !== undefined
+              ? forward(cached, target, request, options)
+              : Effect.flatMap(sessionFor(target), (session) => forward(session, target, request, options))
+          })
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
       Effect.gen(function* () {
