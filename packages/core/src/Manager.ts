@@ -214,8 +214,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
 
     /**
      * One invocation, spec §7.4: candidates in order, each initialized when due, until one answers. A class with
-     * plain continuations (no generators): a call allocates one object and no closure per step, which matters on
-     * the hot path (tsx names every closure it creates, at a `defineProperty` each).
+     * plain continuations (no generators): a call allocates one object instead of a named closure per step, which
+     * matters on the hot path (tsx names every named closure it creates, at a `defineProperty` each).
      */
     class Invocation {
       constructor(
