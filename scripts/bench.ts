@@ -216,21 +216,23 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
     const { calls, rounds } = PLAN[concurrency]
-    const paths = [echo(direct), postJson(floor.url, concurrency), postJson(att.url, concurrency), echo(viaAtt)]
-    // The server process behind (b) and (c), whose CPU time each of their rounds is charged with.
-    const servers = [undefined, floor.child.pid, att.child.pid, undefined]
-    for (const path of paths) await measure(concurrency, WARMUP, path)
-    const samples: Array<Array<Sample>> = paths.map(() => [])
-    const cpu = paths.map(() => 0)
+    // Each path, with the server process behind (b) and (c) whose CPU time their rounds are charged with.
+    const paths = [
+      { call: echo(direct), server: undefined },
+      { call: postJson(floor.url, concurrency), server: floor.child.pid },
+      { call: postJson(att.url, concurrency), server: att.child.pid },
+      { call: echo(viaAtt), server: undefined }
+    ].map((path) => ({ ...path, samples: [] as Array<Sample>, cpu: 0 }))
+    for (const path of paths) await measure(concurrency, WARMUP, path.call)
     for (let round = 0; round < rounds; round++) {
-      for (const [index, path] of paths.entries()) {
-        const before = cpuSeconds(servers[index])
-        samples[index]?.push(await measure(concurrency, calls / rounds, path))
-        cpu[index] = (cpu[index] ?? 0) + (cpuSeconds(servers[index]) - before)
+      for (const path of paths) {
+        const before = cpuSeconds(path.server)
+        path.samples.push(await measure(concurrency, calls / rounds, path.call))
+        path.cpu += cpuSeconds(path.server) - before
       }
     }
-    const [a, b, c, d] = samples.map(pooled) as [Stats, Stats, Stats, Stats]
-    const [cpuB, cpuC] = [((cpu[1] ?? 0) / calls) * 1e6, ((cpu[2] ?? 0) / calls) * 1e6]
+    const [a, b, c, d] = paths.map((path) => pooled(path.samples)) as [Stats, Stats, Stats, Stats]
+    const [cpuB, cpuC] = [paths[1], paths[2]].map((path) => ((path?.cpu ?? 0) / calls) * 1e6) as [number, number]
     results.push(
       `${kind}, concurrency ${concurrency}:`,
       row("(a) SDK client direct", a),

@@ -45,7 +45,8 @@ export class InvocationLog {
 
   /** The bulkhead passed a saturated server over: busy, not broken, so no event and no health failure. */
   busy(server: string, limit: number): void {
-    this.failed(server, "invoke", { error: `server busy: ${limit} calls in flight`, category: "unknown" }, `server busy: ${limit} calls in flight`)
+    const error = `server busy: ${limit} calls in flight`
+    this.failed(server, "invoke", { error, category: "unknown" }, error)
   }
 
   /** The 503 of an invocation no candidate served (spec §7.5). */

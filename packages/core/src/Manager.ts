@@ -218,13 +218,16 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
      * matters on the hot path (tsx names every named closure it creates, at a `defineProperty` each).
      */
     class Invocation {
+      readonly sendOptions: SendOptions | undefined
+
       constructor(
         readonly candidates: ReadonlyArray<ServerRecord>,
         readonly request: JsonRpcRequest,
         readonly options: InvokeOptions,
-        readonly log: InvocationLog,
-        readonly sendOptions: SendOptions | undefined = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
-      ) {}
+        readonly log: InvocationLog
+      ) {
+        this.sendOptions = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
+      }
 
       /** From the candidate at `index` on; the invocation error when none is left (or a failure must not repeat). */
       from(index: number): Effect.Effect<InvocationResult, InvocationError> {
@@ -303,7 +306,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         this.log.event(name, "invoke_success")
         this.log.succeeded(name, "invoke")
         const requestId = this.log.requestId
-        const served: InvocationResult = { server: name, method: this.log.method, request_id: requestId, result: response.result, raw_response: { ...response } }
+        const served: InvocationResult = { server: name, method: this.log.method, request_id: requestId, result: response.result, raw_response: response }
         return Effect.as(registry.record(name, { healthy: true, correlationId: requestId }), served)
       }
     }

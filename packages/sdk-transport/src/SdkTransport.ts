@@ -286,17 +286,21 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         return session
       })
 
-    /** The cached session, or a new one; two racing first calls open one session. */
-    const sessionFor = (target: UpstreamTarget) =>
+    /**
+     * `use` on the cached session, or on a new one (two racing first calls open one session). The cache is read
+     * synchronously: every forwarded call passes here.
+     */
+    const withSession = <A, E>(target: UpstreamTarget, use: (session: Session) => Effect.Effect<A, E>) =>
       Effect.suspend(() => {
         const cached = sessions.get(target.name)
-        if (cached !== undefined) return Effect.succeed(cached)
-        return lockFor(target.name).withPermits(1)(
+        if (cached !== undefined) return use(cached)
+        const opened = lockFor(target.name).withPermits(1)(
           Effect.suspend(() => {
             const raced = sessions.get(target.name)
             return raced !== undefined ? Effect.succeed(raced) : open(target)
           })
         )
+        return Effect.flatMap(opened, use)
       })
 
     /**
@@ -384,22 +388,15 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     ): Effect.Effect<JsonRpcResponse, TransportError> =>
       request.method === "initialize"
         ? Effect.map(handshake(target), (session) => ({ jsonrpc: "2.0", id: request.id, result: session.initializeResult }))
-        : Effect.suspend(() => {
-            // The cached session, read synchronously: every forwarded call passes here.
-            const cached = sessions.get(target.name)
-            return cached !== undefined
-              ? forward(cached, target, request, options)
-              : Effect.flatMap(sessionFor(target), (session) => forward(session, target, request, options))
-          })
+        : withSession(target, (session) => forward(session, target, request, options))
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
-      Effect.gen(function* () {
-        const session = yield* sessionFor(target)
+      withSession(target, (session) => {
         if (notification.method === "notifications/initialized" && session.notificationPending) {
           session.notificationPending = false
-          return
+          return Effect.void
         }
-        yield* Effect.tryPromise({
+        return Effect.tryPromise({
           try: () => session.client.notification({ method: notification.method, params: notification.params } as never),
           catch: categorize
         }).pipe(Effect.tapError((error) => (invalidatesSession(error) ? close(target.name, session) : Effect.void)))

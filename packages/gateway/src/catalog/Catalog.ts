@@ -184,16 +184,16 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
 
     // The merged lists, recomputed only when a server's lists or the set of servers changed: every invocation
     // looks up which servers offer its name.
-    const merged = new Map<ListKind, { readonly key: string; readonly byKey: ReadonlyMap<string, CatalogEntry>; readonly entries: ReadonlyArray<CatalogEntry> }>()
+    const indexes = new Map<ListKind, { readonly key: string; readonly byKey: ReadonlyMap<string, CatalogEntry>; readonly entries: ReadonlyArray<CatalogEntry> }>()
     const cacheKey = Effect.map(registry.membership, (members) => `${version}|${members}`)
     const indexed = (kind: ListKind) =>
       Effect.flatMap(cacheKey, (key) => {
-        const cached = merged.get(kind)
+        const cached = indexes.get(kind)
         if (cached?.key === key) return Effect.succeed(cached)
         return Effect.map(current, (perServer) => {
           const byKey = merge(kind, perServer)
           const index = { key, byKey, entries: [...byKey.values()] }
-          merged.set(kind, index)
+          indexes.set(kind, index)
           return index
         })
       })
