@@ -1,4 +1,5 @@
-import { type Clock, DateTime } from "effect"
+import type { Clock } from "effect"
+import { currentUtc } from "./CurrentUtc.js"
 import { InvocationError } from "./domain/Errors.js"
 import type { InvocationAttempt, InvocationEvent, InvocationPhase } from "./domain/Events.js"
 import type { InvocationMethod } from "./domain/Status.js"
@@ -28,7 +29,7 @@ export class InvocationLog {
       method: this.method,
       request_id: this.requestId,
       phase,
-      timestamp: DateTime.unsafeMake(this.clock.unsafeCurrentTimeMillis()),
+      timestamp: currentUtc(this.clock),
       error: failure?.error ?? null,
       error_category: failure?.category ?? null
     })

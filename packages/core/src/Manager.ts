@@ -1,4 +1,4 @@
-import { Cause, DateTime, Deferred, Effect, Either, Layer, Option, PubSub, Tracer } from "effect"
+import { Cause, Deferred, Effect, Either, Layer, Option, PubSub, Tracer } from "effect"
 import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
@@ -12,6 +12,7 @@ import type { Upstream } from "./domain/Upstream.js"
 import { sameEndpoint } from "./domain/Upstream.js"
 import { chooseServer, eligibleCandidates, orderCandidates } from "./Candidates.js"
 import { Bulkhead } from "./Bulkhead.js"
+import { currentUtc } from "./CurrentUtc.js"
 import { Diagnostics } from "./Diagnostics.js"
 import { classifyFreshness } from "./Freshness.js"
 import {
@@ -170,7 +171,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       options: InitializeOptions = {}
     ): Effect.Effect<ServerRecord, ServerNotFound> =>
       Effect.flatMap(registry.get(name), (record) => {
-        const at = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
+        const at = currentUtc(clock)
         if (options.force !== true) {
           if (!needsHandshake(record, at)) return Effect.succeed(record)
           if (options.respectWindow === true && !shouldRetry(record, at)) return Effect.succeed(record)
@@ -255,7 +256,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           this.log.event(name, "initialize_start")
           const entry = registry.unsafeEntry(name)
           if (entry === undefined) return this.initializeFailed(name, null)
-          if (!needsHandshake(entry.state.record, DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()))) {
+          if (!needsHandshake(entry.state.record, currentUtc(clock))) {
             return this.invokeOn(name, entry)
           }
           return Effect.flatMap(Effect.either(ensureInitialized(name, { correlationId: this.log.requestId })), (initialized) =>
@@ -319,7 +320,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       options: InvokeOptions = {}
     ): Effect.Effect<InvocationResult, InvocationError> =>
       Effect.flatMap(registry.list, (registered) => {
-        const startedAt = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
+        const startedAt = currentUtc(clock)
         const only = options.only === undefined ? null : new Set(options.only)
         const records = only === null ? registered : registered.filter((record) => only.has(record.name))
         const candidates = eligibleCandidates(orderCandidates(records, preferred), startedAt)

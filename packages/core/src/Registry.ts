@@ -1,4 +1,5 @@
-import { Clock, DateTime, Effect, Option } from "effect"
+import { Clock, type DateTime, Effect, Option } from "effect"
+import { currentUtc, utcAt } from "./CurrentUtc.js"
 import { ServerNotFound } from "./domain/Errors.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
 import { type Upstream, type UpstreamTarget, displayUrl } from "./domain/Upstream.js"
@@ -19,7 +20,7 @@ export interface RegisterOptions {
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
 
-export const now = Clock.currentTimeMillis.pipe(Effect.map((millis) => DateTime.unsafeMake(millis)))
+export const now = Clock.currentTimeMillis.pipe(Effect.map(utcAt))
 
 /**
  * The registered upstream servers and their state. Every operation runs synchronously inside one `Effect.sync`, so
@@ -93,7 +94,7 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
         Effect.suspend(() => {
           const entry = entries.get(name)
           if (entry === undefined) return Effect.succeed(Option.none<ServerRecord>())
-          const next = recordCheckResult(entry.state, result, at ?? DateTime.unsafeMake(clock.unsafeCurrentTimeMillis()), settings)
+          const next = recordCheckResult(entry.state, result, at ?? currentUtc(clock), settings)
           entries.set(name, { ...entry, state: next.state })
           const recorded = Effect.succeed(Option.some(next.state.record))
           return Option.isSome(next.event) ? Effect.zipRight(diagnostics.recordConnection(next.event.value), recorded) : recorded

@@ -1,4 +1,5 @@
 import {
+  currentUtc,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -38,7 +39,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
-import { DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { type DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
 import { CallSignal } from "./CallSignal.js"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
@@ -337,7 +338,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       request: JsonRpcRequest,
       body: { readonly result: unknown } | { readonly error: unknown }
     ): JsonRpcResponse => {
-      session.lastActivity = DateTime.unsafeMake(clock.unsafeCurrentTimeMillis())
+      session.lastActivity = currentUtc(clock)
       return { jsonrpc: "2.0", id: request.id, ...body }
     }
 
