@@ -29,7 +29,8 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
     return {
       recordConnection: (event: ConnectionEvent) => Effect.sync(() => connections.push(event)),
       recordInvocation: (event: InvocationEvent) => Effect.sync(() => invocations.push(event)),
-      /** `recordInvocation` for code already running synchronously inside an effect (the manager's hot path). */
+      /** The two `record`s for code already running synchronously inside an effect (the manager's hot path). */
+      unsafeRecordConnection: (event: ConnectionEvent): void => connections.push(event),
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
       /** How many invocation events are buffered now (for delta queries). */
       invocationCount: Effect.sync(() => invocations.length),

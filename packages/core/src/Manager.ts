@@ -94,14 +94,15 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const get = (name: string) => Effect.zipWith(registry.get(name), now, view)
     const list = Effect.zipWith(registry.list, now, (records, at) => records.map((record) => view(record, at)))
 
+    const failedCheck = (failure: StageFailure, correlationId: string | null, since: number): CheckResult => ({
+      healthy: false,
+      error: failure.error,
+      category: failure.category,
+      correlationId,
+      since
+    })
     const fail = (name: string, failure: StageFailure, correlationId: string | null, since: number) =>
-      registry.record(name, {
-        healthy: false,
-        error: failure.error,
-        category: failure.category,
-        correlationId,
-        since
-      })
+      registry.record(name, failedCheck(failure, correlationId, since))
 
     /** Spec §5 a–d with the notification as a real notification; its failure fails the whole handshake (G10, G12). */
     const handshake = (name: string, correlationId: string | null) =>
@@ -216,7 +217,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     /**
      * One invocation, spec §7.4: candidates in order, each initialized when due, until one answers. A class with
      * plain continuations (no generators): a call allocates one object instead of a named closure per step, which
-     * matters on the hot path (tsx names every named closure it creates, at a `defineProperty` each).
+     * matters on the hot path (tsx names every named closure it creates, at a `defineProperty` each). Every method
+     * is called while the invocation runs (from a continuation), so its bookkeeping and registry reads happen then.
      */
     class Invocation {
       readonly sendOptions: SendOptions | undefined
@@ -240,9 +242,19 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           this.log.busy(name, bulkhead.limit)
           return this.from(index + 1)
         }
-        return this.attempt(name).pipe(
-          Effect.ensuring(Effect.sync(() => bulkhead.release(name))),
-          Effect.flatMap((served) => (served === null ? this.from(index + 1) : Effect.succeed(served)))
+        // The slot is released however the attempt ends (interruption included); the next candidate runs with
+        // the caller's interruptibility, outside the mask.
+        return Effect.uninterruptibleMask((restore) =>
+          Effect.matchCauseEffect(restore(this.attempt(name)), {
+            onFailure: (cause) => {
+              bulkhead.release(name)
+              return Effect.failCause(cause)
+            },
+            onSuccess: (served) => {
+              bulkhead.release(name)
+              return served === null ? restore(this.from(index + 1)) : Effect.succeed(served)
+            }
+          })
         )
       }
 
@@ -252,21 +264,19 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
        * answer, without its effects); otherwise the handshake runs first.
        */
       attempt(name: string): Effect.Effect<InvocationResult | null> {
-        return Effect.suspend(() => {
-          this.log.event(name, "initialize_start")
-          const entry = registry.unsafeEntry(name)
-          if (entry === undefined) return this.initializeFailed(name, null)
-          if (!needsHandshake(entry.state.record, currentUtc(clock))) {
-            return this.invokeOn(name, entry)
-          }
-          return Effect.flatMap(Effect.either(ensureInitialized(name, { correlationId: this.log.requestId })), (initialized) =>
-            Either.isLeft(initialized)
-              ? this.initializeFailed(name, null)
-              : initialized.right.initialized
-                ? this.invokeOn(name, registry.unsafeEntry(name))
-                : this.initializeFailed(name, initialized.right)
-          )
-        })
+        this.log.event(name, "initialize_start")
+        const entry = registry.unsafeEntry(name)
+        if (entry === undefined) return this.initializeFailed(name, null)
+        if (!needsHandshake(entry.state.record, currentUtc(clock))) {
+          return this.invokeOn(name, entry)
+        }
+        return Effect.flatMap(Effect.either(ensureInitialized(name, { correlationId: this.log.requestId })), (initialized) =>
+          Either.isLeft(initialized)
+            ? this.initializeFailed(name, null)
+            : initialized.right.initialized
+              ? this.invokeOn(name, registry.unsafeEntry(name))
+              : this.initializeFailed(name, initialized.right)
+        )
       }
 
       initializeFailed(name: string, record: ServerRecord | null) {
@@ -289,10 +299,12 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         this.log.event(name, "invoke_start")
         if (entry === undefined) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
         const generation = entry.state.generation
-        return Effect.flatMap(Effect.either(transport.send(entry.target, this.request, this.sendOptions)), (response) => {
-          if (Either.isLeft(response)) return this.invokeFailed(name, failureOf(response.left), generation)
-          const failure = classifyInvoke(response.right)
-          return failure === null ? this.invokeSucceeded(name, response.right) : this.invokeFailed(name, failure, generation)
+        return Effect.matchEffect(transport.send(entry.target, this.request, this.sendOptions), {
+          onFailure: (error) => this.invokeFailed(name, failureOf(error), generation),
+          onSuccess: (response) => {
+            const failure = classifyInvoke(response)
+            return failure === null ? this.invokeSucceeded(name, response) : this.invokeFailed(name, failure, generation)
+          }
         })
       }
 
@@ -300,7 +312,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         this.log.event(name, "invoke_failure", failure)
         this.log.failed(name, "invoke", failure, failure.error)
         if (this.options.failoverAfterSend === false && failure.unsent !== true) this.log.stopAt = name
-        return generation === null ? Effect.succeed(null) : Effect.as(fail(name, failure, this.log.requestId, generation), null)
+        if (generation !== null) registry.unsafeRecord(name, failedCheck(failure, this.log.requestId, generation))
+        return Effect.succeed(null)
       }
 
       invokeSucceeded(name: string, response: JsonRpcResponse) {
@@ -308,7 +321,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         this.log.succeeded(name, "invoke")
         const requestId = this.log.requestId
         const served: InvocationResult = { server: name, method: this.log.method, request_id: requestId, result: response.result, raw_response: response }
-        return Effect.as(registry.record(name, { healthy: true, correlationId: requestId }), served)
+        registry.unsafeRecord(name, { healthy: true, correlationId: requestId })
+        return Effect.succeed(served)
       }
     }
 

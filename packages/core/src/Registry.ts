@@ -43,6 +43,16 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
         return entry === undefined ? Effect.fail(new ServerNotFound({ name })) : Effect.succeed(entry)
       })
 
+    /** Spec §4.1 on the live record, with the transition's connection event; `None` for an unknown name. */
+    const unsafeRecord = (name: string, result: CheckResult, at?: DateTime.Utc): Option.Option<ServerRecord> => {
+      const entry = entries.get(name)
+      if (entry === undefined) return Option.none()
+      const next = recordCheckResult(entry.state, result, at ?? currentUtc(clock), settings)
+      entries.set(name, { ...entry, state: next.state })
+      if (Option.isSome(next.event)) diagnostics.unsafeRecordConnection(next.event.value)
+      return Option.some(next.state.record)
+    }
+
     /** Apply `f` to one entry atomically; `None` when the name is not registered. */
     const modify = <A>(name: string, f: (entry: Entry) => readonly [A, Entry]) =>
       Effect.sync((): Option.Option<A> => {
@@ -90,15 +100,9 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       list: Effect.sync(() => [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))),
 
       /** Spec §4.1 on the live record; records the transition's connection event. `None` for an unknown name. */
-      record: (name: string, result: CheckResult, at?: DateTime.Utc) =>
-        Effect.suspend(() => {
-          const entry = entries.get(name)
-          if (entry === undefined) return Effect.succeed(Option.none<ServerRecord>())
-          const next = recordCheckResult(entry.state, result, at ?? currentUtc(clock), settings)
-          entries.set(name, { ...entry, state: next.state })
-          const recorded = Effect.succeed(Option.some(next.state.record))
-          return Option.isSome(next.event) ? Effect.zipRight(diagnostics.recordConnection(next.event.value), recorded) : recorded
-        }),
+      record: (name: string, result: CheckResult, at?: DateTime.Utc) => Effect.sync(() => unsafeRecord(name, result, at)),
+      /** `record` for code already running synchronously inside an effect (the manager's hot path). */
+      unsafeRecord,
 
       /** Change record fields without a status transition (handshake metadata, invalidation). */
       update: (name: string, f: (record: ServerRecord) => ServerRecord) =>
