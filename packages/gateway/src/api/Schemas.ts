@@ -97,11 +97,14 @@ export const RegisterRequest = Schema.Struct({
   headers: Schema.optional(StringMap)
 })
 
-const PreferredServers = Schema.optionalWith(Schema.NullOr(Schema.Array(Schema.String)), { default: () => null })
+// The invoke bodies are decoded on every call, so their optional fields have no decoding default (a default makes
+// the schema a transformation, decoded in two passes): absent `preferred_servers` is null and absent `arguments` is
+// `{}` where they are read.
+const PreferredServers = Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
 
 export const InvokeToolRequest = Schema.Struct({
   tool_name: Schema.String,
-  arguments: Schema.optionalWith(Schema.Record({ key: Schema.String, value: Schema.Unknown }), { default: () => ({}) }),
+  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
   preferred_servers: PreferredServers
 })
 

@@ -33,9 +33,9 @@ const fromInvocationError = (error: InvocationError) =>
 export const toolInvocation = (
   catalog: Catalog,
   options: GatewayOptions["Type"],
-  payload: { readonly tool_name: string; readonly preferred_servers: ReadonlyArray<string> | null }
+  payload: { readonly tool_name: string; readonly preferred_servers?: ReadonlyArray<string> | null | undefined }
 ) =>
-  payload.preferred_servers !== null
+  payload.preferred_servers != null
     ? Effect.succeed([payload.preferred_servers, {}] as const)
     : Effect.map(catalog.offering("tools", payload.tool_name), (servers) =>
         servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
