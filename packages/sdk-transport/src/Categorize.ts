@@ -2,6 +2,7 @@ import { TransportError } from "@att/core"
 import { SseError } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
+import { ADDRESS_REFUSED } from "./AddressGuard.js"
 
 const messageOf = (error: unknown): string => {
   if (error instanceof Error) {
@@ -51,7 +52,14 @@ export const categorize = (error: unknown): TransportError => {
 export const invalidatesSession = (error: TransportError): boolean =>
   error.category === "network_timeout" || error.category === "http_status" || error.category === "transport_error"
 
-const UNSENT_CODES: ReadonlySet<string> = new Set(["ECONNREFUSED", "ENOTFOUND", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"])
+const UNSENT_CODES: ReadonlySet<string> = new Set([
+  "ECONNREFUSED",
+  "ENOTFOUND",
+  "EHOSTUNREACH",
+  "ENETUNREACH",
+  "EAI_AGAIN",
+  ADDRESS_REFUSED
+])
 
 /**
  * The request certainly never reached the upstream: the connection was refused or could not be made, or the

@@ -40,6 +40,7 @@ import {
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
 import { type DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { CallSignal } from "./CallSignal.js"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
@@ -53,6 +54,12 @@ export interface SdkTransportOptions {
    */
   readonly connectTimeoutMs?: number
   readonly clientInfo?: { readonly name: string; readonly version: string }
+  /**
+   * Asked about every address an HTTP upstream's connections go to (resolved names and literal addresses,
+   * redirects included): a reason refuses the connection, and the call fails as `transport_error`, never sent.
+   * The gateway refuses link-local and private addresses for servers registered over HTTP (G2).
+   */
+  readonly refuseAddress?: (target: UpstreamTarget, address: string) => string | null
 }
 
 /** The result schema of each method att forwards upstream. */
@@ -111,7 +118,7 @@ interface UpstreamConnection {
  * The SDK client transport for an upstream. An HTTP upstream gets a connection pool of its own, destroyed with the
  * session, so a closed session leaves no idle keep-alive socket behind (and sessions never share sockets).
  */
-const connectionFor = (upstream: Upstream): UpstreamConnection => {
+const connectionFor = (upstream: Upstream, refuse: AddressRefusal | undefined): UpstreamConnection => {
   if (upstream.transport === "stdio") {
     return {
       transport: new StdioClientTransport({
@@ -124,7 +131,7 @@ const connectionFor = (upstream: Upstream): UpstreamConnection => {
       dispose: () => Promise.resolve()
     }
   }
-  const agent = new Agent({ keepAliveTimeout: 30_000 })
+  const agent = new Agent({ keepAliveTimeout: 30_000, ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) }) })
   const pooledFetch: FetchLike = (url, init) => {
     const { signal: _sessionWide, ...request } = init ?? {}
     const headers = new Headers(request.headers)
@@ -253,7 +260,11 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         const scope = yield* Scope.make()
         let initializeResult: Record<string, unknown> = {}
         const progress: Session["progress"] = new Map()
-        const connection = connectionFor(target.upstream)
+        const refuseAddress = options.refuseAddress
+        const connection = connectionFor(
+          target.upstream,
+          refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address)
+        )
         const transport = new ObservedTransport(connection.transport, (message) => {
           if (isInitializeResponse(message)) initializeResult = message.result
           return routeProgress(progress, message)

@@ -1,6 +1,8 @@
-import type { ManagerOptions, Upstream } from "@att/core"
+import { type ManagerOptions, type Upstream, sameEndpoint } from "@att/core"
+import type { SdkTransportOptions } from "@att/sdk-transport"
 import { Schema } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
+import { refusalForAddress } from "../security/AddressPolicy.js"
 
 const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 const PositiveInt = Schema.Int.pipe(Schema.positive())
@@ -108,7 +110,21 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null): G
 })
 
 /** The SDK transport's settings from the config file. */
-export const transportOptions = (config: ConfigFile) => ({
-  callTimeoutMs: config.call_timeout_ms,
-  ...(config.connect_timeout_ms === undefined ? {} : { connectTimeoutMs: config.connect_timeout_ms })
-})
+/**
+ * The SDK transport's options. The servers of the config file are trusted wherever they are; any other server came
+ * through HTTP registration, and its connections are held to the address policy (G2) by what names resolve to.
+ */
+export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
+  const configured = new Map(configuredServers(config).map((server) => [server.name, server.upstream]))
+  const policy = { allowPrivateNetworks: config.allow_private_networks }
+  return {
+    callTimeoutMs: config.call_timeout_ms,
+    ...(config.connect_timeout_ms === undefined ? {} : { connectTimeoutMs: config.connect_timeout_ms }),
+    refuseAddress: (target, address) => {
+      const trusted = configured.get(target.name)
+      if (trusted !== undefined && sameEndpoint(trusted, target.upstream)) return null
+      const refusal = refusalForAddress(address, policy)
+      return refusal === null ? null : `not allowed for a server registered over HTTP: ${refusal}`
+    }
+  }
+}

@@ -35,31 +35,40 @@ const mappedV4 = (host: string): string | null => {
 }
 
 /**
- * Why an upstream URL may not be registered over HTTP, or null when it may. Refused always: link-local and cloud
- * metadata addresses (169.254.0.0/16, fe80::/10, metadata host names), the unspecified address. Refused unless
- * allowed: private ranges (10/8, 172.16/12, 192.168/16, 100.64/10, fc00::/7).
+ * Why att may not connect to an IP address for a server registered over HTTP, or null when it may (null too for
+ * what is not an IP literal). Refused always: link-local and cloud metadata addresses (169.254.0.0/16, fe80::/10),
+ * the unspecified address. Refused unless allowed: private ranges (10/8, 172.16/12, 192.168/16, 100.64/10,
+ * fc00::/7). Loopback is allowed.
  */
-export const refusalReason = (url: string, policy: AddressPolicy): string | null => {
-  const parsed = new URL(url)
-  const host = parsed.hostname.replace(/^\[|\]$/g, "").toLowerCase()
-  if (host === "metadata.google.internal" || host === "metadata") return "url points at a cloud metadata service"
+export const refusalForAddress = (address: string, policy: AddressPolicy): string | null => {
+  const host = address.replace(/^\[|\]$/g, "").toLowerCase()
   const v4 = ipv4Octets(mappedV4(host) ?? host)
   if (v4 !== null) {
-    if (inV4(v4, [169, 254, 0, 0], 16)) return "url points at a link-local address"
-    if (inV4(v4, [0, 0, 0, 0], 8)) return "url points at the unspecified address"
+    if (inV4(v4, [169, 254, 0, 0], 16)) return "a link-local address"
+    if (inV4(v4, [0, 0, 0, 0], 8)) return "the unspecified address"
     const isPrivate =
       inV4(v4, [10, 0, 0, 0], 8) ||
       inV4(v4, [172, 16, 0, 0], 12) ||
       inV4(v4, [192, 168, 0, 0], 16) ||
       inV4(v4, [100, 64, 0, 0], 10)
-    if (isPrivate && !policy.allowPrivateNetworks) return "url points at a private network address"
-    return null
+    return isPrivate && !policy.allowPrivateNetworks ? "a private network address" : null
   }
   const head = v6Head(host)
-  if (head !== null) {
-    if (host === "::") return "url points at the unspecified address"
-    if ((head & 0xffc0) === 0xfe80) return "url points at a link-local address"
-    if ((head & 0xfe00) === 0xfc00 && !policy.allowPrivateNetworks) return "url points at a private network address"
-  }
+  if (head === null) return null
+  if (host === "::") return "the unspecified address"
+  if ((head & 0xffc0) === 0xfe80) return "a link-local address"
+  if ((head & 0xfe00) === 0xfc00 && !policy.allowPrivateNetworks) return "a private network address"
   return null
+}
+
+/**
+ * Why an upstream URL may not be registered over HTTP, or null when it may: a cloud metadata host name, or an
+ * address `refusalForAddress` refuses. Names are checked again at every connection, by what they resolve to
+ * (the transport's `refuseAddress`).
+ */
+export const refusalReason = (url: string, policy: AddressPolicy): string | null => {
+  const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase()
+  if (host === "metadata.google.internal" || host === "metadata") return "url points at a cloud metadata service"
+  const refusal = refusalForAddress(host, policy)
+  return refusal === null ? null : `url points at ${refusal}`
 }

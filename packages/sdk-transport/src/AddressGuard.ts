@@ -1,0 +1,45 @@
+import { type LookupAddress, lookup as dnsLookup } from "node:dns"
+import { type LookupFunction, isIP } from "node:net"
+import { buildConnector } from "undici"
+
+/** Why att will not connect to `address` (an IP address), or null when it may. */
+export type AddressRefusal = (address: string) => string | null
+
+/** The `code` of the error a refused connection fails with (the request was never sent). */
+export const ADDRESS_REFUSED = "ERR_ATT_ADDRESS_REFUSED"
+
+const refused = (host: string, address: string, reason: string): Error =>
+  Object.assign(new Error(host === address ? `${address}: ${reason}` : `${host} resolves to ${address}: ${reason}`), {
+    code: ADDRESS_REFUSED
+  })
+
+/** `dns.lookup` that refuses a name when any of its addresses is refused: a name with one bad address is not trusted. */
+const guardedLookup =
+  (refuse: AddressRefusal): LookupFunction =>
+  (hostname, options, callback) => {
+    dnsLookup(hostname, { ...options, all: true }, (error, addresses: Array<LookupAddress>) => {
+      if (error !== null) return callback(error, "", 0)
+      for (const { address } of addresses) {
+        const reason = refuse(address)
+        if (reason !== null) return callback(refused(hostname, address, reason), "", 0)
+      }
+      const first = addresses[0]
+      if (options.all === true) return (callback as unknown as (error: null, all: Array<LookupAddress>) => void)(null, addresses)
+      callback(null, first?.address ?? "", first?.family ?? 0)
+    })
+  }
+
+/**
+ * An undici connector that checks every address an HTTP upstream's connections go to, at connect time: the addresses
+ * a name resolves to and literal addresses alike, redirects included. So a registered name cannot point at, be
+ * re-pointed at (DNS rebinding), or redirect to an address the policy refuses.
+ */
+export const guardedConnector = (refuse: AddressRefusal): buildConnector.connector => {
+  const connect = buildConnector({ lookup: guardedLookup(refuse) })
+  return (options, callback) => {
+    const host = options.hostname.replace(/^\[|\]$/g, "")
+    const reason = isIP(host) === 0 ? null : refuse(host)
+    if (reason !== null) return callback(refused(host, host, reason), null)
+    connect(options, callback)
+  }
+}
