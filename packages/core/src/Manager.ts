@@ -333,7 +333,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       preferred: ReadonlyArray<string> | null | undefined,
       options: InvokeOptions = {}
     ): Effect.Effect<InvocationResult, InvocationError> =>
-      Effect.flatMap(registry.list, (registered) => {
+      Effect.suspend(() => {
+        const registered = registry.unsafeList()
         const startedAt = currentUtc(clock)
         const only = options.only === undefined ? null : new Set(options.only)
         const records = only === null ? registered : registered.filter((record) => only.has(record.name))

@@ -53,6 +53,10 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       return Option.some(next.state.record)
     }
 
+    const unsafeNames = (): ReadonlyArray<string> => [...entries.keys()].sort(byName)
+    const unsafeList = (): ReadonlyArray<ServerRecord> =>
+      [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))
+
     /** Apply `f` to one entry atomically; `None` when the name is not registered. */
     const modify = <A>(name: string, f: (entry: Entry) => readonly [A, Entry]) =>
       Effect.sync((): Option.Option<A> => {
@@ -91,13 +95,17 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       /** `entry` for code already running synchronously inside an effect (the manager's hot path); undefined when unknown. */
       unsafeEntry: (name: string): Entry | undefined => entries.get(name),
       target: (name: string) => Effect.map(get(name), (entry) => entry.target),
-      names: Effect.sync(() => [...entries.keys()].sort(byName)),
+      names: Effect.sync(unsafeNames),
       size: Effect.sync(() => entries.size),
       /** Changes whenever a server is registered (or replaced) or unregistered. */
       membership: Effect.sync(() => membership),
 
       /** All records, sorted by name (spec §2.3 `list`). */
-      list: Effect.sync(() => [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))),
+      list: Effect.sync(unsafeList),
+      /** `names`, `membership` and `list` for code already running synchronously inside an effect (the hot path). */
+      unsafeNames,
+      unsafeMembership: (): number => membership,
+      unsafeList,
 
       /** Spec §4.1 on the live record; records the transition's connection event. `None` for an unknown name. */
       record: (name: string, result: CheckResult, at?: DateTime.Utc) => Effect.sync(() => unsafeRecord(name, result, at)),

@@ -36,6 +36,14 @@ export interface CapabilityEventQuery {
 
 type ServerLists = Record<ListKind, ReadonlyArray<Item>>
 
+/** One list kind merged across servers, as of a catalog version and a registry membership. */
+interface ListIndex {
+  readonly version: number
+  readonly members: number
+  readonly byKey: ReadonlyMap<string, CatalogEntry>
+  readonly entries: ReadonlyArray<CatalogEntry>
+}
+
 /** The tools `/mcp` offers, with an index by exposed name; `key` says which catalog state they were made from. */
 export interface ExposedTools {
   readonly key: string
@@ -158,12 +166,11 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     )
 
     /** The lists of registered servers, in server-name order. */
-    const current = Effect.map(registry.names, (names) =>
-      names.flatMap((server) => {
+    const current = () =>
+      registry.unsafeNames().flatMap((server) => {
         const known = lists.get(server)
         return known === undefined ? [] : [{ server, lists: known }]
       })
-    )
 
     /** One entry per key of `kind`, with every server that offers it. */
     const merge = (kind: ListKind, perServer: ReadonlyArray<{ server: string; lists: ServerLists }>) => {
@@ -182,22 +189,21 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       return merged as ReadonlyMap<string, CatalogEntry>
     }
 
-    // The merged lists, recomputed only when a server's lists or the set of servers changed: every invocation
-    // looks up which servers offer its name.
-    const indexes = new Map<ListKind, { readonly key: string; readonly byKey: ReadonlyMap<string, CatalogEntry>; readonly entries: ReadonlyArray<CatalogEntry> }>()
+    // The merged lists, recomputed only when a server's lists or the set of servers changed. Every invocation looks
+    // up which servers offer its name, so the lookup is synchronous (`unsafeOffering`).
     const cacheKey = Effect.map(registry.membership, (members) => `${version}|${members}`)
-    const indexed = (kind: ListKind) =>
-      Effect.flatMap(cacheKey, (key) => {
-        const cached = indexes.get(kind)
-        if (cached?.key === key) return Effect.succeed(cached)
-        return Effect.map(current, (perServer) => {
-          const byKey = merge(kind, perServer)
-          const index = { key, byKey, entries: [...byKey.values()] }
-          indexes.set(kind, index)
-          return index
-        })
-      })
-    const entries = (kind: ListKind) => Effect.map(indexed(kind), (index) => index.entries)
+    const indexes = new Map<ListKind, ListIndex>()
+    const indexed = (kind: ListKind) => {
+      const members = registry.unsafeMembership()
+      const cached = indexes.get(kind)
+      if (cached !== undefined && cached.version === version && cached.members === members) return cached
+      const byKey = merge(kind, current())
+      const index = { version, members, byKey, entries: [...byKey.values()] }
+      indexes.set(kind, index)
+      return index
+    }
+    const entries = (kind: ListKind) => Effect.sync(() => indexed(kind).entries)
+    const unsafeOffering = (kind: ListKind, key: string): ReadonlyArray<string> => indexed(kind).byKey.get(key)?.servers ?? []
 
     const tools = Effect.map(
       entries("tools"),
@@ -226,8 +232,9 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       tools,
       exposedTools,
       /** The servers that list `key` in `kind` (empty when none does). */
-      offering: (kind: ListKind, key: string) =>
-        Effect.map(indexed(kind), (index) => index.byKey.get(key)?.servers ?? []),
+      offering: (kind: ListKind, key: string) => Effect.sync(() => unsafeOffering(kind, key)),
+      /** `offering` for code already running synchronously inside an effect (the invoke hot path). */
+      unsafeOffering,
       resources: Effect.map(
         entries("resources"),
         (resources): ReadonlyArray<CatalogResource> =>

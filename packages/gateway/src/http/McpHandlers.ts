@@ -35,11 +35,11 @@ export const toolInvocation = (
   options: GatewayOptions["Type"],
   payload: { readonly tool_name: string; readonly preferred_servers?: ReadonlyArray<string> | null | undefined }
 ) =>
-  payload.preferred_servers != null
-    ? Effect.succeed([payload.preferred_servers, {}] as const)
-    : Effect.map(catalog.offering("tools", payload.tool_name), (servers) =>
-        servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
-      )
+  Effect.sync(() => {
+    if (payload.preferred_servers != null) return [payload.preferred_servers, {}] as const
+    const servers = catalog.unsafeOffering("tools", payload.tool_name)
+    return servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
+  })
 
 export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
   Effect.gen(function* () {
