@@ -222,4 +222,37 @@ describe("bulkhead", () => {
       }).pipe(Effect.provide(layer))
     })
   )
+
+  it.effect("an interrupted call gives its slot back; a failed one too", () =>
+    Effect.gen(function* () {
+      const gate = yield* Deferred.make<void>()
+      const layer = scriptedAtt({
+        manager: { maxConcurrentCallsPerServer: 2 },
+        transport: {
+          responder: (server, request) =>
+            server === "P" && request.method === "tools/call" && "id" in request
+              ? (request.params as { name: string }).name === "boom"
+                ? Effect.die("upstream blew up")
+                : Deferred.await(gate).pipe(Effect.as({ jsonrpc: "2.0", id: request.id, result: { by: "P" } }))
+              : undefined
+        }
+      })
+      yield* Effect.gen(function* () {
+        const manager = yield* Manager
+        yield* register("P")
+        yield* manager.initializeServer("P")
+        const held = yield* Effect.fork(
+          Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
+        )
+        yield* settle
+        expect((yield* Effect.flip(manager.invokeTool("x", {}))).attempts[0]?.error).toBe("server busy: 2 calls in flight")
+        yield* Fiber.interrupt(held)
+        yield* Effect.exit(manager.invokeTool("boom", {}))
+        yield* Effect.exit(manager.invokeTool("boom", {}))
+        yield* Deferred.succeed(gate, undefined)
+        const both = yield* Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
+        expect(both.map((served) => served.server)).toEqual(["P", "P"])
+      }).pipe(Effect.provide(layer))
+    })
+  )
 })
