@@ -188,27 +188,37 @@ describe("session lifecycle through the manager (G6)", () => {
   )
 })
 
+/** At most two calls in flight per server; P holds its tool calls until `gate` opens, and dies on the tool `boom`. */
+const gatedAtt = (gate: Deferred.Deferred<void>) =>
+  scriptedAtt({
+    manager: { maxConcurrentCallsPerServer: 2 },
+    transport: {
+      responder: (server, request) =>
+        server === "P" && request.method === "tools/call" && "id" in request
+          ? (request.params as { name: string }).name === "boom"
+            ? Effect.die("upstream blew up")
+            : Deferred.await(gate).pipe(Effect.as({ jsonrpc: "2.0", id: request.id, result: { by: "P" } }))
+          : undefined
+    }
+  })
+
+/** P registered and initialized, with both of its slots held by calls waiting on the gate. */
+const holdBothSlots = Effect.gen(function* () {
+  const manager = yield* Manager
+  yield* register("P")
+  yield* manager.initializeServer("P")
+  const held = yield* Effect.fork(Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" }))
+  yield* settle
+  return held
+})
+
 describe("bulkhead", () => {
   it.effect("over the per-server limit a server is passed over as busy, without a health failure", () =>
     Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
-      const layer = scriptedAtt({
-        manager: { maxConcurrentCallsPerServer: 2 },
-        transport: {
-          responder: (server, request) =>
-            server === "P" && request.method === "tools/call" && "id" in request
-              ? Deferred.await(gate).pipe(Effect.as({ jsonrpc: "2.0", id: request.id, result: { by: "P" } }))
-              : undefined
-        }
-      })
       yield* Effect.gen(function* () {
         const manager = yield* Manager
-        yield* register("P")
-        yield* manager.initializeServer("P")
-        const held = yield* Effect.fork(
-          Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
-        )
-        yield* settle
+        const held = yield* holdBothSlots
         const refused = yield* Effect.flip(manager.invokeTool("x", {}))
         expect(refused.attempts).toEqual([
           { server: "P", stage: "invoke", success: false, error: "server busy: 2 calls in flight", error_category: "unknown" }
@@ -219,32 +229,16 @@ describe("bulkhead", () => {
         expect((yield* Fiber.join(held)).map((r) => r.server)).toEqual(["P", "P"])
         expect(yield* manager.get("P")).toMatchObject({ status: "healthy", retry_count: 0 })
         expect((yield* manager.invokeTool("x", {}, ["P"])).server).toBe("P") // slots were released
-      }).pipe(Effect.provide(layer))
+      }).pipe(Effect.provide(gatedAtt(gate)))
     })
   )
 
   it.effect("an interrupted call gives its slot back; a failed one too", () =>
     Effect.gen(function* () {
       const gate = yield* Deferred.make<void>()
-      const layer = scriptedAtt({
-        manager: { maxConcurrentCallsPerServer: 2 },
-        transport: {
-          responder: (server, request) =>
-            server === "P" && request.method === "tools/call" && "id" in request
-              ? (request.params as { name: string }).name === "boom"
-                ? Effect.die("upstream blew up")
-                : Deferred.await(gate).pipe(Effect.as({ jsonrpc: "2.0", id: request.id, result: { by: "P" } }))
-              : undefined
-        }
-      })
       yield* Effect.gen(function* () {
         const manager = yield* Manager
-        yield* register("P")
-        yield* manager.initializeServer("P")
-        const held = yield* Effect.fork(
-          Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
-        )
-        yield* settle
+        const held = yield* holdBothSlots
         expect((yield* Effect.flip(manager.invokeTool("x", {}))).attempts[0]?.error).toBe("server busy: 2 calls in flight")
         yield* Fiber.interrupt(held)
         yield* Effect.exit(manager.invokeTool("boom", {}))
@@ -252,7 +246,7 @@ describe("bulkhead", () => {
         yield* Deferred.succeed(gate, undefined)
         const both = yield* Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
         expect(both.map((served) => served.server)).toEqual(["P", "P"])
-      }).pipe(Effect.provide(layer))
+      }).pipe(Effect.provide(gatedAtt(gate)))
     })
   )
 })
