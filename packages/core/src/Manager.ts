@@ -35,6 +35,21 @@ import { type SendOptions, Transport } from "./Transport.js"
 /** Effect's default tracer, which records spans nowhere. */
 const BUILT_IN_TRACER = Effect.runSync(Effect.tracer)
 
+/**
+ * `Effect.matchEffect` / `matchCauseEffect` with the handlers as arguments, for the invocation's hot path: tsx
+ * (esbuild's keepNames) names every function written as an object key, at a `defineProperty` per closure per call.
+ */
+const match = <A, E, R, B, R2>(
+  self: Effect.Effect<A, E, R>,
+  onFailure: (error: E) => Effect.Effect<B, never, R2>,
+  onSuccess: (value: A) => Effect.Effect<B, never, R2>
+) => Effect.matchEffect(self, { onFailure, onSuccess })
+const matchCause = <A, E, R, B, E2, R2>(
+  self: Effect.Effect<A, E, R>,
+  onFailure: (cause: Cause.Cause<E>) => Effect.Effect<B, E2, R2>,
+  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
+) => Effect.matchCauseEffect(self, { onFailure, onSuccess })
+
 export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
 
 export interface InitializeOptions {
@@ -245,16 +260,17 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         // The slot is released however the attempt ends (interruption included); the next candidate runs with
         // the caller's interruptibility, outside the mask.
         return Effect.uninterruptibleMask((restore) =>
-          Effect.matchCauseEffect(restore(this.attempt(name)), {
-            onFailure: (cause) => {
+          matchCause(
+            restore(this.attempt(name)),
+            (cause) => {
               bulkhead.release(name)
               return Effect.failCause(cause)
             },
-            onSuccess: (served) => {
+            (served) => {
               bulkhead.release(name)
               return served === null ? restore(this.from(index + 1)) : Effect.succeed(served)
             }
-          })
+          )
         )
       }
 
@@ -299,13 +315,14 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         this.log.event(name, "invoke_start")
         if (entry === undefined) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
         const generation = entry.state.generation
-        return Effect.matchEffect(transport.send(entry.target, this.request, this.sendOptions), {
-          onFailure: (error) => this.invokeFailed(name, failureOf(error), generation),
-          onSuccess: (response) => {
+        return match(
+          transport.send(entry.target, this.request, this.sendOptions),
+          (error) => this.invokeFailed(name, failureOf(error), generation),
+          (response) => {
             const failure = classifyInvoke(response)
             return failure === null ? this.invokeSucceeded(name, response) : this.invokeFailed(name, failure, generation)
           }
-        })
+        )
       }
 
       invokeFailed(name: string, failure: StageFailure, generation: number | null) {

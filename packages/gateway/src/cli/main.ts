@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import "./V8Tuning.js"
 import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { SdkTransport } from "@att/sdk-transport"
