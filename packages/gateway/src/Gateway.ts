@@ -7,6 +7,7 @@ import { Catalog } from "./catalog/Catalog.js"
 import { FastInvoke, type NodeRoutes } from "./http/FastInvoke.js"
 import { McpEndpoint } from "./mcp/McpEndpoint.js"
 import { HttpLive } from "./http/Http.js"
+import { HostResolver } from "./security/HostResolver.js"
 
 /**
  * Register the configured upstreams, then connect them and keep health-checking them in the background, so the
@@ -33,13 +34,17 @@ export const Lifecycle = (config: ConfigFile) =>
     })
   )
 
-/** The manager, its transport and probe, and the gateway options: everything that outlives the HTTP server. */
+/**
+ * The manager, its transport and probe, the gateway options and the system's host resolver: everything that
+ * outlives the HTTP server.
+ */
 export const serviceCore = <E, R>(config: ConfigFile, authToken: string | null, transport: Layer.Layer<Transport, E, R>) =>
   Manager.layer.pipe(
     Layer.provideMerge(Probe.ping),
     Layer.provideMerge(transport),
     Layer.provideMerge(ManagerConfig.layer(managerOptions(config))),
-    Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken)))
+    Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken))),
+    Layer.provideMerge(HostResolver.system())
   )
 
 /**

@@ -1,6 +1,6 @@
-import { decodeConfig, refusalForAddress, transportOptions } from "@att/gateway"
+import { HostResolver, decodeConfig, refusalForAddress, transportOptions } from "@att/gateway"
 import { describe, expect, it } from "@effect/vitest"
-import { Either } from "effect"
+import { Effect, Either } from "effect"
 
 const config = (extra: Record<string, unknown> = {}) =>
   Either.getOrThrow(decodeConfig({ mcpServers: { internal: { url: "http://10.0.0.5:9000/mcp" } }, ...extra }, "test"))
@@ -37,4 +37,17 @@ describe("the address policy at connect time (G2)", () => {
     expect(allowing?.(registered, "192.168.0.10")).toBeNull()
     expect(allowing?.(registered, "169.254.169.254")).not.toBeNull()
   })
+})
+
+describe("the system host resolver (registration check, G2)", () => {
+  it.effect("resolves localhost to loopback, and a name that cannot resolve to nothing", () =>
+    Effect.gen(function* () {
+      const resolver = yield* HostResolver
+      const local = yield* resolver.addresses("localhost")
+      expect(local.length).toBeGreaterThan(0)
+      for (const address of local) expect(["127.0.0.1", "::1"]).toContain(address)
+      // `.invalid` never resolves (RFC 6761): answered as "no addresses", not as an error.
+      expect(yield* resolver.addresses("att-registration-check.invalid")).toEqual([])
+    }).pipe(Effect.provide(HostResolver.system()))
+  )
 })

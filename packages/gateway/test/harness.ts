@@ -4,10 +4,12 @@ import { TransportError } from "@att/core"
 import { type Responder, type ScriptedAttOptions, scriptedAtt } from "@att/testkit"
 import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { AttApi, GatewayOptions, type GatewaySettings, HttpLive, type InvocationFailed } from "@att/gateway"
+import { AttApi, GatewayOptions, type GatewaySettings, HostResolver, HttpLive, type InvocationFailed } from "@att/gateway"
 
 export interface ApiHarnessOptions extends ScriptedAttOptions {
   readonly gateway?: Partial<GatewaySettings>
+  /** What host names resolve to at registration; names not listed resolve to nothing. */
+  readonly hosts?: Readonly<Record<string, ReadonlyArray<string>>>
 }
 
 /**
@@ -18,6 +20,7 @@ export const apiHarness = (options: ApiHarnessOptions = {}) =>
   HttpLive.pipe(
     Layer.provideMerge(scriptedAtt(options)),
     Layer.provideMerge(GatewayOptions.layer(options.gateway)),
+    Layer.provideMerge(HostResolver.fixed(options.hosts)),
     Layer.provideMerge(NodeHttpServer.layerTest)
   )
 

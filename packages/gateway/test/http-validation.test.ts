@@ -74,6 +74,44 @@ describe("HTTP input validation and safe defaults", () => {
     }).pipe(Effect.provide(apiHarness({ gateway: { allowPrivateNetworks: true } })))
   )
 
+  const hosts = {
+    "intra.example": ["10.0.0.5"],
+    "meta.example": ["93.184.216.34", "169.254.169.254"],
+    "public.example": ["93.184.216.34", "2606:4700::1111"],
+    "local.example": ["127.0.0.1", "::1"]
+  }
+
+  it.effect("a name is refused at registration by what it resolves to, as its address would be (G2)", () =>
+    Effect.gen(function* () {
+      const intra = yield* send(postJson("/api/v1/mcp/servers", { name: "intra", url: "http://intra.example:9000/mcp" }))
+      expect(intra.status).toBe(400)
+      expect(yield* body(intra)).toMatchObject({
+        field: "url",
+        detail: "url points at a private network address (intra.example resolves to 10.0.0.5)"
+      })
+      // One refused address among several is enough: the connection could go to any of them.
+      const meta = yield* send(postJson("/api/v1/mcp/servers", { name: "meta", url: "http://META.example/" }))
+      expect(meta.status).toBe(400)
+      expect(JSON.stringify(yield* body(meta))).toContain("meta.example resolves to 169.254.169.254")
+      for (const [name, url] of [
+        ["public", "https://public.example/mcp"],
+        ["local", "http://local.example:9/"],
+        // A name that does not resolve (yet) is registered; the connect-time guard still holds it to the policy.
+        ["later", "http://later.example/mcp"]
+      ] as const) {
+        expect((yield* send(postJson("/api/v1/mcp/servers", { name, url }))).status).toBe(201)
+      }
+      expect((yield* (yield* apiClient).mcp.listServers()).items.map((server) => server.name)).toEqual(["later", "local", "public"])
+    }).pipe(Effect.provide(apiHarness({ hosts })))
+  )
+
+  it.effect("a name resolving to a private address is registered when private ranges are allowed; link-local never", () =>
+    Effect.gen(function* () {
+      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "intra", url: "http://intra.example/" }))).status).toBe(201)
+      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "meta", url: "http://meta.example/" }))).status).toBe(400)
+    }).pipe(Effect.provide(apiHarness({ hosts, gateway: { allowPrivateNetworks: true } })))
+  )
+
   it.effect("the number of registered servers is bounded", () =>
     Effect.gen(function* () {
       const client = yield* apiClient

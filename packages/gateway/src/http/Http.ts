@@ -6,7 +6,7 @@ import { GatewayOptions } from "../GatewayOptions.js"
 import { guard } from "./Guard.js"
 import { HealthHandlers, McpHandlers } from "./McpHandlers.js"
 
-/** The API with its handlers; needs the Manager (and what it exposes), GatewayOptions. */
+/** The API with its handlers; needs the Manager (and what it exposes), GatewayOptions and a HostResolver. */
 export const ApiLive = HttpApiBuilder.api(AttApi).pipe(
   Layer.provide([McpHandlers, HealthHandlers]),
   Layer.provide(Catalog.Default)

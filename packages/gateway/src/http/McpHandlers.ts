@@ -15,7 +15,8 @@ import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConfl
 import type { ServerResponse } from "../api/Schemas.js"
 import { Catalog } from "../catalog/Catalog.js"
 import { GatewayOptions } from "../GatewayOptions.js"
-import { refusalReason } from "../security/AddressPolicy.js"
+import { hostOf, isHostName, refusalForResolved, refusalReason } from "../security/AddressPolicy.js"
+import { HostResolver } from "../security/HostResolver.js"
 
 const notFound = () => new ServerNotFoundError({ detail: "Server not found" })
 const conflict = () => new SessionControlsConflict({ detail: "Adapter session controls are not available" })
@@ -47,6 +48,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     const catalog = yield* Catalog
     const registry = yield* Registry
     const options = yield* GatewayOptions
+    const resolver = yield* HostResolver
     const controls = manager.sessionControlsAvailable
 
     const present = (record: ServerRecord) =>
@@ -82,7 +84,10 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       .handle("getServer", ({ path }) => one(manager.get(path.name)))
       .handle("registerServer", ({ payload }) =>
         Effect.gen(function* () {
-          const refusal = refusalReason(payload.url, options)
+          const host = hostOf(payload.url)
+          const refusal =
+            refusalReason(payload.url, options) ??
+            (isHostName(host) ? refusalForResolved(host, yield* resolver.addresses(host), options) : null)
           if (refusal !== null) return yield* new BadRequest({ detail: refusal, field: "url" })
           const existing = yield* Effect.option(manager.get(payload.name))
           if (Option.isNone(existing) && (yield* manager.list).length >= options.maxServers) {

@@ -61,14 +61,29 @@ export const refusalForAddress = (address: string, policy: AddressPolicy): strin
   return null
 }
 
+/** The host of an upstream URL, without IPv6 brackets, lower case. */
+export const hostOf = (url: string): string => new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase()
+
+/** True for a host name (what must be resolved), false for an IP literal. */
+export const isHostName = (host: string): boolean => isIP(host) === 0
+
 /**
  * Why an upstream URL may not be registered over HTTP, or null when it may: a cloud metadata host name, or an
- * address `refusalForAddress` refuses. Names are checked again at every connection, by what they resolve to
- * (the transport's `refuseAddress`).
+ * address `refusalForAddress` refuses. A name is also checked by what it resolves to (`refusalForResolved`) at
+ * registration, and again at every connection (the transport's `refuseAddress`).
  */
 export const refusalReason = (url: string, policy: AddressPolicy): string | null => {
-  const host = new URL(url).hostname.replace(/^\[|\]$/g, "").toLowerCase()
+  const host = hostOf(url)
   if (host === "metadata.google.internal" || host === "metadata") return "url points at a cloud metadata service"
   const refusal = refusalForAddress(host, policy)
   return refusal === null ? null : `url points at ${refusal}`
+}
+
+/** Why a host name may not be registered, by the addresses it resolves to: the first one refused, or null. */
+export const refusalForResolved = (host: string, addresses: ReadonlyArray<string>, policy: AddressPolicy): string | null => {
+  for (const address of addresses) {
+    const refusal = refusalForAddress(address, policy)
+    if (refusal !== null) return `url points at ${refusal} (${host} resolves to ${address})`
+  }
+  return null
 }
