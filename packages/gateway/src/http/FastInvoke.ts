@@ -78,12 +78,12 @@ export const FastInvoke = (routes: NodeRoutes) =>
       const settings = yield* GatewayOptions
       const runFork = Runtime.runFork(yield* Effect.runtime<never>())
 
+      /** The invocation of a decoded request, routed now: it runs at once (`runFork`). */
       const invoke = (path: keyof typeof ROUTES, payload: unknown) => {
         if (path === "/api/v1/mcp/invoke/tool") {
           const request = payload as typeof InvokeToolRequest.Type
-          return Effect.flatMap(toolInvocation(catalog, settings, request), ([preferred, options]) =>
-            manager.invokeTool(request.tool_name, request.arguments, preferred, options)
-          )
+          const [preferred, options] = toolInvocation(catalog, settings, request)
+          return manager.invokeTool(request.tool_name, request.arguments, preferred, options)
         }
         const request = payload as typeof ReadResourceRequest.Type
         return manager.readResource(request.uri, request.preferred_servers ?? settings.preferredOrder)

@@ -29,18 +29,18 @@ const fromInvocationError = (error: InvocationError) =>
 
 /**
  * `preferred_servers` and invoke options of a REST tool call: the request's own order as the spec has it, or, when
- * it names none, only the servers that list the tool (every server when none lists it, as the spec).
+ * it names none, only the servers that list the tool (every server when none lists it, as the spec). Reads the
+ * catalog as it is now: call it when the invocation starts.
  */
 export const toolInvocation = (
   catalog: Catalog,
   options: GatewayOptions["Type"],
   payload: { readonly tool_name: string; readonly preferred_servers?: ReadonlyArray<string> | null | undefined }
-) =>
-  Effect.sync(() => {
-    if (payload.preferred_servers != null) return [payload.preferred_servers, {}] as const
-    const servers = catalog.unsafeOffering("tools", payload.tool_name)
-    return servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
-  })
+) => {
+  if (payload.preferred_servers != null) return [payload.preferred_servers, {}] as const
+  const servers = catalog.unsafeOffering("tools", payload.tool_name)
+  return servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
+}
 
 export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
   Effect.gen(function* () {
@@ -128,9 +128,10 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
         Effect.map(manager.listInvocationEvents(urlParams), (items) => ({ items }))
       )
       .handle("invokeTool", ({ payload }) =>
-        Effect.flatMap(toolInvocation(catalog, options, payload), ([preferred, invokeOptions]) =>
-          manager.invokeTool(payload.tool_name, payload.arguments, preferred, invokeOptions)
-        ).pipe(Effect.mapError(fromInvocationError))
+        Effect.suspend(() => {
+          const [preferred, invokeOptions] = toolInvocation(catalog, options, payload)
+          return manager.invokeTool(payload.tool_name, payload.arguments, preferred, invokeOptions)
+        }).pipe(Effect.mapError(fromInvocationError))
       )
       .handle("routeTool", ({ payload }) =>
         Effect.gen(function* () {
