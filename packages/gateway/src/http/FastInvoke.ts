@@ -108,7 +108,14 @@ export const FastInvoke = (routes: NodeRoutes) =>
               _tag: "HttpApiDecodeError"
             })
           }
-          const fiber = runFork(invoke(path, decoded.right))
+          // Routing runs here, outside any fiber: should it ever throw, answer as a defect would, never crash.
+          let invocation: ReturnType<typeof invoke>
+          try {
+            invocation = invoke(path, decoded.right)
+          } catch {
+            return answer(response, 500, { detail: "Internal error" })
+          }
+          const fiber = runFork(invocation)
           // A caller that hangs up interrupts the invocation (and so the upstream request).
           response.on("close", () => {
             if (!response.writableFinished) fiber.unsafeInterruptAsFork(fiber.id())
