@@ -109,7 +109,6 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null): G
   prefixMode: config.prefix_mode
 })
 
-/** The SDK transport's settings from the config file. */
 /**
  * The SDK transport's options. The servers of the config file are trusted wherever they are; any other server came
  * through HTTP registration, and its connections are held to the address policy (G2) by what names resolve to.
