@@ -3,7 +3,8 @@ import { everythingServerCommand } from "@att/gateway"
 import { startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Fiber, Option, Schedule } from "effect"
-import { childPids, commandLineOf, isAlive } from "./support/processes.js"
+import { join } from "node:path"
+import { ROOT, childPids, commandLineOf, isAlive } from "./support/processes.js"
 import { sdkAtt } from "./support/sdkAtt.js"
 
 const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]?.text
@@ -80,7 +81,33 @@ describe("the SDK transport against real MCP servers", () => {
       expect(result.server).toBe("backup")
       const events = yield* manager.listInvocationEvents({ server: "primary", request_id: result.request_id })
       expect(events.at(-1)).toMatchObject({ phase: "invoke_failure", error_category: "network_timeout" })
+      // Silent since the call went out: the session is not trusted any more.
+      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("primary")).active).toBe(false)
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
+  )
+
+  it.scopedLive("a call that times out while the session answers others ends alone; a re-initialize lets calls in flight finish", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      const invoke = (name: string, args: Record<string, unknown>) =>
+        Effect.map(manager.invokeTool(name, args), (result) => text(result.result))
+      // The session answers this one before the slow call's timeout...
+      const early = yield* Effect.fork(Effect.delay(invoke("echo", { message: "early" }), "100 millis"))
+      // ...and this one is still in flight when the slow call times out, and when the next call re-initializes.
+      const spanning = yield* Effect.fork(Effect.delay(invoke("slow", { ms: 800 }), "600 millis"))
+      const timedOut = yield* Effect.flip(manager.invokeTool("slow", { ms: 10_000 }))
+      expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
+      expect(yield* Fiber.join(early)).toBe("alpha: early")
+      // The failure left alpha degraded: this call re-initializes, on a new session.
+      expect(yield* invoke("echo", { message: "after" })).toBe("alpha: after")
+      expect(upstream.counters.sessions).toBe(2)
+      expect(yield* Fiber.join(spanning)).toBe("done") // finished on the session it started on
+      yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
+      expect(upstream.counters.cancelled).toBe(1)
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 1_000, manager: { maxBackoff: 0 } })))
   )
 
   it.scopedLive("a per-server timeout overrides the transport's default", () =>
@@ -176,5 +203,41 @@ describe("the SDK transport against real MCP servers", () => {
       yield* manager.unregister("everything")
       for (const pid of children) expect(isAlive(pid)).toBe(false)
     }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("stdio: a re-initialize retires the old child once the call in flight on it is answered; unregister stops both", () =>
+    Effect.gen(function* () {
+      const manager = yield* Manager
+      const fixture = join(ROOT, "test", "fixtures", "upstream-server.ts")
+      yield* manager.register("gamma", { transport: "stdio", command: process.execPath, args: ["--import", "tsx", fixture, "gamma", "stdio"], cwd: ROOT })
+      yield* manager.initializeServer("gamma")
+      const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))
+      const [first] = children()
+      // Longer than a new child takes to start on a loaded machine: the call is still in flight after the re-initialize.
+      const slowCall = Effect.fork(Effect.either(manager.invokeTool("slow", { ms: 5_000 })))
+      const sent = (count: number) =>
+        manager.listInvocationEvents({ server: "gamma" }).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (events) => events.filter((e) => e.phase === "invoke_start").length === count, times: 250 })
+        )
+
+      const answered = yield* slowCall
+      yield* sent(1)
+      yield* manager.initializeServer("gamma", { force: true })
+      expect(children().length).toBe(2) // the new session's child, and the old one still answering
+      const result = yield* Fiber.join(answered)
+      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 5000")
+      yield* eventually(() => children().length === 1)
+      expect(children()).not.toContain(first)
+
+      const cut = yield* slowCall
+      yield* sent(2)
+      yield* manager.initializeServer("gamma", { force: true })
+      const both = children()
+      expect(both.length).toBe(2)
+      yield* manager.unregister("gamma")
+      for (const pid of both) expect(isAlive(pid)).toBe(false)
+      expect((yield* Fiber.join(cut))._tag).toBe("Left")
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+    20_000
   )
 })

@@ -39,7 +39,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
-import { type DateTime, Effect, Exit, Layer, Option, PubSub, Scope } from "effect"
+import { type DateTime, Effect, Exit, Layer, Option, PubSub, Runtime, Scope } from "effect"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { CallSignal } from "./CallSignal.js"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
@@ -81,7 +81,9 @@ type ForwardedMethod = keyof typeof RESULT_SCHEMAS
 const isForwarded = (method: string): method is ForwardedMethod => Object.hasOwn(RESULT_SCHEMAS, method)
 
 interface Session {
+  readonly name: string
   readonly client: Client
+  readonly transport: ObservedTransport
   readonly scope: Scope.CloseableScope
   /** The raw `result` of this session's initialize. */
   readonly initializeResult: Record<string, unknown>
@@ -90,6 +92,8 @@ interface Session {
   /** An `initialize` request has used this session's handshake; the next one needs a new session. */
   claimed: boolean
   lastActivity: DateTime.Utc | null
+  /** Requests sent on this session and not settled yet. */
+  inFlight: number
   /** Where this session's progress notifications go, by the progress token att put on the request. */
   readonly progress: Map<string, (progress: Progress) => void>
 }
@@ -193,9 +197,9 @@ const isInitializeResponse = (message: JSONRPCMessage): message is JSONRPCMessag
 
 /**
  * The production Transport on the official SDK `Client`: one cached session per server, opened single-flight as a
- * scoped resource, closed on release / invalidate / layer shutdown (stdio children included) and after any timeout
- * or transport failure. Calls are interruptible: interruption aborts the request and the SDK tells the upstream
- * (`notifications/cancelled`).
+ * scoped resource, closed on release / invalidate / layer shutdown (stdio children included) and after a transport
+ * failure or a timeout the upstream was silent through. Calls are interruptible: interruption aborts the request
+ * and the SDK tells the upstream (`notifications/cancelled`), as it does when a call times out.
  */
 export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
   Effect.gen(function* () {
@@ -247,13 +251,52 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       timeout = timeoutOf(target)
     ) => Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error })
 
+    /** Sessions replaced by a new handshake, closed once their last request settles. */
+    const retired = new Set<Session>()
+    const runtime = yield* Effect.runtime<never>()
+
+    const closeSession = (session: Session) =>
+      Effect.suspend(() => {
+        retired.delete(session)
+        return Scope.close(session.scope, Exit.void)
+      })
+
+    /** Close the server's session (only `only`, when given, retired or current); true if it was the current one. */
     const close = (name: string, only?: Session) =>
       Effect.suspend(() => {
         const session = sessions.get(name)
-        if (session === undefined || (only !== undefined && session !== only)) return Effect.succeed(false)
+        if (only !== undefined && session !== only) return retired.has(only) ? Effect.as(closeSession(only), false) : Effect.succeed(false)
+        if (session === undefined) return Effect.succeed(false)
         sessions.delete(name)
-        return Effect.as(Scope.close(session.scope, Exit.void), true)
+        return Effect.as(closeSession(session), true)
       })
+
+    /** Close the server's session and every retired one still draining (unregister, explicit invalidation). */
+    const closeAll = (name: string) =>
+      Effect.zipLeft(
+        close(name),
+        Effect.forEach([...retired].filter((session) => session.name === name), closeSession, { discard: true })
+      )
+
+    /**
+     * Take the server's session out of use for a new one. Requests in flight on it finish there (a re-initialize
+     * must not fail the calls of other callers); it closes when the last one settles, bounded by the call timeout.
+     */
+    const retire = (name: string) =>
+      Effect.suspend(() => {
+        const session = sessions.get(name)
+        if (session === undefined) return Effect.void
+        sessions.delete(name)
+        if (session.inFlight === 0) return closeSession(session)
+        retired.add(session)
+        return Effect.void
+      })
+
+    /** A request on the session settled (called from the SDK's promise, outside any fiber). */
+    const settled = (session: Session) => {
+      session.inFlight -= 1
+      if (session.inFlight === 0 && retired.has(session)) Runtime.runFork(runtime)(closeSession(session))
+    }
 
     const open = (target: UpstreamTarget) =>
       Effect.gen(function* () {
@@ -286,12 +329,15 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           Effect.onError(() => Scope.close(scope, Exit.void))
         )
         const session: Session = {
+          name: target.name,
           client,
+          transport,
           scope,
           initializeResult,
           notificationPending: true,
           claimed: false,
           lastActivity: yield* now,
+          inFlight: 0,
           progress
         }
         sessions.set(target.name, session)
@@ -323,7 +369,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       lockFor(target.name).withPermits(1)(
         Effect.suspend(() => {
           const cached = sessions.get(target.name)
-          const session = cached !== undefined && !cached.claimed ? Effect.succeed(cached) : Effect.zipRight(close(target.name), open(target))
+          const session = cached !== undefined && !cached.claimed ? Effect.succeed(cached) : Effect.zipRight(retire(target.name), open(target))
           return Effect.tap(session, (opened) => {
             opened.claimed = true
           })
@@ -353,13 +399,20 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       return { jsonrpc: "2.0", id: request.id, ...body }
     }
 
-    /** A failed request as a categorized TransportError; a session it broke is closed. */
-    const failed = (session: Session, target: UpstreamTarget, cause: unknown) => {
+    /**
+     * A failed request as a categorized TransportError; a session it broke is closed. A timeout breaks the session
+     * only when the upstream has been silent on it since the request went out: one slow call on a session that keeps
+     * answering others is no reason to fail every call in flight on it (a deliberate departure from spec §9.3).
+     */
+    const failed = (session: Session, target: UpstreamTarget, cause: unknown, receivedBefore: number) => {
       const categorized = categorize(cause)
       const error = neverSent(cause)
         ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
         : categorized
-      return invalidatesSession(error) ? Effect.zipRight(close(target.name, session), Effect.fail(error)) : Effect.fail(error)
+      const answering = error.category === "network_timeout" && session.transport.received > receivedBefore
+      return invalidatesSession(error) && !answering
+        ? Effect.zipRight(close(target.name, session), Effect.fail(error))
+        : Effect.fail(error)
     }
 
     /** One request on the session: abortable (interruption aborts it and the SDK tells the upstream), bounded by the SDK's timeout. */
@@ -370,7 +423,9 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       const schema = RESULT_SCHEMAS[request.method]
       const params = withProgressToken(session, request.params ?? {}, options.onProgress)
       return Effect.async<JsonRpcResponse, TransportError>((resume) => {
+        const receivedBefore = session.transport.received
         const signal = new CallSignal()
+        session.inFlight += 1
         session.client
           .request({ method: request.method, params: params.value } as never, schema, {
             signal: signal.asAbortSignal,
@@ -379,11 +434,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           .then(
             (result) => {
               releaseToken(session, params.token)
+              settled(session)
               resume(Effect.succeed(answered(session, request, { result })))
             },
             (error: unknown) => {
               releaseToken(session, params.token)
-              if (!isUpstreamRpcError(error)) return resume(failed(session, target, error))
+              settled(session)
+              if (!isUpstreamRpcError(error)) return resume(failed(session, target, error, receivedBefore))
               const { code, message, data } = error
               resume(Effect.succeed(answered(session, request, { error: data === undefined ? { code, message } : { code, message, data } })))
             }
@@ -415,18 +472,21 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       })
 
     yield* Effect.addFinalizer(() =>
-      Effect.forEach([...sessions.keys()], (name) => close(name), { concurrency: "unbounded", discard: true })
+      Effect.forEach(new Set([...sessions.keys(), ...[...retired].map((session) => session.name)]), closeAll, {
+        concurrency: "unbounded",
+        discard: true
+      })
     )
 
     return Transport.of({
       send,
       notify,
-      release: (name) => Effect.asVoid(close(name)),
+      release: (name) => Effect.asVoid(closeAll(name)),
       subscribeListChanges: PubSub.subscribe(listChanges),
       subscribeResourceUpdates: PubSub.subscribe(resourceUpdates),
       subscribeLogMessages: PubSub.subscribe(logMessages),
       sessions: Option.some({
-        invalidate: (name) => close(name),
+        invalidate: closeAll,
         diagnostics: (name) =>
           Effect.sync((): SessionDiagnostics => {
             const session = sessions.get(name)
