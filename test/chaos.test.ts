@@ -97,7 +97,21 @@ describe("chaos", () => {
     }
     expect((await invoke("warm")).status).toBe(200)
 
-    // The controller: one disruption at a time, so at least one upstream is always up.
+    /**
+     * Wait until `server` answers a call again. A killed stdio child is restarted by att on demand, which on a loaded
+     * machine can take seconds: the next disruption must not start before, or every upstream is down at once.
+     */
+    const servingAgain = async (server: string) => {
+      const deadline = performance.now() + 30_000
+      while (performance.now() < deadline) {
+        const { status, body } = await invoke(`probe-${server}`, ["alpha", "beta", "gamma"].indexOf(server))
+        if (status === 200 && body.server === server) return
+        await sleep(100)
+      }
+      throw new Error(`${server} did not recover from its disruption`)
+    }
+
+    // The controller: one disruption at a time, each over once its upstream serves again, so one is always up.
     let running = true
     const disruptions: Array<string> = []
     let alphaProcess = alpha.child
@@ -122,6 +136,7 @@ describe("chaos", () => {
           const gamma = childPids(att.pid as number).filter((pid) => commandLineOf(pid).includes("gamma"))
           for (const pid of gamma) process.kill(pid, "SIGKILL") // a stdio child that dies
         }
+        await servingAgain(["alpha", "beta", "gamma"][kind] as string)
         await sleep(800)
       }
       running = false
@@ -168,5 +183,5 @@ describe("chaos", () => {
 
     att.kill("SIGTERM")
     expect(await exitOf(att)).toBe(0)
-  }, 60_000)
+  }, 120_000)
 })
