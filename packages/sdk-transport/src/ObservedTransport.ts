@@ -17,15 +17,11 @@ export class ObservedTransport implements SdkClientTransport {
     intercept: (message: JSONRPCMessage) => boolean
   ) {
     inner.onmessage = (message, extra) => {
-      this.received += 1
       if (!intercept(message)) this.onmessage?.(message, extra)
     }
     inner.onclose = () => this.onclose?.()
     inner.onerror = (error) => this.onerror?.(error)
   }
-
-  /** Messages received so far: evidence that the upstream is answering on this connection. */
-  received = 0
 
   get sessionId(): string | undefined {
     return this.inner.sessionId

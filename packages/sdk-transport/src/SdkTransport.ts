@@ -83,7 +83,6 @@ const isForwarded = (method: string): method is ForwardedMethod => Object.hasOwn
 interface Session {
   readonly name: string
   readonly client: Client
-  readonly transport: ObservedTransport
   readonly scope: Scope.CloseableScope
   /** The raw `result` of this session's initialize. */
   readonly initializeResult: Record<string, unknown>
@@ -94,6 +93,8 @@ interface Session {
   lastActivity: DateTime.Utc | null
   /** Requests sent on this session and not settled yet. */
   inFlight: number
+  /** Requests the upstream has answered on this session (a result or an rpc error): evidence it is responsive. */
+  answers: number
   /** Where this session's progress notifications go, by the progress token att put on the request. */
   readonly progress: Map<string, (progress: Progress) => void>
 }
@@ -331,13 +332,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         const session: Session = {
           name: target.name,
           client,
-          transport,
           scope,
           initializeResult,
           notificationPending: true,
           claimed: false,
           lastActivity: yield* now,
           inFlight: 0,
+          answers: 0,
           progress
         }
         sessions.set(target.name, session)
@@ -396,6 +397,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       body: { readonly result: unknown } | { readonly error: unknown }
     ): JsonRpcResponse => {
       session.lastActivity = currentUtc(clock)
+      session.answers += 1
       return { jsonrpc: "2.0", id: request.id, ...body }
     }
 
@@ -404,12 +406,12 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
      * only when the upstream has been silent on it since the request went out: one slow call on a session that keeps
      * answering others is no reason to fail every call in flight on it (a deliberate departure from spec §9.3).
      */
-    const failed = (session: Session, target: UpstreamTarget, cause: unknown, receivedBefore: number) => {
+    const failed = (session: Session, target: UpstreamTarget, cause: unknown, answersBefore: number) => {
       const categorized = categorize(cause)
       const error = neverSent(cause)
         ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
         : categorized
-      const answering = error.category === "network_timeout" && session.transport.received > receivedBefore
+      const answering = error.category === "network_timeout" && session.answers > answersBefore
       return invalidatesSession(error) && !answering
         ? Effect.zipRight(close(target.name, session), Effect.fail(error))
         : Effect.fail(error)
@@ -423,7 +425,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       const schema = RESULT_SCHEMAS[request.method]
       const params = withProgressToken(session, request.params ?? {}, options.onProgress)
       return Effect.async<JsonRpcResponse, TransportError>((resume) => {
-        const receivedBefore = session.transport.received
+        const answersBefore = session.answers
         const signal = new CallSignal()
         session.inFlight += 1
         session.client
@@ -440,7 +442,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
             (error: unknown) => {
               releaseToken(session, params.token)
               settled(session)
-              if (!isUpstreamRpcError(error)) return resume(failed(session, target, error, receivedBefore))
+              if (!isUpstreamRpcError(error)) return resume(failed(session, target, error, answersBefore))
               const { code, message, data } = error
               resume(Effect.succeed(answered(session, request, { error: data === undefined ? { code, message } : { code, message, data } })))
             }
