@@ -36,17 +36,20 @@ export interface CapabilityEventQuery {
 
 type ServerLists = Record<ListKind, ReadonlyArray<Item>>
 
-/** One list kind merged across servers, as of a catalog version and a registry membership. */
-interface ListIndex {
+/** The catalog state a derived value was made from: the catalog's version and the registry's membership. */
+interface MadeFrom {
   readonly version: number
   readonly members: number
+}
+
+/** One list kind merged across servers. */
+interface ListIndex extends MadeFrom {
   readonly byKey: ReadonlyMap<string, CatalogEntry>
   readonly entries: ReadonlyArray<CatalogEntry>
 }
 
-/** The tools `/mcp` offers, with an index by exposed name; `key` says which catalog state they were made from. */
-export interface ExposedTools {
-  readonly key: string
+/** The tools `/mcp` offers, with an index by exposed name. */
+export interface ExposedTools extends MadeFrom {
   readonly tools: ReadonlyArray<ExposedTool>
   readonly byName: ReadonlyMap<string, ExposedTool>
 }
@@ -191,12 +194,14 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
 
     // The merged lists, recomputed only when a server's lists or the set of servers changed. Every invocation looks
     // up which servers offer its name, so the lookup is synchronous (`unsafeOffering`).
-    const cacheKey = Effect.map(registry.membership, (members) => `${version}|${members}`)
+    /** Made from the current state (compared as two numbers: every invocation checks, so no key is built). */
+    const isCurrent = (made: MadeFrom | undefined | null): made is MadeFrom =>
+      made != null && made.version === version && made.members === registry.unsafeMembership()
     const indexes = new Map<ListKind, ListIndex>()
     const indexed = (kind: ListKind) => {
-      const members = registry.unsafeMembership()
       const cached = indexes.get(kind)
-      if (cached !== undefined && cached.version === version && cached.members === members) return cached
+      if (isCurrent(cached)) return cached
+      const members = registry.unsafeMembership()
       const byKey = merge(kind, current())
       const index = { version, members, byKey, entries: [...byKey.values()] }
       indexes.set(kind, index)
@@ -218,12 +223,14 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
 
     // The tools as `/mcp` shows them, recomputed only when the lists or the set of servers changed.
     let exposure: ExposedTools | null = null
-    const exposedTools = Effect.gen(function* () {
-      const key = yield* cacheKey
-      if (exposure?.key === key) return exposure
-      const exposed = exposeTools(yield* tools, settings.prefixMode)
-      exposure = { key, tools: exposed, byName: new Map(exposed.map((tool) => [tool.name, tool])) }
-      return exposure
+    const exposedTools = Effect.suspend(() => {
+      if (isCurrent(exposure)) return Effect.succeed(exposure)
+      const made = { version, members: registry.unsafeMembership() }
+      return Effect.map(tools, (found) => {
+        const exposed = exposeTools(found, settings.prefixMode)
+        exposure = { ...made, tools: exposed, byName: new Map(exposed.map((tool) => [tool.name, tool])) }
+        return exposure
+      })
     })
 
     return {
