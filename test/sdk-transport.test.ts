@@ -205,7 +205,7 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  it.scopedLive("stdio: a re-initialize retires the old child once the call in flight on it is answered; unregister stops both", () =>
+  it.scopedLive("stdio: a re-initialize retires the old child once the call in flight on it is answered; one drains at a time; unregister stops all", () =>
     Effect.gen(function* () {
       const manager = yield* Manager
       const fixture = join(ROOT, "test", "fixtures", "upstream-server.ts")
@@ -229,15 +229,20 @@ describe("the SDK transport against real MCP servers", () => {
       yield* eventually(() => children().length === 1)
       expect(children()).not.toContain(first)
 
+      // One session drains at a time: a second re-initialize closes the first one still draining.
       const cut = yield* slowCall
       yield* sent(2)
       yield* manager.initializeServer("gamma", { force: true })
+      const draining = yield* slowCall
+      yield* sent(3)
+      yield* manager.initializeServer("gamma", { force: true })
+      expect((yield* Fiber.join(cut))._tag).toBe("Left")
       const both = children()
       expect(both.length).toBe(2)
       yield* manager.unregister("gamma")
       for (const pid of both) expect(isAlive(pid)).toBe(false)
-      expect((yield* Fiber.join(cut))._tag).toBe("Left")
+      expect((yield* Fiber.join(draining))._tag).toBe("Left")
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
-    20_000
+    30_000
   )
 })

@@ -272,16 +272,16 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         return Effect.as(closeSession(session), true)
       })
 
-    /** Close the server's session and every retired one still draining (unregister, explicit invalidation). */
-    const closeAll = (name: string) =>
-      Effect.zipLeft(
-        close(name),
-        Effect.forEach([...retired].filter((session) => session.name === name), closeSession, { discard: true })
-      )
+    const closeRetired = (name: string) =>
+      Effect.forEach([...retired].filter((session) => session.name === name), closeSession, { discard: true })
+
+    /** Close the server's session and the retired one still draining (unregister, explicit invalidation). */
+    const closeAll = (name: string) => Effect.zipLeft(close(name), closeRetired(name))
 
     /**
      * Take the server's session out of use for a new one. Requests in flight on it finish there (a re-initialize
      * must not fail the calls of other callers); it closes when the last one settles, bounded by the call timeout.
+     * One session per server drains at a time: an older one still draining is closed now (no pile of stdio children).
      */
     const retire = (name: string) =>
       Effect.suspend(() => {
@@ -289,8 +289,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         if (session === undefined) return Effect.void
         sessions.delete(name)
         if (session.inFlight === 0) return closeSession(session)
-        retired.add(session)
-        return Effect.void
+        return Effect.zipRight(
+          closeRetired(name),
+          Effect.sync(() => retired.add(session))
+        )
       })
 
     /** A request on the session settled (called from the SDK's promise, outside any fiber). */
