@@ -97,7 +97,7 @@ describe("the SDK transport against real MCP servers", () => {
       // The session answers this one before the slow call's timeout...
       const early = yield* Effect.fork(Effect.delay(invoke("echo", { message: "early" }), "100 millis"))
       // ...and this one is still in flight when the slow call times out, and when the next call re-initializes.
-      const spanning = yield* Effect.fork(Effect.delay(invoke("slow", { ms: 800 }), "600 millis"))
+      const spanning = yield* Effect.fork(Effect.delay(invoke("slow", { ms: 1_500 }), "1 second"))
       const timedOut = yield* Effect.flip(manager.invokeTool("slow", { ms: 10_000 }))
       expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
       expect(yield* Fiber.join(early)).toBe("alpha: early")
@@ -107,7 +107,7 @@ describe("the SDK transport against real MCP servers", () => {
       expect(yield* Fiber.join(spanning)).toBe("done") // finished on the session it started on
       yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
       expect(upstream.counters.cancelled).toBe(1)
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 1_000, manager: { maxBackoff: 0 } })))
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 2_000, manager: { maxBackoff: 0 } })))
   )
 
   it.scopedLive("a per-server timeout overrides the transport's default", () =>
