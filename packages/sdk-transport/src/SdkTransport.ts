@@ -289,10 +289,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         if (session === undefined) return Effect.void
         sessions.delete(name)
         if (session.inFlight === 0) return closeSession(session)
-        return Effect.zipRight(
-          closeRetired(name),
-          Effect.sync(() => retired.add(session))
-        )
+        // Retired before the older one is closed: a close can wait, and the last request may settle meanwhile.
+        const older = [...retired].filter((drained) => drained.name === name)
+        retired.add(session)
+        return Effect.forEach(older, closeSession, { discard: true })
       })
 
     /** A request on the session settled (called from the SDK's promise, outside any fiber). */
