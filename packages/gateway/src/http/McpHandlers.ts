@@ -86,7 +86,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
         Effect.gen(function* () {
           const host = hostOf(payload.url)
           const refusal =
-            refusalReason(payload.url, options) ??
+            refusalReason(host, options) ??
             (isHostName(host) ? refusalForResolved(host, yield* resolver.addresses(host), options) : null)
           if (refusal !== null) return yield* new BadRequest({ detail: refusal, field: "url" })
           const existing = yield* Effect.option(manager.get(payload.name))

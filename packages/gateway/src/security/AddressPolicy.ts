@@ -68,12 +68,11 @@ export const hostOf = (url: string): string => new URL(url).hostname.replace(/^\
 export const isHostName = (host: string): boolean => isIP(host) === 0
 
 /**
- * Why an upstream URL may not be registered over HTTP, or null when it may: a cloud metadata host name, or an
- * address `refusalForAddress` refuses. A name is also checked by what it resolves to (`refusalForResolved`) at
- * registration, and again at every connection (the transport's `refuseAddress`).
+ * Why an upstream URL's host (`hostOf`) may not be registered over HTTP, or null when it may: a cloud metadata host
+ * name, or an address `refusalForAddress` refuses. A name is also checked by what it resolves to
+ * (`refusalForResolved`) at registration, and again at every connection (the transport's `refuseAddress`).
  */
-export const refusalReason = (url: string, policy: AddressPolicy): string | null => {
-  const host = hostOf(url)
+export const refusalReason = (host: string, policy: AddressPolicy): string | null => {
   if (host === "metadata.google.internal" || host === "metadata") return "url points at a cloud metadata service"
   const refusal = refusalForAddress(host, policy)
   return refusal === null ? null : `url points at ${refusal}`
