@@ -15,6 +15,29 @@ const eventually = (condition: () => boolean) =>
     Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done, times: 250 })
   )
 
+const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
+
+/** The fixture over stdio as `gamma`, initialized, with what the stdio tests watch: its processes and the calls sent. */
+const stdioGamma = (mode: "stdio" | "stdio-once") =>
+  Effect.gen(function* () {
+    const manager = yield* Manager
+    const args = ["--import", "tsx", FIXTURE, "gamma", mode]
+    yield* manager.register("gamma", { transport: "stdio", command: process.execPath, args, cwd: ROOT })
+    yield* manager.initializeServer("gamma")
+    const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))
+    const slowCall = (ms: number) => Effect.fork(Effect.either(manager.invokeTool("slow", { ms })))
+    /** Wait until `count` calls have gone upstream. */
+    const sent = (count: number) =>
+      manager.listInvocationEvents({ server: "gamma" }).pipe(
+        Effect.repeat({
+          schedule: Schedule.spaced("20 millis"),
+          until: (events) => events.filter((event) => event.phase === "invoke_start").length === count,
+          times: 250
+        })
+      )
+    return { manager, children, slowCall, sent }
+  })
+
 describe("the SDK transport against real MCP servers", () => {
   it.scopedLive("initialize captures the capability snapshot; a tool call and a resource read work", () =>
     Effect.gen(function* () {
@@ -108,6 +131,22 @@ describe("the SDK transport against real MCP servers", () => {
       yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
       expect(upstream.counters.cancelled).toBe(1)
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 2_000, manager: { maxBackoff: 0 } })))
+  )
+
+  it.scopedLive("a re-initialize of an upstream that stopped answering fails at the timeout, without a second session", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      yield* upstream.hang
+      const openings = upstream.counters.openings
+      const record = yield* manager.initializeServer("alpha", { force: true })
+      expect(record).toMatchObject({ status: "degraded", initialized: false })
+      expect(record.last_error).toMatch(/timed out/i)
+      expect(upstream.counters.openings - openings).toBe(0) // tried in place only: no new session
+      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false) // silent: closed
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 
   it.scopedLive("a per-server timeout overrides the transport's default", () =>
@@ -205,21 +244,30 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  it.scopedLive("stdio: a re-initialize retires the old child once the call in flight on it is answered; one drains at a time; unregister stops all", () =>
+  it.scopedLive("stdio: a re-initialize runs on the live child; a call in flight carries on", () =>
     Effect.gen(function* () {
-      const manager = yield* Manager
-      const fixture = join(ROOT, "test", "fixtures", "upstream-server.ts")
-      yield* manager.register("gamma", { transport: "stdio", command: process.execPath, args: ["--import", "tsx", fixture, "gamma", "stdio"], cwd: ROOT })
-      yield* manager.initializeServer("gamma")
-      const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))
+      const { manager, children, slowCall, sent } = yield* stdioGamma("stdio")
+      const [child] = children()
+      const before = yield* manager.get("gamma")
+      const call = yield* slowCall(1_000)
+      yield* sent(1)
+      const after = yield* manager.initializeServer("gamma", { force: true })
+      expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
+      expect(after.capability_snapshot?.server_info).toMatchObject({ name: "gamma" })
+      expect(children()).toEqual([child]) // the same process: its state survives the handshake
+      const result = yield* Fiber.join(call)
+      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
+      expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+    20_000
+  )
+
+  it.scopedLive("stdio: a child that refuses a second initialize is retired once its call in flight is answered; one drains at a time; unregister stops all", () =>
+    Effect.gen(function* () {
+      const { manager, children, slowCall: slow, sent } = yield* stdioGamma("stdio-once")
       const [first] = children()
       // Longer than a new child takes to start on a loaded machine: the call is still in flight after the re-initialize.
-      const slowCall = Effect.fork(Effect.either(manager.invokeTool("slow", { ms: 5_000 })))
-      const sent = (count: number) =>
-        manager.listInvocationEvents({ server: "gamma" }).pipe(
-          Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (events) => events.filter((e) => e.phase === "invoke_start").length === count, times: 250 })
-        )
-
+      const slowCall = slow(5_000)
       const answered = yield* slowCall
       yield* sent(1)
       yield* manager.initializeServer("gamma", { force: true })

@@ -24,6 +24,8 @@ import {
   CallToolResultSchema,
   CompleteResultSchema,
   EmptyResultSchema,
+  InitializeResultSchema,
+  LATEST_PROTOCOL_VERSION,
   GetPromptResultSchema,
   type JSONRPCMessage,
   ListPromptsResultSchema,
@@ -84,8 +86,8 @@ interface Session {
   readonly name: string
   readonly client: Client
   readonly scope: Scope.CloseableScope
-  /** The raw `result` of this session's initialize. */
-  readonly initializeResult: Record<string, unknown>
+  /** The raw `result` of this session's latest initialize (kept current by the session's transport). */
+  readonly handshake: { result: Record<string, unknown> }
   /** The SDK sent `notifications/initialized` during connect; the manager's own notify is then a no-op. */
   notificationPending: boolean
   /** An `initialize` request has used this session's handshake; the next one needs a new session. */
@@ -304,7 +306,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const open = (target: UpstreamTarget) =>
       Effect.gen(function* () {
         const scope = yield* Scope.make()
-        let initializeResult: Record<string, unknown> = {}
+        const handshake: Session["handshake"] = { result: {} }
         const progress: Session["progress"] = new Map()
         const refuseAddress = options.refuseAddress
         const connection = connectionFor(
@@ -312,7 +314,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address)
         )
         const transport = new ObservedTransport(connection.transport, (message) => {
-          if (isInitializeResponse(message)) initializeResult = message.result
+          if (isInitializeResponse(message)) handshake.result = message.result
           return routeProgress(progress, message)
         })
         const client = yield* Effect.acquireRelease(
@@ -335,7 +337,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           name: target.name,
           client,
           scope,
-          initializeResult,
+          handshake,
           notificationPending: true,
           claimed: false,
           lastActivity: yield* now,
@@ -365,17 +367,49 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       })
 
     /**
+     * `initialize` again on a live session: the upstream keeps its state (a stdio child is not restarted). The
+     * manager's `notifications/initialized` that follows is sent for real. Fails with the SDK's error when the
+     * upstream refuses it (an SDK server over Streamable HTTP answers 400 to a second initialize on a session).
+     */
+    const reinitialize = (session: Session, target: UpstreamTarget) =>
+      Effect.tryPromise({
+        try: (signal) =>
+          session.client.request(
+            { method: "initialize", params: { protocolVersion: LATEST_PROTOCOL_VERSION, capabilities: {}, clientInfo } },
+            InitializeResultSchema,
+            { signal, timeout: connectTimeoutOf(target) }
+          ),
+        catch: (error) => error
+      }).pipe(
+        Effect.map((result) => {
+          session.client.transport?.setProtocolVersion?.(result.protocolVersion)
+          session.notificationPending = false
+          return session
+        })
+      )
+
+    const claim = (session: Session) => {
+      session.claimed = true
+      return session
+    }
+
+    /**
      * The handshake of an `initialize` request: a session opened implicitly (by a ping or a call) and not yet
-     * claimed already did it; otherwise a new session (an SDK server refuses a second initialize on one session).
+     * claimed already did it; a claimed one is initialized again in place. When the upstream refuses that, a new
+     * session takes over (the old one retired); when it does not answer in time, the handshake fails as a call
+     * would (a new session would wait as long again before the caller can fail over).
      */
     const handshake = (target: UpstreamTarget) =>
       lockFor(target.name).withPermits(1)(
         Effect.suspend(() => {
           const cached = sessions.get(target.name)
-          const session = cached !== undefined && !cached.claimed ? Effect.succeed(cached) : Effect.zipRight(retire(target.name), open(target))
-          return Effect.tap(session, (opened) => {
-            opened.claimed = true
-          })
+          if (cached !== undefined && !cached.claimed) return Effect.succeed(claim(cached))
+          const fresh = Effect.map(Effect.zipRight(retire(target.name), open(target)), claim)
+          if (cached === undefined) return fresh
+          const answersBefore = cached.answers
+          return Effect.catchAll(reinitialize(cached, target), (error) =>
+            categorize(error).category === "network_timeout" ? failed(cached, target, error, answersBefore) : fresh
+          )
         })
       )
 
@@ -460,7 +494,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       options?: SendOptions
     ): Effect.Effect<JsonRpcResponse, TransportError> =>
       request.method === "initialize"
-        ? Effect.map(handshake(target), (session) => ({ jsonrpc: "2.0", id: request.id, result: session.initializeResult }))
+        ? Effect.map(handshake(target), (session) => ({ jsonrpc: "2.0", id: request.id, result: session.handshake.result }))
         : withSession(target, (session) => forward(session, target, request, options))
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>

@@ -11,6 +11,8 @@ export interface UpstreamCounters {
   toolCalls: number
   cancelled: number
   sessions: number
+  /** Requests that would open a session (no `mcp-session-id`), counted even while hung. */
+  openings: number
 }
 
 export interface RunningUpstream {
@@ -77,7 +79,7 @@ const listen = (http: Server) =>
 export const startHttpUpstream = (options: UpstreamOptions) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
-      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0 }
+      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0, openings: 0 }
       let hung = false
       const endpoint = statefulMcpHandler(() => makeServer(options, counters), {
         onInitialize: () => {
@@ -87,7 +89,10 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           counters.sessions += 1
         }
       })
-      const handle = (req: IncomingMessage, res: ServerResponse) => (hung ? Promise.resolve() : endpoint.handle(req, res))
+      const handle = (req: IncomingMessage, res: ServerResponse) => {
+        if (req.headers["mcp-session-id"] === undefined) counters.openings += 1
+        return hung ? Promise.resolve() : endpoint.handle(req, res)
+      }
       const http = createServer((req, res) => {
         handle(req, res).catch(() => {
           if (!res.headersSent) res.writeHead(500)
