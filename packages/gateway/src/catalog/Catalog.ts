@@ -192,11 +192,12 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       return merged as ReadonlyMap<string, CatalogEntry>
     }
 
-    // The merged lists, recomputed only when a server's lists or the set of servers changed. Every invocation looks
-    // up which servers offer its name, so the lookup is synchronous (`unsafeOffering`).
     /** Made from the current state (compared as two numbers: every invocation checks, so no key is built). */
     const isCurrent = (made: MadeFrom | undefined | null): made is MadeFrom =>
       made != null && made.version === version && made.members === registry.unsafeMembership()
+
+    // The merged lists, recomputed only when a server's lists or the set of servers changed. Every invocation looks
+    // up which servers offer its name, so the lookup is synchronous (`unsafeOffering`).
     const indexes = new Map<ListKind, ListIndex>()
     const indexed = (kind: ListKind) => {
       const cached = indexes.get(kind)
