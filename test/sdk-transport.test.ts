@@ -124,7 +124,8 @@ describe("the SDK transport against real MCP servers", () => {
       const timedOut = yield* Effect.flip(manager.invokeTool("slow", { ms: 10_000 }))
       expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
       expect(yield* Fiber.join(early)).toBe("alpha: early")
-      // The failure left alpha degraded: this call re-initializes, on a new session.
+      // The failure left alpha degraded: this call re-initializes, on a new session (an SDK server over HTTP refuses
+      // a second initialize on one).
       expect(yield* invoke("echo", { message: "after" })).toBe("alpha: after")
       expect(upstream.counters.sessions).toBe(2)
       expect(yield* Fiber.join(spanning)).toBe("done") // finished on the session it started on
