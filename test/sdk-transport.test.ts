@@ -268,13 +268,13 @@ describe("the SDK transport against real MCP servers", () => {
       const { manager, children, slowCall: slow, sent } = yield* stdioGamma("stdio-once")
       const [first] = children()
       // Longer than a new child takes to start on a loaded machine: the call is still in flight after the re-initialize.
-      const slowCall = slow(5_000)
+      const slowCall = slow(8_000)
       const answered = yield* slowCall
       yield* sent(1)
       yield* manager.initializeServer("gamma", { force: true })
       expect(children().length).toBe(2) // the new session's child, and the old one still answering
       const result = yield* Fiber.join(answered)
-      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 5000")
+      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 8000")
       yield* eventually(() => children().length === 1)
       expect(children()).not.toContain(first)
 
