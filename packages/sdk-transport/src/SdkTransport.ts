@@ -90,7 +90,7 @@ interface Session {
   readonly handshake: { result: Record<string, unknown> }
   /** The SDK sent `notifications/initialized` during connect; the manager's own notify is then a no-op. */
   notificationPending: boolean
-  /** An `initialize` request has used this session's handshake; the next one needs a new session. */
+  /** An `initialize` request has used this session's handshake; the next one initializes it again (`reinitialize`). */
   claimed: boolean
   lastActivity: DateTime.Utc | null
   /** Requests sent on this session and not settled yet. */
@@ -254,13 +254,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       timeout = timeoutOf(target)
     ) => Effect.tryPromise({ try: (signal) => run(signal, timeout), catch: (error) => error })
 
-    /** Sessions replaced by a new handshake, closed once their last request settles. */
-    const retired = new Set<Session>()
-    const runtime = yield* Effect.runtime<never>()
+    /** Per server, the session a new handshake replaced, closed once its last request settles (at most one). */
+    const retired = new Map<string, Session>()
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
 
     const closeSession = (session: Session) =>
       Effect.suspend(() => {
-        retired.delete(session)
+        if (retired.get(session.name) === session) retired.delete(session.name)
         return Scope.close(session.scope, Exit.void)
       })
 
@@ -268,14 +268,18 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const close = (name: string, only?: Session) =>
       Effect.suspend(() => {
         const session = sessions.get(name)
-        if (only !== undefined && session !== only) return retired.has(only) ? Effect.as(closeSession(only), false) : Effect.succeed(false)
+        if (only !== undefined && session !== only) {
+          return retired.get(name) === only ? Effect.as(closeSession(only), false) : Effect.succeed(false)
+        }
         if (session === undefined) return Effect.succeed(false)
         sessions.delete(name)
         return Effect.as(closeSession(session), true)
       })
 
-    const closeRetired = (name: string) =>
-      Effect.forEach([...retired].filter((session) => session.name === name), closeSession, { discard: true })
+    const closeRetired = (name: string) => {
+      const draining = retired.get(name)
+      return draining === undefined ? Effect.void : closeSession(draining)
+    }
 
     /** Close the server's session and the retired one still draining (unregister, explicit invalidation). */
     const closeAll = (name: string) => Effect.zipLeft(close(name), closeRetired(name))
@@ -292,15 +296,15 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         sessions.delete(name)
         if (session.inFlight === 0) return closeSession(session)
         // Retired before the older one is closed: a close can wait, and the last request may settle meanwhile.
-        const older = [...retired].filter((drained) => drained.name === name)
-        retired.add(session)
-        return Effect.forEach(older, closeSession, { discard: true })
+        const older = retired.get(name)
+        retired.set(name, session)
+        return older === undefined ? Effect.void : Scope.close(older.scope, Exit.void)
       })
 
     /** A request on the session settled (called from the SDK's promise, outside any fiber). */
     const settled = (session: Session) => {
       session.inFlight -= 1
-      if (session.inFlight === 0 && retired.has(session)) Runtime.runFork(runtime)(closeSession(session))
+      if (session.inFlight === 0 && retired.get(session.name) === session) runFork(closeSession(session))
     }
 
     const open = (target: UpstreamTarget) =>
@@ -510,7 +514,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       })
 
     yield* Effect.addFinalizer(() =>
-      Effect.forEach(new Set([...sessions.keys(), ...[...retired].map((session) => session.name)]), closeAll, {
+      Effect.forEach(new Set([...sessions.keys(), ...retired.keys()]), closeAll, {
         concurrency: "unbounded",
         discard: true
       })
