@@ -1,4 +1,4 @@
-import { createServer } from "node:http"
+import { type Server, createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { Manager, httpUpstream } from "@att/core"
 import { startHttpUpstream } from "@att/testkit"
@@ -9,7 +9,7 @@ import { sdkAtt } from "./support/sdkAtt.js"
 /** A server on 127.0.0.2 that answers every request with a 307 to `location` (a redirect to elsewhere). */
 const startRedirector = (location: string) =>
   Effect.acquireRelease(
-    Effect.async<{ readonly url: string; readonly hits: () => number }>((resume) => {
+    Effect.async<{ readonly url: string; readonly hits: () => number; readonly server: Server }>((resume) => {
       let hits = 0
       const server = createServer((_req, res) => {
         hits += 1
@@ -20,7 +20,7 @@ const startRedirector = (location: string) =>
         resume(Effect.succeed({ url: `http://127.0.0.2:${port}/mcp`, hits: () => hits, server }))
       })
     }),
-    (redirector) => Effect.sync(() => (redirector as unknown as { server: ReturnType<typeof createServer> }).server.close())
+    (redirector) => Effect.sync(() => redirector.server.close())
   )
 
 const refusing =
