@@ -2,12 +2,14 @@
  * `npm run bench`: att's overhead against a floor, measured in one run.
  *   (a) the SDK client straight to the upstream;
  *   (b) the floor: a minimal node:http server forwarding each request to an already-connected SDK client;
+ *   (b′) the floor with each forward in an Effect fiber and nothing else: Effect's own share of (c)'s overhead;
  *   (c) att: POST /api/v1/mcp/invoke/tool on the real service (`att serve`);
  *   (d) an SDK client through att's MCP endpoint `/mcp` (same `att serve` process as (c)).
- * (b) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
+ * (b), (b′) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
  * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
- * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms) and d/a (throughput; p50 as d−a, no target), and the
+ * ratios c/b (targets: throughput ≥ 0.8, p50 within 0.3 ms), b′/b and c/b′ (how c/b splits between Effect and
+ * att), d/a (throughput; p50 as d−a, no target), and the
  * CPU time the floor's and att's processes spend per call (Linux: from /proc).
  * Not a test: numbers vary by machine.
  */
@@ -25,7 +27,7 @@ import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 
 const ROOT = join(import.meta.dirname, "..")
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
-/** Calls per path and concurrency, spread over `rounds` short rounds that take turns (a, b, c, d, a, b, ...). */
+/** Calls per path and concurrency, spread over `rounds` short rounds that take turns (a, b, b′, c, d, a, ...). */
 const PLAN = { 1: { calls: 2_000, rounds: 20 }, 32: { calls: 8_000, rounds: 8 } } as const
 const WARMUP = 300
 
@@ -119,10 +121,11 @@ const startProcess = async (args: ReadonlyArray<string>, pattern: RegExp): Promi
   return { child, port }
 }
 
-/** (b): the floor server process. */
-const startFloor = async (upstream: Upstream) => {
+/** (b): the floor server process; (b′) with `fiber`: the same, each forward in an Effect fiber of its own. */
+const startFloor = async (upstream: Upstream, mode: "plain" | "fiber" = "plain") => {
   const spec = upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
-  const { child, port } = await startProcess([join(ROOT, "scripts", "bench-floor.ts"), JSON.stringify(spec)], /listening (\d+)/)
+  const args = [join(ROOT, "scripts", "bench-floor.ts"), JSON.stringify(spec), ...(mode === "fiber" ? ["fiber"] : [])]
+  const { child, port } = await startProcess(args, /listening (\d+)/)
   return { child, url: `http://127.0.0.1:${port}/invoke/tool` }
 }
 
@@ -211,15 +214,17 @@ const row = (label: string, stats: Stats) =>
 const benchUpstream = async (kind: string, upstream: Upstream) => {
   const direct = await connectClient(upstream)
   const floor = await startFloor(upstream)
+  const fiberFloor = await startFloor(upstream, "fiber")
   const att = await startAtt(upstream)
   const viaAtt = await connectViaAtt(att.mcp)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
     const { calls, rounds } = PLAN[concurrency]
-    // Each path, with the server process behind (b) and (c) whose CPU time their rounds are charged with.
+    // Each path, with the server process behind (b), (b′) and (c) whose CPU time their rounds are charged with.
     const paths = [
       { call: echo(direct), server: undefined },
       { call: postJson(floor.url, concurrency), server: floor.child.pid },
+      { call: postJson(fiberFloor.url, concurrency), server: fiberFloor.child.pid },
       { call: postJson(att.url, concurrency), server: att.child.pid },
       { call: echo(viaAtt), server: undefined }
     ].map((path) => ({ ...path, samples: [] as Array<Sample>, cpu: 0 }))
@@ -231,24 +236,28 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
         path.cpu += cpuSeconds(path.server) - before
       }
     }
-    const [a, b, c, d] = paths.map((path) => pooled(path.samples)) as [Stats, Stats, Stats, Stats]
-    const [cpuB, cpuC] = [paths[1], paths[2]].map((path) => ((path?.cpu ?? 0) / calls) * 1e6) as [number, number]
+    const [a, b, bFiber, c, d] = paths.map((path) => pooled(path.samples)) as [Stats, Stats, Stats, Stats, Stats]
+    const [cpuB, cpuBFiber, cpuC] = [1, 2, 3].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [number, number, number]
     results.push(
       `${kind}, concurrency ${concurrency}:`,
       row("(a) SDK client direct", a),
       row("(b) floor: node:http + SDK", b),
+      row("(b′) floor + Effect fiber", bFiber),
       row("(c) att invoke/tool", c),
       row("(d) att /mcp, SDK client", d),
       cpuB > 0
-        ? `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c/b ${(cpuC / cpuB).toFixed(2)}`
+        ? `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (b′) ${cpuBFiber.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c/b ${(cpuC / cpuB).toFixed(2)}`
         : "  server CPU per call: n/a (read from /proc, Linux only)",
       `  ratio c/b: throughput ${(c.rps / b.rps).toFixed(2)} (target >= 0.80), p50 ${signed(c.p50 - b.p50)} ms (target <= 0.300)`,
+      `  ratio b′/b (Effect's runtime alone): throughput ${(bFiber.rps / b.rps).toFixed(2)}, p50 ${signed(bFiber.p50 - b.p50)} ms`,
+      `  ratio c/b′ (att's own work): throughput ${(c.rps / bFiber.rps).toFixed(2)}, p50 ${signed(c.p50 - bFiber.p50)} ms`,
       `  ratio d/a: throughput ${(d.rps / a.rps).toFixed(2)}, p50 ${signed(d.p50 - a.p50)} ms`
     )
   }
   await viaAtt.close()
   att.child.kill("SIGTERM")
   floor.child.kill("SIGTERM")
+  fiberFloor.child.kill("SIGTERM")
   await direct.close()
   return results
 }
