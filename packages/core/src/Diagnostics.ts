@@ -1,12 +1,14 @@
 import { Effect } from "effect"
 import type { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
 import { ManagerConfig } from "./ManagerConfig.js"
-import { RingBuffer, tail } from "./RingBuffer.js"
+import { type Page, RingBuffer } from "./RingBuffer.js"
 
 export interface ConnectionEventQuery {
   readonly server?: string | undefined
   readonly correlation_id?: string | undefined
   readonly limit?: number | undefined
+  /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
+  readonly cursor?: number | undefined
 }
 
 export interface InvocationEventQuery {
@@ -14,11 +16,32 @@ export interface InvocationEventQuery {
   readonly method?: string | undefined
   readonly request_id?: string | undefined
   readonly limit?: number | undefined
+  /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
+  readonly cursor?: number | undefined
 }
+
+const connectionPage = (buffer: RingBuffer<ConnectionEvent>, query: ConnectionEventQuery): Page<ConnectionEvent> =>
+  buffer.page(
+    (event) =>
+      (query.server === undefined || event.server === query.server) &&
+      (query.correlation_id === undefined || event.correlation_id === query.correlation_id),
+    query.limit,
+    query.cursor
+  )
+
+const invocationPage = (buffer: RingBuffer<InvocationEvent>, query: InvocationEventQuery): Page<InvocationEvent> =>
+  buffer.page(
+    (event) =>
+      (query.server === undefined || event.server === query.server) &&
+      (query.method === undefined || event.method === query.method) &&
+      (query.request_id === undefined || event.request_id === query.request_id),
+    query.limit,
+    query.cursor
+  )
 
 /**
  * The two correlated event streams (spec §2.5, §2.6, §8), both in bounded buffers (the seed leaked connection
- * events, G5). Queries filter with AND on exact equality and keep the tail.
+ * events, G5). Queries filter with AND on exact equality and keep the tail; with a cursor they read on from it.
  */
 export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics", {
   effect: Effect.gen(function* () {
@@ -34,33 +57,11 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
       /** How many invocation events are buffered now (for delta queries). */
       invocationCount: Effect.sync(() => invocations.length),
-      listConnectionEvents: (query: ConnectionEventQuery = {}) =>
-        Effect.sync(() =>
-          tail(
-            connections
-              .toArray()
-              .filter(
-                (event) =>
-                  (query.server === undefined || event.server === query.server) &&
-                  (query.correlation_id === undefined || event.correlation_id === query.correlation_id)
-              ),
-            query.limit
-          )
-        ),
-      listInvocationEvents: (query: InvocationEventQuery = {}) =>
-        Effect.sync(() =>
-          tail(
-            invocations
-              .toArray()
-              .filter(
-                (event) =>
-                  (query.server === undefined || event.server === query.server) &&
-                  (query.method === undefined || event.method === query.method) &&
-                  (query.request_id === undefined || event.request_id === query.request_id)
-              ),
-            query.limit
-          )
-        )
+      listConnectionEvents: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query).items),
+      listInvocationEvents: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query).items),
+      /** The same reads with the cursor to read on from (G23: pollers read only what is new). */
+      connectionEventPage: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query)),
+      invocationEventPage: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query))
     }
   })
 }) {}

@@ -466,6 +466,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
 
       listEvents: diagnostics.listConnectionEvents,
       listInvocationEvents: diagnostics.listInvocationEvents,
+      connectionEventPage: diagnostics.connectionEventPage,
+      invocationEventPage: diagnostics.invocationEventPage,
 
       sessionControlsAvailable: Option.isSome(transport.sessions),
       sessionDiagnostics,

@@ -23,8 +23,16 @@ export const ServersResponse = Schema.Struct({
   adapter_controls_available: Schema.Boolean
 })
 
-export const ConnectionEventsResponse = Schema.Struct({ items: Schema.Array(ConnectionEvent) })
-export const InvocationEventsResponse = Schema.Struct({ items: Schema.Array(InvocationEvent) })
+/** What every event read answers beside its items: where to read on from, and what the buffer dropped unread. */
+const EventPageFields = {
+  cursor: Schema.Int.annotations({ description: "The position to pass as `cursor` to read only newer events" }),
+  missed: Schema.Int.annotations({
+    description: "Events after the given `cursor` the buffer dropped (it is bounded) before this read; 0 without a cursor"
+  })
+}
+
+export const ConnectionEventsResponse = Schema.Struct({ items: Schema.Array(ConnectionEvent), ...EventPageFields })
+export const InvocationEventsResponse = Schema.Struct({ items: Schema.Array(InvocationEvent), ...EventPageFields })
 export const AdapterSessionsResponse = Schema.Struct({
   adapter_controls_available: Schema.Boolean,
   items: Schema.Array(AdapterSessionStatus)
@@ -118,20 +126,29 @@ export const Limit = Schema.String.pipe(
   Schema.pattern(/^[0-9]{1,9}$/, { message: () => "limit must be an integer written in decimal digits" }),
   Schema.compose(Schema.NumberFromString),
   Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" }),
-  Schema.annotations({ description: "Keep the last N items (an integer ≥ 1)" })
+  Schema.annotations({ description: "At most N items (an integer ≥ 1): the last N, or with `cursor` the first N after it" })
+)
+
+/** An event stream's position (G23): 0 for its start, else the `cursor` a previous read answered. */
+export const Cursor = Schema.String.pipe(
+  Schema.pattern(/^[0-9]{1,15}$/, { message: () => "cursor must be a non-negative integer written in decimal digits" }),
+  Schema.compose(Schema.NumberFromString),
+  Schema.annotations({ description: "Only the events after this position, oldest first (pass the `cursor` of the previous read)" })
 )
 
 export const ConnectionEventsQuery = Schema.Struct({
   server: Schema.optional(Schema.String),
   correlation_id: Schema.optional(Schema.String),
-  limit: Schema.optional(Limit)
+  limit: Schema.optional(Limit),
+  cursor: Schema.optional(Cursor)
 })
 
 export const InvocationEventsQuery = Schema.Struct({
   server: Schema.optional(Schema.String),
   method: Schema.optional(Schema.String),
   request_id: Schema.optional(Schema.String),
-  limit: Schema.optional(Limit)
+  limit: Schema.optional(Limit),
+  cursor: Schema.optional(Cursor)
 })
 
 export const AdapterSessionsQuery = Schema.Struct({
@@ -170,7 +187,8 @@ export const RoutePlanResponse = Schema.Struct({
 export const CapabilityEventsQuery = Schema.Struct({
   server: Schema.optional(Schema.String),
   list: Schema.optional(ListKind),
-  limit: Schema.optional(Limit)
+  limit: Schema.optional(Limit),
+  cursor: Schema.optional(Cursor)
 })
 
-export const CapabilityEventsResponse = Schema.Struct({ items: Schema.Array(CapabilityEvent) })
+export const CapabilityEventsResponse = Schema.Struct({ items: Schema.Array(CapabilityEvent), ...EventPageFields })

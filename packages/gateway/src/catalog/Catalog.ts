@@ -1,4 +1,4 @@
-import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now, tail } from "@att/core"
+import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now } from "@att/core"
 import { Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, exposeTools } from "../mcp/Exposure.js"
@@ -32,6 +32,8 @@ export interface CapabilityEventQuery {
   readonly server?: string | undefined
   readonly list?: ListKind | undefined
   readonly limit?: number | undefined
+  /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
+  readonly cursor?: number | undefined
 }
 
 type ServerLists = Record<ListKind, ReadonlyArray<Item>>
@@ -258,17 +260,15 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       refresh: (server: string) => refresh(server, ALL_LISTS),
       /** Subscribe (for the enclosing scope) to the lists that changed, as they change. */
       subscribeChanges: PubSub.subscribe(changes),
+      /** What changed in the upstreams' lists, with the cursor to read on from. */
       events: (query: CapabilityEventQuery = {}) =>
         Effect.sync(() =>
-          tail(
-            events
-              .toArray()
-              .filter(
-                (event) =>
-                  (query.server === undefined || event.server === query.server) &&
-                  (query.list === undefined || event.list === query.list)
-              ),
-            query.limit
+          events.page(
+            (event) =>
+              (query.server === undefined || event.server === query.server) &&
+              (query.list === undefined || event.list === query.list),
+            query.limit,
+            query.cursor
           )
         )
     }

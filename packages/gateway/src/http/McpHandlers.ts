@@ -123,10 +123,8 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       .handle("listSessions", ({ urlParams }) =>
         Effect.map(manager.listSessions(urlParams), (items) => ({ adapter_controls_available: controls, items }))
       )
-      .handle("listEvents", ({ urlParams }) => Effect.map(manager.listEvents(urlParams), (items) => ({ items })))
-      .handle("listInvocationEvents", ({ urlParams }) =>
-        Effect.map(manager.listInvocationEvents(urlParams), (items) => ({ items }))
-      )
+      .handle("listEvents", ({ urlParams }) => manager.connectionEventPage(urlParams))
+      .handle("listInvocationEvents", ({ urlParams }) => manager.invocationEventPage(urlParams))
       .handle("invokeTool", ({ payload }) =>
         Effect.suspend(() => {
           const [preferred, invokeOptions] = toolInvocation(catalog, options, payload)
@@ -145,7 +143,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
           return planRoute(tool, yield* catalog.tools, yield* registry.list, options.preferredOrder, options.idempotentTools, yield* now)
         })
       )
-      .handle("listCapabilityEvents", ({ urlParams }) => Effect.map(catalog.events(urlParams), (items) => ({ items })))
+      .handle("listCapabilityEvents", ({ urlParams }) => catalog.events(urlParams))
       .handle("readResource", ({ payload }) =>
         manager.readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder).pipe(Effect.mapError(fromInvocationError))
       )
