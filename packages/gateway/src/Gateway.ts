@@ -9,6 +9,13 @@ import { McpEndpoint } from "./mcp/McpEndpoint.js"
 import { HttpLive } from "./http/Http.js"
 import { HostResolver } from "./security/HostResolver.js"
 
+/** The spacing of health checks: `health_interval_seconds`, each one drawn within ±`health_jitter` of it (G24). */
+export const healthSchedule = (config: Pick<ConfigFile, "health_interval_seconds" | "health_jitter">) => {
+  const spaced = Schedule.spaced(Duration.seconds(config.health_interval_seconds))
+  const jitter = config.health_jitter
+  return jitter === 0 ? spaced : Schedule.jitteredWith(spaced, { min: 1 - jitter, max: 1 + jitter })
+}
+
 /**
  * Register the configured upstreams, then connect them and keep health-checking them in the background, so the
  * service answers before its upstreams are up. Health checks run on a `Schedule`, a bounded number at a time.
@@ -24,9 +31,7 @@ export const Lifecycle = (config: ConfigFile) =>
       yield* manager.connectAll({ concurrency }).pipe(
         Effect.zipRight(
           // `schedule`, unlike `repeat`, waits one interval first: connect has just checked every server.
-          manager
-            .healthCheckAll({ concurrency })
-            .pipe(Effect.schedule(Schedule.spaced(Duration.seconds(config.health_interval_seconds))))
+          manager.healthCheckAll({ concurrency }).pipe(Effect.schedule(healthSchedule(config)))
         ),
         Effect.catchAllCause((cause) => Effect.logError("background health checks stopped", cause)),
         Effect.forkScoped

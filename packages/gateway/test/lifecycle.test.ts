@@ -2,7 +2,7 @@ import { Manager } from "@att/core"
 import { type ConfigFile, Lifecycle, decodeConfig } from "@att/gateway"
 import { scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Deferred, Effect, Either, Layer, TestClock } from "effect"
+import { Clock, Deferred, Effect, Either, Layer, Random, TestClock } from "effect"
 
 const config = (extra: Record<string, unknown> = {}): ConfigFile =>
   Either.getOrThrow(
@@ -24,7 +24,7 @@ describe("service lifecycle", () => {
     let probes = 0
     return Effect.gen(function* () {
       const manager = yield* Manager
-      yield* Layer.build(Lifecycle(config({ health_interval_seconds: 30 })))
+      yield* Layer.build(Lifecycle(config({ health_interval_seconds: 30, health_jitter: 0 })))
       yield* TestClock.adjust("0 millis")
       expect((yield* manager.list).map((s) => [s.name, s.transport, s.url])).toEqual([
         ["a", "streamable-http", "http://a.local/mcp"],
@@ -45,6 +45,33 @@ describe("service lifecycle", () => {
           probe: () =>
             Effect.sync(() => {
               probes += 1
+              return { healthy: true, error: null }
+            })
+        })
+      )
+    )
+  })
+
+  it.scoped("health-check intervals are jittered within ±health_jitter of the interval (G24)", () => {
+    const rounds: Array<number> = []
+    return Effect.gen(function* () {
+      yield* Layer.build(Lifecycle(config({ health_interval_seconds: 30, health_jitter: 0.1 })))
+      for (let second = 0; second < 400; second++) yield* TestClock.adjust("1 second")
+      const gaps = rounds.slice(1).map((at, i) => at - (rounds[i] ?? 0))
+      expect(gaps.length).toBeGreaterThanOrEqual(11)
+      for (const gap of gaps) {
+        expect(gap).toBeGreaterThanOrEqual(27_000)
+        expect(gap).toBeLessThanOrEqual(33_000)
+      }
+      expect(new Set(gaps).size).toBeGreaterThan(1)
+    }).pipe(
+      Effect.withRandom(Random.make("G24")),
+      Effect.provide(
+        scriptedAtt({
+          // Three servers per round: a round is when the first of them is probed.
+          probe: () =>
+            Effect.map(Clock.currentTimeMillis, (at) => {
+              if (rounds.at(-1) !== at) rounds.push(at)
               return { healthy: true, error: null }
             })
         })
@@ -87,5 +114,10 @@ describe("service lifecycle", () => {
     expect(Either.isLeft(failures) && failures.left.message).toContain("url")
     const extra = decodeConfig({ mcpServers: {}, unknown_option: 1 }, "f")
     expect(Either.isLeft(extra) && extra.left.message).toContain("unknown_option")
+    for (const jitter of [-0.1, 0.6, "0.1"]) {
+      const refused = decodeConfig({ health_jitter: jitter }, "f")
+      expect(Either.isLeft(refused) && refused.left.message).toContain("health_jitter")
+    }
+    expect(config().health_jitter).toBe(0.1)
   })
 })

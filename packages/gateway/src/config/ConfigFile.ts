@@ -33,6 +33,9 @@ const ServerEntry = Schema.Union(HttpServerEntry, StdioServerEntry)
 export const ConfigFile = Schema.Struct({
   mcpServers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: ServerEntry }), { default: () => ({}) }),
   health_interval_seconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 30 }),
+  /** Each health-check interval is drawn within ±this fraction of `health_interval_seconds` (G24): att instances
+   * started together do not probe their upstreams in step. 0 keeps the interval exact. */
+  health_jitter: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 0.5)), { default: () => 0.1 }),
   health_concurrency: Schema.optionalWith(PositiveInt, { default: () => 8 }),
   call_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
   /** Bound on opening a session (a stdio child's start-up included); the call timeout when absent. */
