@@ -172,6 +172,13 @@ describe("/mcp routing, failover rules and list changes", () => {
       expect(drift).toMatchObject([{ server: "alpha", list: "tools", added: ["lookup"], removed: [], changed: [] }])
       const none = (yield* rest(url)("/api/v1/mcp/capability-events?list=prompts")).body.items
       expect(none).toEqual([])
+      // G23: the cursor of a read without one lets a poller read only what is new; positions start above att's
+      // start time (µs), so a cursor of 0 (or of an earlier run) reads from the oldest event kept.
+      const all = (yield* rest(url)("/api/v1/mcp/capability-events")).body as { items: Array<unknown>; cursor: number }
+      expect(all.cursor).toBeGreaterThan(Date.now() * 1000 - 3_600_000_000)
+      expect((yield* rest(url)(`/api/v1/mcp/capability-events?cursor=${all.cursor}`)).body).toEqual({ items: [], cursor: all.cursor, missed: 0 })
+      expect((yield* rest(url)(`/api/v1/mcp/capability-events?cursor=${all.cursor - 1}`)).body.items).toEqual(all.items.slice(-1))
+      expect((yield* rest(url)("/api/v1/mcp/capability-events?cursor=0")).body).toEqual({ ...all, missed: 0 })
     })
   )
 

@@ -1,7 +1,7 @@
-import { Effect } from "effect"
+import { Clock, Effect } from "effect"
 import type { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
 import { ManagerConfig } from "./ManagerConfig.js"
-import { type Page, RingBuffer } from "./RingBuffer.js"
+import { type Page, RingBuffer, streamBase } from "./RingBuffer.js"
 
 export interface ConnectionEventQuery {
   readonly server?: string | undefined
@@ -46,8 +46,9 @@ const invocationPage = (buffer: RingBuffer<InvocationEvent>, query: InvocationEv
 export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics", {
   effect: Effect.gen(function* () {
     const settings = yield* ManagerConfig
-    const connections = new RingBuffer<ConnectionEvent>(settings.maxConnectionEvents)
-    const invocations = new RingBuffer<InvocationEvent>(settings.maxInvocationEvents)
+    const base = streamBase(yield* Clock.currentTimeMillis)
+    const connections = new RingBuffer<ConnectionEvent>(settings.maxConnectionEvents, base)
+    const invocations = new RingBuffer<InvocationEvent>(settings.maxInvocationEvents, base)
 
     return {
       recordConnection: (event: ConnectionEvent) => Effect.sync(() => connections.push(event)),

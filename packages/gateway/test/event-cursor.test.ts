@@ -74,6 +74,20 @@ describe("event reads with a cursor (G23)", () => {
     }).pipe(Effect.provide(apiHarness({ probe: staticProbe(false, "timeout") })))
   )
 
+  it.effect("connection events page with limit, and count what the buffer dropped", () =>
+    Effect.gen(function* () {
+      const client = yield* apiClient
+      yield* register(client, "alpha", "beta", "gamma")
+      for (const name of ["alpha", "beta", "gamma"]) yield* client.mcp.healthCheckServer({ path: { name } })
+      const page = yield* client.mcp.listEvents({ urlParams: { cursor: 0, limit: 1 } })
+      expect(page.items.map((event) => event.server)).toEqual(["beta"])
+      expect(page).toMatchObject({ cursor: 2, missed: 1 })
+      const rest = yield* client.mcp.listEvents({ urlParams: { cursor: page.cursor, limit: 1 } })
+      expect(rest).toMatchObject({ cursor: 3, missed: 0 })
+      expect(rest.items.map((event) => event.server)).toEqual(["gamma"])
+    }).pipe(Effect.provide(apiHarness({ probe: staticProbe(false, "timeout"), manager: { maxConnectionEvents: 2 } })))
+  )
+
   it.effect("a cursor that is not a non-negative integer answers 400 naming it", () =>
     Effect.gen(function* () {
       const http = yield* HttpClient.HttpClient

@@ -62,6 +62,11 @@ const badRequest: fc.Arbitrary<HttpClientRequest.HttpClientRequest> = fc.oneof(
     fc.constantFrom("/api/v1/mcp/events", "/api/v1/mcp/invocation-events", "/api/v1/mcp/adapter-sessions"),
     fc.oneof(fc.integer({ max: 0 }).map(String), fc.constantFrom("1.5", "abc", "", "1e400", "0x10", " 1", "--1"), nasty.filter((s) => !/^\s*\d+\s*$/.test(s) || Number(s) < 1))
   ).map(([path, limit]) => HttpClientRequest.get(path).pipe(HttpClientRequest.setUrlParam("limit", limit))),
+  // cursors: negative, fractional, too large, not numbers, on the three event routes
+  fc.tuple(
+    fc.constantFrom("/api/v1/mcp/events", "/api/v1/mcp/invocation-events", "/api/v1/mcp/capability-events"),
+    fc.oneof(fc.integer({ max: -1 }).map(String), fc.constantFrom("1.5", "abc", "", "1e400", "0x10", " 1", "99999999999999999"), nasty.filter((s) => !/^\d+$/.test(s)))
+  ).map(([path, cursor]) => HttpClientRequest.get(path).pipe(HttpClientRequest.setUrlParam("cursor", cursor))),
   fc.oneof(nasty.filter((s) => !["unknown", "active_recent", "stale"].includes(s))).map((freshness) =>
     HttpClientRequest.get("/api/v1/mcp/adapter-sessions").pipe(HttpClientRequest.setUrlParam("freshness", freshness))
   ),

@@ -25,9 +25,10 @@ export const ServersResponse = Schema.Struct({
 
 /** What every event read answers beside its items: where to read on from, and what the buffer dropped unread. */
 const EventPageFields = {
-  cursor: Schema.Int.annotations({ description: "The position to pass as `cursor` to read only newer events" }),
-  missed: Schema.Int.annotations({
-    description: "Events after the given `cursor` the buffer dropped (it is bounded) before this read; 0 without a cursor"
+  cursor: Schema.NonNegativeInt.annotations({ description: "The position to pass as `cursor` to read only newer events" }),
+  missed: Schema.NonNegativeInt.annotations({
+    description:
+      "Events after the given `cursor` (of any server, matching the filters or not) the bounded buffer dropped before this read; 0 without a cursor"
   })
 }
 
@@ -123,17 +124,22 @@ export const ReadResourceRequest = Schema.Struct({
 
 /** `limit` must be an integer ≥ 1 (spec §8.3), written in decimal digits (no `0x10`, no ` 1`). */
 export const Limit = Schema.String.pipe(
-  Schema.pattern(/^[0-9]{1,9}$/, { message: () => "limit must be an integer written in decimal digits" }),
+  Schema.pattern(/^[0-9]{1,9}$/, {
+    message: () => "limit must be an integer written in decimal digits",
+    description: "At most N items (an integer ≥ 1): the last N, or with `cursor` the first N after it"
+  }),
   Schema.compose(Schema.NumberFromString),
-  Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" }),
-  Schema.annotations({ description: "At most N items (an integer ≥ 1): the last N, or with `cursor` the first N after it" })
+  Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" })
 )
 
 /** An event stream's position (G23): 0 for its start, else the `cursor` a previous read answered. */
 export const Cursor = Schema.String.pipe(
-  Schema.pattern(/^[0-9]{1,15}$/, { message: () => "cursor must be a non-negative integer written in decimal digits" }),
+  Schema.pattern(/^[0-9]{1,16}$/, {
+    message: () => "cursor must be a non-negative integer written in decimal digits",
+    description: "Only the events after this position, oldest first: pass the `cursor` of the previous read (0: from the start)"
+  }),
   Schema.compose(Schema.NumberFromString),
-  Schema.annotations({ description: "Only the events after this position, oldest first (pass the `cursor` of the previous read)" })
+  Schema.lessThanOrEqualTo(Number.MAX_SAFE_INTEGER, { message: () => "cursor is too large" })
 )
 
 export const ConnectionEventsQuery = Schema.Struct({

@@ -1,5 +1,5 @@
-import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now } from "@att/core"
-import { Effect, Option, PubSub, Stream } from "effect"
+import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now, streamBase } from "@att/core"
+import { Clock, Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, exposeTools } from "../mcp/Exposure.js"
 import { type CapabilityEvent, type Item, type ListKind, driftOf, isEmptyDrift, keyOf } from "./Drift.js"
@@ -85,7 +85,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const settings = yield* GatewayOptions
     const lists = new Map<string, ServerLists>()
     const locks = new Map<string, Effect.Semaphore>()
-    const events = new RingBuffer<CapabilityEvent>(settings.maxCapabilityEvents)
+    const events = new RingBuffer<CapabilityEvent>(settings.maxCapabilityEvents, streamBase(yield* Clock.currentTimeMillis))
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
     let version = 0
 
