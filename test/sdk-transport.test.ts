@@ -109,7 +109,7 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 
-  it.scopedLive("a call that times out while the session answers others ends alone; a re-initialize lets calls in flight finish", () =>
+  it.scopedLive("a call that times out while the session answers others ends alone; the re-initialize after it keeps the session", () =>
     Effect.gen(function* () {
       const upstream = yield* startHttpUpstream({ name: "alpha" })
       const manager = yield* Manager
@@ -124,11 +124,12 @@ describe("the SDK transport against real MCP servers", () => {
       const timedOut = yield* Effect.flip(manager.invokeTool("slow", { ms: 10_000 }))
       expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
       expect(yield* Fiber.join(early)).toBe("alpha: early")
-      // The failure left alpha degraded: this call re-initializes, on a new session (an SDK server over HTTP refuses
-      // a second initialize on one).
+      // The failure left alpha degraded: this call re-initializes. The SDK server refuses a second initialize on a
+      // session (400): it is alive, so the session and whatever the server keeps for it stay.
       expect(yield* invoke("echo", { message: "after" })).toBe("alpha: after")
-      expect(upstream.counters.sessions).toBe(2)
-      expect(yield* Fiber.join(spanning)).toBe("done") // finished on the session it started on
+      expect(upstream.counters.sessions).toBe(1)
+      expect(upstream.counters.openings).toBe(1)
+      expect(yield* Fiber.join(spanning)).toBe("done")
       yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
       expect(upstream.counters.cancelled).toBe(1)
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 2_000, manager: { maxBackoff: 0 } })))
@@ -263,34 +264,56 @@ describe("the SDK transport against real MCP servers", () => {
     20_000
   )
 
-  it.scopedLive("stdio: a child that refuses a second initialize is retired once its call in flight is answered; one drains at a time; unregister stops all", () =>
+  it.scopedLive("stdio: a child that refuses a second initialize keeps its session and its state; the snapshot stays its own", () =>
     Effect.gen(function* () {
-      const { manager, children, slowCall: slow, sent } = yield* stdioGamma("stdio-once")
-      const [first] = children()
-      // Longer than a new child takes to start on a loaded machine: the call is still in flight after the re-initialize.
-      const slowCall = slow(8_000)
-      const answered = yield* slowCall
+      const { manager, children, slowCall, sent } = yield* stdioGamma("stdio-once")
+      const [child] = children()
+      const before = yield* manager.get("gamma")
+      const call = yield* slowCall(1_000)
       yield* sent(1)
-      yield* manager.initializeServer("gamma", { force: true })
-      expect(children().length).toBe(2) // the new session's child, and the old one still answering
-      const result = yield* Fiber.join(answered)
-      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 8000")
-      yield* eventually(() => children().length === 1)
-      expect(children()).not.toContain(first)
+      const after = yield* manager.initializeServer("gamma", { force: true })
+      expect(after).toMatchObject({ status: "healthy", initialized: true })
+      expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
+      const { captured_at: _, ...negotiated } = before.capability_snapshot ?? {}
+      expect(after.capability_snapshot).toMatchObject(negotiated) // the session's own handshake, captured again
+      expect(children()).toEqual([child])
+      const result = yield* Fiber.join(call)
+      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
+      expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+    20_000
+  )
 
-      // One session drains at a time: a second re-initialize closes the first one still draining.
-      const cut = yield* slowCall
+  it.scopedLive("an upstream that no longer knows the session at a re-initialize gets a new one; calls in flight finish on the old, one drains at a time, unregister ends all", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha", forgetsSessionAtReinitialize: true })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      const slowCall = (ms: number) => Effect.fork(Effect.either(manager.invokeTool("slow", { ms })))
+      const sent = (n: number) => eventually(() => upstream.counters.toolCalls === n)
+
+      const answered = yield* slowCall(1_500)
+      yield* sent(1)
+      yield* manager.initializeServer("alpha", { force: true })
+      expect(upstream.counters.sessions).toBe(2)
+      expect(upstream.counters.ended).toBe(0) // the old session is still answering its call
+      const result = yield* Fiber.join(answered)
+      expect(result._tag === "Right" && text(result.right.result)).toBe("done")
+      yield* eventually(() => upstream.counters.ended === 1) // ended once its last call settled
+
+      // One session drains at a time: a second re-initialize ends the first one still draining.
+      const cut = yield* slowCall(5_000)
       yield* sent(2)
-      yield* manager.initializeServer("gamma", { force: true })
-      const draining = yield* slowCall
+      yield* manager.initializeServer("alpha", { force: true })
+      const draining = yield* slowCall(5_000)
       yield* sent(3)
-      yield* manager.initializeServer("gamma", { force: true })
+      yield* manager.initializeServer("alpha", { force: true })
       expect((yield* Fiber.join(cut))._tag).toBe("Left")
-      const both = children()
-      expect(both.length).toBe(2)
-      yield* manager.unregister("gamma")
-      for (const pid of both) expect(isAlive(pid)).toBe(false)
+      expect(upstream.counters.sessions).toBe(4)
+      yield* manager.unregister("alpha")
       expect((yield* Fiber.join(draining))._tag).toBe("Left")
+      yield* eventually(() => upstream.counters.ended === 4)
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
     30_000
   )

@@ -25,6 +25,14 @@ export const isUpstreamRpcError = (error: unknown): error is McpError =>
   error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed
 
 /**
+ * The upstream answered a second `initialize` on a live session with a refusal: a JSON-RPC error, or the 400 an
+ * SDK server over Streamable HTTP sends ("Server already initialized"). A session it does not know any more is a
+ * 404 (spec: the client must start a new one), and a broken one fails without an answer: neither is a refusal.
+ */
+export const refusesReinitialize = (error: unknown): boolean =>
+  isUpstreamRpcError(error) || (error instanceof StreamableHTTPError && error.code === 400)
+
+/**
  * One mapping of SDK and HTTP failures onto the spec's categories (§2.2, §9.3; the same for every transport: G20):
  * timeouts → `network_timeout`; an HTTP status → `http_status` (`http status <code>`); malformed payloads and schema
  * failures → `invalid_payload`; everything else (refused, reset, closed) → `transport_error`.

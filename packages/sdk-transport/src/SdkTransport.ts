@@ -44,7 +44,7 @@ import { Agent } from "undici"
 import { type DateTime, Effect, Exit, Layer, Option, PubSub, Runtime, Scope } from "effect"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { CallSignal } from "./CallSignal.js"
-import { categorize, invalidatesSession, isUpstreamRpcError, neverSent } from "./Categorize.js"
+import { categorize, invalidatesSession, isUpstreamRpcError, neverSent, refusesReinitialize } from "./Categorize.js"
 import { ObservedTransport } from "./ObservedTransport.js"
 
 export interface SdkTransportOptions {
@@ -399,9 +399,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
 
     /**
      * The handshake of an `initialize` request: a session opened implicitly (by a ping or a call) and not yet
-     * claimed already did it; a claimed one is initialized again in place. When the upstream refuses that, a new
-     * session takes over (the old one retired); when it does not answer in time, the handshake fails as a call
-     * would (a new session would wait as long again before the caller can fail over).
+     * claimed already did it; a claimed one is initialized again in place. An upstream that answers by refusing a
+     * second initialize keeps the session: it is alive, and MCP negotiates a session's capabilities once, so its
+     * first handshake still holds (an SDK server over Streamable HTTP refuses with 400; the state such a server keeps
+     * per session would otherwise be lost every `max_initialization_age_seconds`). A session the upstream no longer
+     * knows, or a broken one, is replaced by a new session (the old one retired); when the upstream does not answer
+     * in time, the handshake fails as a call would (a new session would wait as long again before the caller can
+     * fail over).
      */
     const handshake = (target: UpstreamTarget) =>
       lockFor(target.name).withPermits(1)(
@@ -411,9 +415,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           const fresh = Effect.map(Effect.zipRight(retire(target.name), open(target)), claim)
           if (cached === undefined) return fresh
           const answersBefore = cached.answers
-          return Effect.catchAll(reinitialize(cached, target), (error) =>
-            categorize(error).category === "network_timeout" ? failed(cached, target, error, answersBefore) : fresh
-          )
+          return Effect.catchAll(reinitialize(cached, target), (error) => {
+            if (categorize(error).category === "network_timeout") return failed(cached, target, error, answersBefore)
+            if (!refusesReinitialize(error)) return fresh
+            // No initialize took place, so the manager's `notifications/initialized` that follows is not sent.
+            cached.notificationPending = true
+            return Effect.succeed(cached)
+          })
         })
       )
 

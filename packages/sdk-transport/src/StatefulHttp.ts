@@ -35,10 +35,11 @@ export interface ConnectableServer {
 
 export const statefulMcpHandler = (makeServer: () => ConnectableServer, hooks: StatefulHooks = {}) => {
   const transports = new Map<string, StreamableHTTPServerTransport>()
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  /** Serve one request; `parsedBody`: a POST body the caller has read already. */
+  const handle = async (req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> => {
     const sessionId = req.headers["mcp-session-id"]
     const existing = typeof sessionId === "string" ? transports.get(sessionId) : undefined
-    const body = req.method === "POST" ? await readJsonBody(req) : undefined
+    const body = parsedBody !== undefined ? parsedBody : req.method === "POST" ? await readJsonBody(req) : undefined
     if (existing !== undefined) return existing.handleRequest(req, res, body)
     if (req.method === "POST" && isInitializeRequest(body)) {
       hooks.onInitialize?.()

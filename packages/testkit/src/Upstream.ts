@@ -3,7 +3,8 @@ import type { AddressInfo } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Duration, Effect } from "effect"
 import { z } from "zod"
-import { statefulMcpHandler } from "@att/sdk-transport"
+import { readJsonBody, statefulMcpHandler } from "@att/sdk-transport"
+import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 
 /** What a test upstream has seen, counted at the upstream. */
 export interface UpstreamCounters {
@@ -13,6 +14,8 @@ export interface UpstreamCounters {
   sessions: number
   /** Requests that would open a session (no `mcp-session-id`), counted even while hung. */
   openings: number
+  /** Sessions the client ended (`DELETE`). */
+  ended: number
 }
 
 export interface RunningUpstream {
@@ -31,6 +34,11 @@ export interface UpstreamOptions {
   readonly name: string
   /** Register more tools on each session's server. */
   readonly extend?: (server: McpServer, counters: UpstreamCounters) => void
+  /**
+   * Answer a second `initialize` on a session with 404, as for a session it does not know, while serving the
+   * session's other requests (a server that lost track of one session at a handshake, not of its calls).
+   */
+  readonly forgetsSessionAtReinitialize?: boolean
 }
 
 /** The default tools: `echo {message}`, `add {a, b}`, `slow {ms}` (cancellable), `fail`; resource `test://static`. */
@@ -79,7 +87,7 @@ const listen = (http: Server) =>
 export const startHttpUpstream = (options: UpstreamOptions) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
-      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0, openings: 0 }
+      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0, openings: 0, ended: 0 }
       let hung = false
       const endpoint = statefulMcpHandler(() => makeServer(options, counters), {
         onInitialize: () => {
@@ -89,9 +97,18 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           counters.sessions += 1
         }
       })
-      const handle = (req: IncomingMessage, res: ServerResponse) => {
+      const handle = async (req: IncomingMessage, res: ServerResponse) => {
         if (req.headers["mcp-session-id"] === undefined) counters.openings += 1
-        return hung ? Promise.resolve() : endpoint.handle(req, res)
+        if (req.method === "DELETE") counters.ended += 1
+        if (hung) return
+        if (options.forgetsSessionAtReinitialize !== true || req.method !== "POST") return endpoint.handle(req, res)
+        const body = await readJsonBody(req)
+        if (req.headers["mcp-session-id"] !== undefined && isInitializeRequest(body)) {
+          res.writeHead(404, { "content-type": "application/json" })
+          res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null }))
+          return
+        }
+        return endpoint.handle(req, res, body ?? null)
       }
       const http = createServer((req, res) => {
         handle(req, res).catch(() => {
