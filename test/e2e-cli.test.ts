@@ -1,5 +1,5 @@
 import type { ChildProcess } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
@@ -84,6 +84,24 @@ describe("att serve, end to end", () => {
     expect(await exitOf(att)).toBe(0)
     for (const pid of stdioChildren) expect(isAlive(pid)).toBe(false)
     expect(isAlive(backup.child.pid as number)).toBe(true)
+  }, 60_000)
+
+  it("with no config it serves server-everything: the README's curl call gets the echo back", async () => {
+    // `npm start` is this command (package.json); the README's call, on a free port instead of 8080.
+    const manifest = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { scripts: { start: string } }
+    expect(manifest.scripts.start).toBe("tsx packages/gateway/src/cli/main.ts serve")
+    const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--port", "0"], { ATT_CONFIG: undefined })
+    started.push(att)
+    const [, port] = await waitForOutput(att, /Listening on http:\/\/127\.0\.0\.1:(\d+)/)
+    const answer = await post(`http://127.0.0.1:${port}`, "/api/v1/mcp/invoke/tool", { tool_name: "echo", arguments: { message: "hi" } })
+    expect(answer.status).toBe(200)
+    expect(answer.body.server).toBe("everything")
+    expect(answer.body.result).toMatchObject({ content: [{ type: "text", text: "Echo: hi" }] })
+    const children = childPids(att.pid as number)
+    expect(children.length).toBeGreaterThanOrEqual(1)
+    att.kill("SIGTERM")
+    expect(await exitOf(att)).toBe(0)
+    for (const pid of children) expect(isAlive(pid)).toBe(false)
   }, 60_000)
 
   it("refuses an invalid config with a non-zero exit and a message naming the field", async () => {
