@@ -301,6 +301,7 @@ describe("the SDK transport against real MCP servers", () => {
       const result = yield* Fiber.join(answered)
       expect(result._tag === "Right" && text(result.right.result)).toBe("done")
       yield* eventually(() => upstream.counters.ended === 1) // ended once its last call settled
+      expect(upstream.counters.ended).toBe(1)
 
       // One session drains at a time: a second re-initialize ends the first one still draining.
       const cut = yield* slowCall(5_000)
@@ -314,6 +315,7 @@ describe("the SDK transport against real MCP servers", () => {
       yield* manager.unregister("alpha")
       expect((yield* Fiber.join(draining))._tag).toBe("Left")
       yield* eventually(() => upstream.counters.ended === 4)
+      expect(upstream.counters.ended).toBe(4)
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
     30_000
   )
