@@ -58,6 +58,21 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
+  it.scopedLive("a session att ends on purpose is deleted at the upstream (Streamable HTTP's DELETE)", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      yield* manager.invalidateSession("alpha")
+      expect(upstream.counters.ended).toBe(1)
+      yield* manager.initializeServer("alpha")
+      expect(upstream.counters.sessions).toBe(2)
+      yield* manager.unregister("alpha")
+      expect(upstream.counters.ended).toBe(2)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
   it.scopedLive("an unknown tool is the upstream's rpc error, not a broken session", () =>
     Effect.gen(function* () {
       const upstream = yield* startHttpUpstream({ name: "alpha" })
@@ -106,6 +121,7 @@ describe("the SDK transport against real MCP servers", () => {
       expect(events.at(-1)).toMatchObject({ phase: "invoke_failure", error_category: "network_timeout" })
       // Silent since the call went out: the session is not trusted any more.
       expect(Option.getOrThrow(yield* manager.sessionDiagnostics("primary")).active).toBe(false)
+      expect(primary.counters.ended).toBe(0) // and not deleted: the DELETE would wait on a silent upstream
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 

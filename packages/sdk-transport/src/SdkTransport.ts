@@ -99,6 +99,13 @@ interface Session {
   answers: number
   /** Where this session's progress notifications go, by the progress token att put on the request. */
   readonly progress: Map<string, (progress: Progress) => void>
+  /** How the session ends: with `terminate`, an HTTP session is ended at the upstream too (`DELETE`). */
+  readonly ending: Ending
+}
+
+/** False once the upstream broke the session or went silent on it: telling it the session ended is pointless then. */
+interface Ending {
+  terminate: boolean
 }
 
 /**
@@ -117,9 +124,13 @@ const routeProgress = (routes: Session["progress"], message: JSONRPCMessage): bo
 
 interface UpstreamConnection {
   readonly transport: SdkClientTransport
+  /** End the session at the upstream: a Streamable HTTP session is deleted (the spec's `DELETE`); others: nothing. */
+  readonly terminate: () => Promise<void>
   /** Close what the session owns besides the transport: its HTTP connection pool. */
   readonly dispose: () => Promise<void>
 }
+
+const NOTHING = () => Promise.resolve()
 
 /**
  * The SDK client transport for an upstream. An HTTP upstream gets a connection pool of its own, destroyed with the
@@ -135,7 +146,8 @@ const connectionFor = (upstream: Upstream, refuse: AddressRefusal | undefined): 
         ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
         stderr: "ignore"
       }),
-      dispose: () => Promise.resolve()
+      terminate: NOTHING,
+      dispose: NOTHING
     }
   }
   const agent = new Agent({ keepAliveTimeout: 30_000, ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) }) })
@@ -149,11 +161,13 @@ const connectionFor = (upstream: Upstream, refuse: AddressRefusal | undefined): 
     // every request and stream of the session just as the signal would.
     return fetch(url, { ...request, headers, dispatcher: agent } as unknown as RequestInit)
   }
-  const transport =
-    upstream.transport === "sse"
-      ? new SSEClientTransport(new URL(upstream.url), { fetch: pooledFetch, eventSourceInit: { fetch: pooledFetch } })
-      : new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: pooledFetch })
-  return { transport, dispose: () => agent.destroy().catch(() => undefined) }
+  const dispose = () => agent.destroy().catch(() => undefined)
+  if (upstream.transport === "sse") {
+    const transport = new SSEClientTransport(new URL(upstream.url), { fetch: pooledFetch, eventSourceInit: { fetch: pooledFetch } })
+    return { transport, terminate: NOTHING, dispose }
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: pooledFetch })
+  return { transport, terminate: () => (transport.sessionId === undefined ? NOTHING() : transport.terminateSession()), dispose }
 }
 
 /** Running and not a zombie. */
@@ -181,10 +195,14 @@ const signal = (pid: number, name: NodeJS.Signals) =>
  * child to leave on its own (and forgets the child when a connect is interrupted), which can outlast a shutdown:
  * att signals the pid it recorded at spawn, waits a bounded time, and kills what is left.
  */
-const closeClient = (client: Client, transport: ObservedTransport, connection: UpstreamConnection) =>
+const closeClient = (client: Client, transport: ObservedTransport, connection: UpstreamConnection, ending: Ending) =>
   Effect.gen(function* () {
     const pid = transport.childPid
     if (pid !== null) yield* signal(pid, "SIGTERM")
+    // Before the client closes: the DELETE goes over the session's pool, which closing destroys.
+    if (ending.terminate) {
+      yield* Effect.promise(() => connection.terminate().catch(() => undefined)).pipe(Effect.timeout("1 second"), Effect.ignore)
+    }
     yield* Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout("3 seconds"), Effect.ignore)
     yield* Effect.promise(connection.dispose).pipe(Effect.timeout("1 second"), Effect.ignore)
     if (pid === null) return
@@ -312,6 +330,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         const scope = yield* Scope.make()
         const handshake: Session["handshake"] = { result: {} }
         const progress: Session["progress"] = new Map()
+        const ending: Ending = { terminate: true }
         const refuseAddress = options.refuseAddress
         const connection = connectionFor(
           target.upstream,
@@ -327,7 +346,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
             announceNotifications(client, target.name)
             return client
           }),
-          (client) => closeClient(client, transport, connection)
+          (client) => closeClient(client, transport, connection, ending)
         ).pipe(Scope.extend(scope))
         yield* call(target, (signal, timeout) => client.connect(transport, { signal, timeout }), connectTimeoutOf(target)).pipe(
           // Nothing but the handshake was sent: a call that needed this session can safely go elsewhere.
@@ -347,7 +366,8 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           lastActivity: yield* now,
           inFlight: 0,
           answers: 0,
-          progress
+          progress,
+          ending
         }
         sessions.set(target.name, session)
         return session
@@ -460,9 +480,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
         : categorized
       const answering = error.category === "network_timeout" && session.answers > answersBefore
-      return invalidatesSession(error) && !answering
-        ? Effect.zipRight(close(target.name, session), Effect.fail(error))
-        : Effect.fail(error)
+      if (!invalidatesSession(error) || answering) return Effect.fail(error)
+      // Broken or silent: a DELETE would wait on it, and delay the caller's failover.
+      session.ending.terminate = false
+      return Effect.zipRight(close(target.name, session), Effect.fail(error))
     }
 
     /** One request on the session: abortable (interruption aborts it and the SDK tells the upstream), bounded by the SDK's timeout. */
@@ -518,7 +539,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         return Effect.tryPromise({
           try: () => session.client.notification({ method: notification.method, params: notification.params } as never),
           catch: categorize
-        }).pipe(Effect.tapError((error) => (invalidatesSession(error) ? close(target.name, session) : Effect.void)))
+        }).pipe(
+          Effect.tapError((error) => {
+            if (!invalidatesSession(error)) return Effect.void
+            session.ending.terminate = false
+            return close(target.name, session)
+          })
+        )
       })
 
     yield* Effect.addFinalizer(() =>
