@@ -41,7 +41,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
-import { type DateTime, Effect, Exit, Layer, Option, PubSub, Runtime, Scope } from "effect"
+import { type DateTime, type Duration, Effect, Exit, Layer, Option, PubSub, Runtime, Scope } from "effect"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { CallSignal } from "./CallSignal.js"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent, refusesReinitialize } from "./Categorize.js"
@@ -191,6 +191,13 @@ const signal = (pid: number, name: NodeJS.Signals) =>
   })
 
 /**
+ * Wait for a promise at most `limit`, whatever it does. Interruptible even inside a closing scope (finalizers run
+ * uninterruptibly, and a timeout there would otherwise wait for the promise: a DELETE to a hung upstream, forever).
+ */
+const bounded = (run: () => Promise<unknown>, limit: Duration.DurationInput) =>
+  Effect.promise(() => run().catch(() => undefined)).pipe(Effect.interruptible, Effect.timeout(limit), Effect.ignore)
+
+/**
  * Close a client and make sure its stdio child is gone before the scope closes. The SDK's close only waits for the
  * child to leave on its own (and forgets the child when a connect is interrupted), which can outlast a shutdown:
  * att signals the pid it recorded at spawn, waits a bounded time, and kills what is left.
@@ -201,10 +208,10 @@ const closeClient = (client: Client, transport: ObservedTransport, connection: U
     if (pid !== null) yield* signal(pid, "SIGTERM")
     // Before the client closes: the DELETE goes over the session's pool, which closing destroys.
     if (ending.terminate) {
-      yield* Effect.promise(() => connection.terminate().catch(() => undefined)).pipe(Effect.timeout("1 second"), Effect.ignore)
+      yield* bounded(() => connection.terminate(), "1 second")
     }
-    yield* Effect.promise(() => client.close().catch(() => undefined)).pipe(Effect.timeout("3 seconds"), Effect.ignore)
-    yield* Effect.promise(connection.dispose).pipe(Effect.timeout("1 second"), Effect.ignore)
+    yield* bounded(() => client.close(), "3 seconds")
+    yield* bounded(connection.dispose, "1 second")
     if (pid === null) return
     yield* Effect.sleep("20 millis").pipe(Effect.repeat({ until: () => !isAlive(pid), times: 100 }))
     yield* signal(pid, "SIGKILL")
