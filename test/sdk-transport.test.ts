@@ -151,6 +151,22 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 2_000, manager: { maxBackoff: 0 } })))
   )
 
+  it.scopedLive("an upstream that answers 400 for a session it forgot gets a new session at the re-initialize", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      expect(text((yield* manager.invokeTool("echo", { message: "before" })).result)).toBe("alpha: before")
+      yield* upstream.forgetSessions
+      // The 400 to the initialize is not taken for "already initialized": the ping on the session fails too.
+      const record = yield* manager.initializeServer("alpha", { force: true })
+      expect(record).toMatchObject({ status: "healthy", initialized: true })
+      expect(upstream.counters.sessions).toBe(2)
+      expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("alpha: after")
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
   it.scopedLive("a re-initialize of an upstream that stopped answering fails at the timeout, without a second session", () =>
     Effect.gen(function* () {
       const upstream = yield* startHttpUpstream({ name: "alpha" })

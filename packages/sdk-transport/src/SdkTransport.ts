@@ -427,8 +427,8 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     /**
      * The handshake of an `initialize` request: a session opened implicitly (by a ping or a call) and not yet
      * claimed already did it; a claimed one is initialized again in place. An upstream that answers by refusing a
-     * second initialize keeps the session: it is alive, and MCP negotiates a session's capabilities once, so its
-     * first handshake still holds (an SDK server over Streamable HTTP refuses with 400; the state such a server keeps
+     * second initialize, and answers a ping on the session, keeps the session: it is alive, and MCP negotiates a
+     * session's capabilities once, so its first handshake still holds (an SDK server over Streamable HTTP refuses with 400; the state such a server keeps
      * per session would otherwise be lost every `max_initialization_age_seconds`). A session the upstream no longer
      * knows, or a broken one, is replaced by a new session (the old one retired); when the upstream does not answer
      * in time, the handshake fails as a call would (a new session would wait as long again before the caller can
@@ -445,9 +445,16 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           return Effect.catchAll(reinitialize(cached, target), (error) => {
             if (categorize(error).category === "network_timeout") return failed(cached, target, error, answersBefore)
             if (!refusesReinitialize(error)) return fresh
-            // No initialize took place, so the manager's `notifications/initialized` that follows is not sent.
-            cached.notificationPending = true
-            return Effect.succeed(cached)
+            // Some servers answer 400 for a session they do not know, too: a ping on it tells the two apart.
+            const ping = call(target, (signal, timeout) => cached.client.ping({ signal, timeout }), connectTimeoutOf(target))
+            return Effect.matchEffect(ping, {
+              onFailure: () => fresh,
+              onSuccess: () => {
+                // No initialize took place, so the manager's `notifications/initialized` that follows is not sent.
+                cached.notificationPending = true
+                return Effect.succeed(cached)
+              }
+            })
           })
         })
       )

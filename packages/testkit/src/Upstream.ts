@@ -28,6 +28,11 @@ export interface RunningUpstream {
   readonly hang: Effect.Effect<void>
   /** Stop listening and cut every connection (a crashed upstream). */
   readonly close: Effect.Effect<void>
+  /**
+   * From now on, answer every request on the sessions seen so far with 400 "No valid session ID provided", as the
+   * SDK's example servers do for a session they do not know (after a restart, say).
+   */
+  readonly forgetSessions: Effect.Effect<void>
 }
 
 export interface UpstreamOptions {
@@ -97,10 +102,20 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           counters.sessions += 1
         }
       })
+      const seen = new Set<string>()
+      const forgotten = new Set<string>()
       const handle = async (req: IncomingMessage, res: ServerResponse) => {
-        if (req.headers["mcp-session-id"] === undefined) counters.openings += 1
+        const sessionId = req.headers["mcp-session-id"]
+        if (sessionId === undefined) counters.openings += 1
         if (req.method === "DELETE") counters.ended += 1
         if (hung) return
+        if (typeof sessionId === "string" && forgotten.has(sessionId)) {
+          res.writeHead(400, { "content-type": "application/json" })
+          const error = { code: -32000, message: "Bad Request: No valid session ID provided" }
+          res.end(JSON.stringify({ jsonrpc: "2.0", error, id: null }))
+          return
+        }
+        if (typeof sessionId === "string") seen.add(sessionId)
         if (options.forgetsSessionAtReinitialize !== true || req.method !== "POST") return endpoint.handle(req, res)
         const body = await readJsonBody(req)
         if (req.headers["mcp-session-id"] !== undefined && isInitializeRequest(body)) {
@@ -130,7 +145,10 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
         hang: Effect.sync(() => {
           hung = true
         }),
-        close
+        close,
+        forgetSessions: Effect.sync(() => {
+          for (const id of seen) forgotten.add(id)
+        })
       }
       return upstream
     }),
