@@ -2,7 +2,7 @@ import { Manager, httpUpstream } from "@att/core"
 import { everythingServerCommand } from "@att/gateway"
 import { startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Fiber, Option, Schedule } from "effect"
+import { Clock, Effect, Fiber, Option, Schedule } from "effect"
 import { join } from "node:path"
 import { ROOT, childPids, commandLineOf, isAlive } from "./support/processes.js"
 import { sdkAtt } from "./support/sdkAtt.js"
@@ -70,6 +70,20 @@ describe("the SDK transport against real MCP servers", () => {
       expect(upstream.counters.sessions).toBe(2)
       yield* manager.unregister("alpha")
       expect(upstream.counters.ended).toBe(2)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("ending the session of an upstream that hung is bounded: the DELETE is tried for 1 s at most", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha" })
+      const manager = yield* Manager
+      yield* manager.register("alpha", httpUpstream(upstream.url))
+      yield* manager.initializeServer("alpha")
+      yield* upstream.hang
+      const started = yield* Clock.currentTimeMillis
+      yield* manager.unregister("alpha")
+      expect((yield* Clock.currentTimeMillis) - started).toBeLessThan(2_500)
+      expect(upstream.counters.ended).toBe(1) // sent (a deliberate end), then given up on
     }).pipe(Effect.provide(sdkAtt()))
   )
 
@@ -145,6 +159,8 @@ describe("the SDK transport against real MCP servers", () => {
       expect(yield* invoke("echo", { message: "after" })).toBe("alpha: after")
       expect(upstream.counters.sessions).toBe(1)
       expect(upstream.counters.openings).toBe(1)
+      expect(upstream.counters.ended).toBe(0)
+      expect(upstream.counters.initializedNotifications).toBe(1) // no initialize took place, so no second one
       expect(yield* Fiber.join(spanning)).toBe("done")
       yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
       expect(upstream.counters.cancelled).toBe(1)
@@ -329,11 +345,12 @@ describe("the SDK transport against real MCP servers", () => {
       yield* sent(1)
       yield* manager.initializeServer("alpha", { force: true })
       expect(upstream.counters.sessions).toBe(2)
-      expect(upstream.counters.ended).toBe(0) // the old session is still answering its call
+      const [old] = upstream.sessionIds()
+      expect(upstream.openConnections(old ?? "")).toBeGreaterThan(0) // the old session is still answering its call
       const result = yield* Fiber.join(answered)
       expect(result._tag === "Right" && text(result.right.result)).toBe("done")
-      yield* eventually(() => upstream.counters.ended === 1) // ended once its last call settled
-      expect(upstream.counters.ended).toBe(1)
+      yield* eventually(() => upstream.openConnections(old ?? "") === 0) // closed once its last call settled
+      expect(upstream.openConnections(old ?? "")).toBe(0)
 
       // One session drains at a time: a second re-initialize ends the first one still draining.
       const cut = yield* slowCall(5_000)
@@ -346,8 +363,12 @@ describe("the SDK transport against real MCP servers", () => {
       expect(upstream.counters.sessions).toBe(4)
       yield* manager.unregister("alpha")
       expect((yield* Fiber.join(draining))._tag).toBe("Left")
-      yield* eventually(() => upstream.counters.ended === 4)
-      expect(upstream.counters.ended).toBe(4)
+      // Only the current session is deleted: the upstream said it no longer knew the others (404).
+      yield* eventually(() => upstream.counters.ended === 1)
+      expect(upstream.counters.ended).toBe(1)
+      const allClosed = () => upstream.sessionIds().every((id) => upstream.openConnections(id) === 0)
+      yield* eventually(allClosed)
+      expect(allClosed()).toBe(true)
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
     30_000
   )

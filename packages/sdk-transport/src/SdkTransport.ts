@@ -33,6 +33,7 @@ import {
   ListResourcesResultSchema,
   ListToolsResultSchema,
   LoggingMessageNotificationSchema,
+  type McpError,
   PromptListChangedNotificationSchema,
   ReadResourceResultSchema,
   ResourceListChangedNotificationSchema,
@@ -195,7 +196,14 @@ const signal = (pid: number, name: NodeJS.Signals) =>
  * uninterruptibly, and a timeout there would otherwise wait for the promise: a DELETE to a hung upstream, forever).
  */
 const bounded = (run: () => Promise<unknown>, limit: Duration.DurationInput) =>
-  Effect.promise(() => run().catch(() => undefined)).pipe(Effect.interruptible, Effect.timeout(limit), Effect.ignore)
+  Effect.promise(() => Promise.resolve().then(run).catch(() => undefined)).pipe(
+    Effect.interruptible,
+    Effect.timeout(limit),
+    Effect.ignore
+  )
+
+/** The error object of a JSON-RPC error response, as the upstream sent it. */
+const rpcErrorOf = ({ code, message, data }: McpError) => (data === undefined ? { code, message } : { code, message, data })
 
 /**
  * Close a client and make sure its stdio child is gone before the scope closes. The SDK's close only waits for the
@@ -307,7 +315,8 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     }
 
     /** Close the server's session and the retired one still draining (unregister, explicit invalidation). */
-    const closeAll = (name: string) => Effect.zipLeft(close(name), closeRetired(name))
+    const closeAll = (name: string) =>
+      Effect.map(Effect.all([close(name), closeRetired(name)], { concurrency: "unbounded" }), ([current]) => current)
 
     /**
      * Take the server's session out of use for a new one. Requests in flight on it finish there (a re-initialize
@@ -442,18 +451,36 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           const fresh = Effect.map(Effect.zipRight(retire(target.name), open(target)), claim)
           if (cached === undefined) return fresh
           const answersBefore = cached.answers
+          // A session closed meanwhile (invalidated, unregistered) is neither kept nor replaced: the handshake fails.
+          const closedMeanwhile = () =>
+            sessions.get(target.name) === cached
+              ? null
+              : new TransportError({ message: "the session was closed during the handshake", category: "transport_error", unsent: true })
+          const keep = Effect.suspend(() => {
+            const closed = closedMeanwhile()
+            if (closed !== null) return Effect.fail(closed)
+            // No initialize took place, so the manager's `notifications/initialized` that follows is not sent.
+            cached.notificationPending = true
+            return Effect.succeed(cached)
+          })
+          const replace = Effect.suspend(() => {
+            const closed = closedMeanwhile()
+            if (closed !== null) return Effect.fail(closed)
+            cached.ending.terminate = false // broken, or the upstream no longer knows it: nothing to DELETE
+            return fresh
+          })
           return Effect.catchAll(reinitialize(cached, target), (error) => {
             if (categorize(error).category === "network_timeout") return failed(cached, target, error, answersBefore)
-            if (!refusesReinitialize(error)) return fresh
+            if (!refusesReinitialize(error)) return replace
             // Some servers answer 400 for a session they do not know, too: a ping on it tells the two apart.
             const ping = call(target, (signal, timeout) => cached.client.ping({ signal, timeout }), connectTimeoutOf(target))
             return Effect.matchEffect(ping, {
-              onFailure: () => fresh,
-              onSuccess: () => {
-                // No initialize took place, so the manager's `notifications/initialized` that follows is not sent.
-                cached.notificationPending = true
-                return Effect.succeed(cached)
-              }
+              onFailure: (pingError) => {
+                if (isUpstreamRpcError(pingError)) return keep // answered, if with an error: alive
+                if (categorize(pingError).category === "network_timeout") return failed(cached, target, pingError, answersBefore)
+                return replace
+              },
+              onSuccess: () => keep
             })
           })
         })
@@ -524,10 +551,12 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
             },
             (error: unknown) => {
               releaseToken(session, params.token)
+              // Before `settled`: a retired session this breaks closes at once there, and must know not to DELETE.
+              const outcome = isUpstreamRpcError(error)
+                ? Effect.succeed(answered(session, request, { error: rpcErrorOf(error) }))
+                : failed(session, target, error, answersBefore)
               settled(session)
-              if (!isUpstreamRpcError(error)) return resume(failed(session, target, error, answersBefore))
-              const { code, message, data } = error
-              resume(Effect.succeed(answered(session, request, { error: data === undefined ? { code, message } : { code, message, data } })))
+              resume(outcome)
             }
           )
         // Interruption aborts the request: the SDK drops its handler and sends `notifications/cancelled` upstream.

@@ -1,5 +1,5 @@
 import { type IncomingMessage, type Server, type ServerResponse, createServer } from "node:http"
-import type { AddressInfo } from "node:net"
+import type { AddressInfo, Socket } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Duration, Effect } from "effect"
 import { z } from "zod"
@@ -16,6 +16,8 @@ export interface UpstreamCounters {
   openings: number
   /** Sessions the client ended (`DELETE`). */
   ended: number
+  /** `notifications/initialized` received, over all sessions. */
+  initializedNotifications: number
 }
 
 export interface RunningUpstream {
@@ -33,6 +35,10 @@ export interface RunningUpstream {
    * SDK's example servers do for a session they do not know (after a restart, say).
    */
   readonly forgetSessions: Effect.Effect<void>
+  /** The session ids requests carried, in the order first seen. */
+  readonly sessionIds: () => ReadonlyArray<string>
+  /** How many connections that carried a request of the session are still open (a closed client closes its own). */
+  readonly openConnections: (sessionId: string) => number
 }
 
 export interface UpstreamOptions {
@@ -76,6 +82,9 @@ const makeServer = (options: UpstreamOptions, counters: UpstreamCounters) => {
   server.registerResource("static", "test://static", { mimeType: "text/plain" }, (uri) => ({
     contents: [{ uri: uri.href, mimeType: "text/plain", text: `static from ${options.name}` }]
   }))
+  server.server.oninitialized = () => {
+    counters.initializedNotifications += 1
+  }
   options.extend?.(server, counters)
   return server
 }
@@ -92,7 +101,7 @@ const listen = (http: Server) =>
 export const startHttpUpstream = (options: UpstreamOptions) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
-      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0, openings: 0, ended: 0 }
+      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0, openings: 0, ended: 0, initializedNotifications: 0 }
       let hung = false
       const endpoint = statefulMcpHandler(() => makeServer(options, counters), {
         onInitialize: () => {
@@ -125,7 +134,18 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
         }
         return endpoint.handle(req, res, body ?? null)
       }
+      // The connections each session's requests came on, while they are open.
+      const connections = new Map<string, Set<Socket>>()
       const http = createServer((req, res) => {
+        const sessionId = req.headers["mcp-session-id"]
+        if (typeof sessionId === "string") {
+          const sockets = connections.get(sessionId) ?? new Set<Socket>()
+          connections.set(sessionId, sockets)
+          if (!req.socket.destroyed && !sockets.has(req.socket)) {
+            sockets.add(req.socket)
+            req.socket.once("close", () => sockets.delete(req.socket))
+          }
+        }
         handle(req, res).catch(() => {
           if (!res.headersSent) res.writeHead(500)
           res.end()
@@ -148,7 +168,9 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
         close,
         forgetSessions: Effect.sync(() => {
           for (const id of seen) forgotten.add(id)
-        })
+        }),
+        sessionIds: () => [...connections.keys()],
+        openConnections: (sessionId) => connections.get(sessionId)?.size ?? 0
       }
       return upstream
     }),
