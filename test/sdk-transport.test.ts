@@ -1,6 +1,6 @@
 import { Manager, httpUpstream } from "@att/core"
 import { everythingServerCommand } from "@att/gateway"
-import { startHttpUpstream } from "@att/testkit"
+import { type UpstreamOptions, startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Effect, Fiber, Option, Schedule } from "effect"
 import { join } from "node:path"
@@ -14,6 +14,16 @@ const eventually = (condition: () => boolean) =>
   Effect.sync(condition).pipe(
     Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done, times: 250 })
   )
+
+/** A real SDK upstream `alpha` over Streamable HTTP, registered and initialized, with the manager. */
+const initializedAlpha = (options: Omit<UpstreamOptions, "name"> = {}) =>
+  Effect.gen(function* () {
+    const upstream = yield* startHttpUpstream({ name: "alpha", ...options })
+    const manager = yield* Manager
+    yield* manager.register("alpha", httpUpstream(upstream.url))
+    yield* manager.initializeServer("alpha")
+    return { upstream, manager }
+  })
 
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 
@@ -60,10 +70,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("a session att ends on purpose is deleted at the upstream (Streamable HTTP's DELETE)", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha()
       yield* manager.invalidateSession("alpha")
       expect(upstream.counters.ended).toBe(1)
       yield* manager.initializeServer("alpha")
@@ -75,10 +82,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("ending the session of an upstream that hung is bounded: the DELETE is tried for 1 s at most", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha()
       yield* upstream.hang
       const started = yield* Clock.currentTimeMillis
       yield* manager.unregister("alpha")
@@ -141,10 +145,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("a call that times out while the session answers others ends alone; the re-initialize after it keeps the session", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha()
       const invoke = (name: string, args: Record<string, unknown>) =>
         Effect.map(manager.invokeTool(name, args), (result) => text(result.result))
       // The session answers this one before the slow call's timeout...
@@ -169,10 +170,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("an upstream that answers 400 for a session it forgot gets a new session at the re-initialize", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha()
       expect(text((yield* manager.invokeTool("echo", { message: "before" })).result)).toBe("alpha: before")
       yield* upstream.forgetSessions
       // The 400 to the initialize is not taken for "already initialized": the ping on the session fails too.
@@ -185,10 +183,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("a re-initialize of an upstream that stopped answering fails at the timeout, without a second session", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha()
       yield* upstream.hang
       const openings = upstream.counters.openings
       const record = yield* manager.initializeServer("alpha", { force: true })
@@ -253,10 +248,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("interrupting an in-flight call cancels it upstream", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha()
       const call = yield* Effect.fork(manager.invokeTool("slow", { ms: 10_000 }))
       yield* eventually(() => upstream.counters.toolCalls === 1)
       yield* Fiber.interrupt(call)
@@ -334,10 +326,7 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("an upstream that no longer knows the session at a re-initialize gets a new one; calls in flight finish on the old, one drains at a time, unregister ends all", () =>
     Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha", forgetsSessionAtReinitialize: true })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
+      const { upstream, manager } = yield* initializedAlpha({ forgetsSessionAtReinitialize: true })
       const slowCall = (ms: number) => Effect.fork(Effect.either(manager.invokeTool("slow", { ms })))
       const sent = (n: number) => eventually(() => upstream.counters.toolCalls === n)
 
