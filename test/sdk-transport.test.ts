@@ -286,43 +286,32 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  it.scopedLive("stdio: a re-initialize runs on the live child; a call in flight carries on", () =>
-    Effect.gen(function* () {
-      const { manager, children, slowCall, sent } = yield* stdioGamma("stdio")
-      const [child] = children()
-      const before = yield* manager.get("gamma")
-      const call = yield* slowCall(1_000)
-      yield* sent(1)
-      const after = yield* manager.initializeServer("gamma", { force: true })
-      expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
-      expect(after.capability_snapshot?.server_info).toMatchObject({ name: "gamma" })
-      expect(children()).toEqual([child]) // the same process: its state survives the handshake
-      const result = yield* Fiber.join(call)
-      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
-      expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
-    20_000
-  )
-
-  it.scopedLive("stdio: a child that refuses a second initialize keeps its session and its state; the snapshot stays its own", () =>
-    Effect.gen(function* () {
-      const { manager, children, slowCall, sent } = yield* stdioGamma("stdio-once")
-      const [child] = children()
-      const before = yield* manager.get("gamma")
-      const call = yield* slowCall(1_000)
-      yield* sent(1)
-      const after = yield* manager.initializeServer("gamma", { force: true })
-      expect(after).toMatchObject({ status: "healthy", initialized: true })
-      expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
-      const { captured_at: _, ...negotiated } = before.capability_snapshot ?? {}
-      expect(after.capability_snapshot).toMatchObject(negotiated) // the session's own handshake, captured again
-      expect(children()).toEqual([child])
-      const result = yield* Fiber.join(call)
-      expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
-      expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
-    20_000
-  )
+  // In place (`stdio`), or refused by a child that takes one initialize only (`stdio-once`): either way the same
+  // child keeps serving, with its state, the call in flight carries on, and the snapshot is the session's own.
+  for (const [mode, title] of [
+    ["stdio", "stdio: a re-initialize runs on the live child; a call in flight carries on"],
+    ["stdio-once", "stdio: a child that refuses a second initialize keeps its session and its state"]
+  ] as const) {
+    it.scopedLive(title, () =>
+      Effect.gen(function* () {
+        const { manager, children, slowCall, sent } = yield* stdioGamma(mode)
+        const [child] = children()
+        const before = yield* manager.get("gamma")
+        const call = yield* slowCall(1_000)
+        yield* sent(1)
+        const after = yield* manager.initializeServer("gamma", { force: true })
+        expect(after).toMatchObject({ status: "healthy", initialized: true })
+        expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
+        const { captured_at: _, ...negotiated } = before.capability_snapshot ?? {}
+        expect(after.capability_snapshot).toMatchObject({ ...negotiated, server_info: { name: "gamma" } })
+        expect(children()).toEqual([child]) // the same process: its state survives the handshake
+        const result = yield* Fiber.join(call)
+        expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
+        expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
+      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+      20_000
+    )
+  }
 
   it.scopedLive("an upstream that no longer knows the session at a re-initialize gets a new one; calls in flight finish on the old, one drains at a time, unregister ends all", () =>
     Effect.gen(function* () {

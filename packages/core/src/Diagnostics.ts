@@ -56,8 +56,6 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
       /** The two `record`s for code already running synchronously inside an effect (the manager's hot path). */
       unsafeRecordConnection: (event: ConnectionEvent): void => connections.push(event),
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
-      /** How many invocation events are buffered now (for delta queries). */
-      invocationCount: Effect.sync(() => invocations.length),
       listConnectionEvents: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query).items),
       listInvocationEvents: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query).items),
       /** The same reads with the cursor to read on from (G23: pollers read only what is new). */

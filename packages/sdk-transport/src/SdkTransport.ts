@@ -309,6 +309,13 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         return Effect.as(closeSession(session), true)
       })
 
+    /** Close a session the upstream broke or went silent on: a DELETE would wait on it and delay the failover. */
+    const closeBroken = (name: string, session: Session) =>
+      Effect.suspend(() => {
+        session.ending.terminate = false
+        return close(name, session)
+      })
+
     const closeRetired = (name: string) => {
       const draining = retired.get(name)
       return draining === undefined ? Effect.void : closeSession(draining)
@@ -332,7 +339,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         // Retired before the older one is closed: a close can wait, and the last request may settle meanwhile.
         const older = retired.get(name)
         retired.set(name, session)
-        return older === undefined ? Effect.void : Scope.close(older.scope, Exit.void)
+        return older === undefined ? Effect.void : closeSession(older)
       })
 
     /** A request on the session settled (called from the SDK's promise, outside any fiber). */
@@ -437,11 +444,11 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
      * The handshake of an `initialize` request: a session opened implicitly (by a ping or a call) and not yet
      * claimed already did it; a claimed one is initialized again in place. An upstream that answers by refusing a
      * second initialize, and answers a ping on the session, keeps the session: it is alive, and MCP negotiates a
-     * session's capabilities once, so its first handshake still holds (an SDK server over Streamable HTTP refuses with 400; the state such a server keeps
-     * per session would otherwise be lost every `max_initialization_age_seconds`). A session the upstream no longer
-     * knows, or a broken one, is replaced by a new session (the old one retired); when the upstream does not answer
-     * in time, the handshake fails as a call would (a new session would wait as long again before the caller can
-     * fail over).
+     * session's capabilities once, so its first handshake still holds (an SDK server over Streamable HTTP refuses
+     * with 400; the state such a server keeps per session would otherwise be lost every
+     * `max_initialization_age_seconds`). A session the upstream no longer knows, or a broken one, is replaced by a
+     * new session (the old one retired); when the upstream does not answer in time, the handshake fails as a call
+     * would (a new session would wait as long again before the caller can fail over).
      */
     const handshake = (target: UpstreamTarget) =>
       lockFor(target.name).withPermits(1)(
@@ -522,9 +529,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         : categorized
       const answering = error.category === "network_timeout" && session.answers > answersBefore
       if (!invalidatesSession(error) || answering) return Effect.fail(error)
-      // Broken or silent: a DELETE would wait on it, and delay the caller's failover.
-      session.ending.terminate = false
-      return Effect.zipRight(close(target.name, session), Effect.fail(error))
+      return Effect.zipRight(closeBroken(target.name, session), Effect.fail(error))
     }
 
     /** One request on the session: abortable (interruption aborts it and the SDK tells the upstream), bounded by the SDK's timeout. */
@@ -583,11 +588,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           try: () => session.client.notification({ method: notification.method, params: notification.params } as never),
           catch: categorize
         }).pipe(
-          Effect.tapError((error) => {
-            if (!invalidatesSession(error)) return Effect.void
-            session.ending.terminate = false
-            return close(target.name, session)
-          })
+          Effect.tapError((error) => (invalidatesSession(error) ? closeBroken(target.name, session) : Effect.void))
         )
       })
 

@@ -89,6 +89,12 @@ const makeServer = (options: UpstreamOptions, counters: UpstreamCounters) => {
   return server
 }
 
+/** A JSON-RPC error answer with an HTTP status, as the SDK's servers send one. */
+const refuse = (res: ServerResponse, status: number, code: number, message: string) => {
+  res.writeHead(status, { "content-type": "application/json" })
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }))
+}
+
 const listen = (http: Server) =>
   Effect.async<number>((resume) => {
     http.listen(0, "127.0.0.1", () => resume(Effect.succeed((http.address() as AddressInfo).port)))
@@ -111,31 +117,21 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           counters.sessions += 1
         }
       })
-      const seen = new Set<string>()
+      // Every session id requests carried, with the connections they came on while those are open.
+      const connections = new Map<string, Set<Socket>>()
       const forgotten = new Set<string>()
       const handle = async (req: IncomingMessage, res: ServerResponse) => {
         const sessionId = req.headers["mcp-session-id"]
         if (sessionId === undefined) counters.openings += 1
         if (req.method === "DELETE") counters.ended += 1
         if (hung) return
-        if (typeof sessionId === "string" && forgotten.has(sessionId)) {
-          res.writeHead(400, { "content-type": "application/json" })
-          const error = { code: -32000, message: "Bad Request: No valid session ID provided" }
-          res.end(JSON.stringify({ jsonrpc: "2.0", error, id: null }))
-          return
-        }
-        if (typeof sessionId === "string") seen.add(sessionId)
+        if (typeof sessionId !== "string") return endpoint.handle(req, res)
+        if (forgotten.has(sessionId)) return refuse(res, 400, -32000, "Bad Request: No valid session ID provided")
         if (options.forgetsSessionAtReinitialize !== true || req.method !== "POST") return endpoint.handle(req, res)
         const body = await readJsonBody(req)
-        if (req.headers["mcp-session-id"] !== undefined && isInitializeRequest(body)) {
-          res.writeHead(404, { "content-type": "application/json" })
-          res.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32001, message: "Session not found" }, id: null }))
-          return
-        }
+        if (isInitializeRequest(body)) return refuse(res, 404, -32001, "Session not found")
         return endpoint.handle(req, res, body ?? null)
       }
-      // The connections each session's requests came on, while they are open.
-      const connections = new Map<string, Set<Socket>>()
       const http = createServer((req, res) => {
         const sessionId = req.headers["mcp-session-id"]
         if (typeof sessionId === "string") {
@@ -167,7 +163,7 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
         }),
         close,
         forgetSessions: Effect.sync(() => {
-          for (const id of seen) forgotten.add(id)
+          for (const id of connections.keys()) forgotten.add(id)
         }),
         sessionIds: () => [...connections.keys()],
         openConnections: (sessionId) => connections.get(sessionId)?.size ?? 0
