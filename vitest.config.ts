@@ -19,6 +19,7 @@ export default defineConfig({
     hookTimeout: 30_000,
     projects: [
       {
+        extends: true,
         test: {
           name: "in-process",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
@@ -27,6 +28,7 @@ export default defineConfig({
         }
       },
       {
+        extends: true,
         test: {
           name: "processes",
           include: processTests,

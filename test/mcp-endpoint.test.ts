@@ -228,7 +228,7 @@ describe("/mcp routing, failover rules and list changes", () => {
         req.on("error", (error) => resume(Effect.die(error)))
         req.end(JSON.stringify(initialize))
       })
-      expect(rebinding).toBe(403)
+      expect(rebinding).toBe(421)
       expect((yield* post({ "mcp-session-id": "no-such-session" }, { jsonrpc: "2.0", id: 2, method: "tools/list" })).status).toBe(404)
       const opened = yield* post({}, initialize)
       expect(opened.status).toBe(200)

@@ -1,5 +1,4 @@
-import { createServer } from "node:http"
-import { decodeConfig, gatewayRoutes, interceptRequests, serviceCore } from "@att/gateway"
+import { decodeConfig, gatewayRoutes, makeNodeServer, serviceCore } from "@att/gateway"
 import { SdkTransport } from "@att/sdk-transport"
 import { HttpServer } from "@effect/platform"
 import { NodeHttpServer } from "@effect/platform-node"
@@ -11,10 +10,9 @@ import { Effect, Either, Layer, Schedule } from "effect"
 export const startAtt = (mcpServers: Record<string, unknown>, extra: Record<string, unknown> = {}, callTimeoutMs = 2_000) =>
   Effect.gen(function* () {
     const config = Either.getOrThrow(decodeConfig({ mcpServers, health_interval_seconds: 3600, ...extra }, "test"))
-    const server = createServer()
-    const routes = interceptRequests(server)
+    const server = makeNodeServer(config)
     const context = yield* Layer.build(
-      gatewayRoutes(config, routes).pipe(
+      gatewayRoutes(config).pipe(
         Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
         Layer.provideMerge(serviceCore(config, null, SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 })))
       )

@@ -3,9 +3,6 @@ import { HttpServer } from "@effect/platform"
 import { Duration, Effect, Layer, Schedule } from "effect"
 import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } from "./config/ConfigFile.js"
 import { GatewayOptions } from "./GatewayOptions.js"
-import { Catalog } from "./catalog/Catalog.js"
-import { FastInvoke, type NodeRoutes } from "./http/FastInvoke.js"
-import { McpEndpoint } from "./mcp/McpEndpoint.js"
 import { HttpLive } from "./http/Http.js"
 import { HostResolver } from "./security/HostResolver.js"
 
@@ -43,26 +40,24 @@ export const Lifecycle = (config: ConfigFile) =>
  * The manager, its transport and probe, the gateway options and the system's host resolver: everything that
  * outlives the HTTP server.
  */
-export const serviceCore = <E, R>(config: ConfigFile, authToken: string | null, transport: Layer.Layer<Transport, E, R>) =>
+export const serviceCore = <E, R>(
+  config: ConfigFile,
+  authToken: string | null,
+  transport: Layer.Layer<Transport, E, R>,
+  boundHost: string | null = null
+) =>
   Manager.layer.pipe(
     Layer.provideMerge(Probe.ping),
     Layer.provideMerge(transport),
     Layer.provideMerge(ManagerConfig.layer(managerOptions(config))),
-    Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken))),
+    Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken, boundHost))),
     Layer.provideMerge(HostResolver.system())
   )
 
 /**
- * The routes and the lifecycle, needing an `HttpServer` and the service core. When the Node server was intercepted
- * with `interceptRequests`, also the invoke fast path and the `/mcp` endpoint. Provide the server first and then
+ * The routes and the lifecycle, needing an `HttpServer` and the service core. Provide the server first and then
  * `serviceCore` (see the CLI), so shutdown runs the other way round: routes go, the server drains in-flight
  * requests, and only then are sessions and stdio children closed.
  */
-export const gatewayRoutes = (config: ConfigFile, routes?: NodeRoutes) =>
-  Layer.mergeAll(
-    HttpLive,
-    Lifecycle(config),
-    routes === undefined
-      ? Layer.empty
-      : Layer.mergeAll(FastInvoke(routes), McpEndpoint(routes)).pipe(Layer.provide(Catalog.Default))
-  ).pipe(HttpServer.withLogAddress)
+export const gatewayRoutes = (config: ConfigFile) =>
+  Layer.mergeAll(HttpLive, Lifecycle(config)).pipe(HttpServer.withLogAddress)

@@ -17,10 +17,22 @@ export interface GatewaySettings {
   readonly maxCapabilityEvents: number
   /** Tools that `/mcp` may repeat on another server after a failure that may have reached an upstream. */
   readonly idempotentTools: ReadonlyArray<string>
-  /** Host names `/mcp` accepts in the Host header besides loopback (DNS-rebinding protection). */
+  /** Host names accepted in the Host header besides loopback and the bound address (DNS-rebinding protection). */
   readonly allowedHosts: ReadonlyArray<string>
   /** How `/mcp` names upstream tools. */
   readonly prefixMode: PrefixMode
+  /** Deepest JSON nesting a request body may have (400 deeper). */
+  readonly maxJsonDepth: number
+  /** Origins besides att's own whose pages may call it (CORS); any other `Origin` is refused (403). */
+  readonly allowedOrigins: ReadonlyArray<string>
+  /** Take the Host from `X-Forwarded-Host` (and the scheme from `X-Forwarded-Proto`): only behind a proxy. */
+  readonly trustProxy: boolean
+  /** The address att listens on, accepted as a Host besides loopback names; null when unknown. */
+  readonly boundHost: string | null
+  /** At most this many `/mcp` sessions at once (503 with `Retry-After` above). */
+  readonly maxMcpSessions: number
+  /** A `/mcp` session with no request for this long ends. */
+  readonly mcpSessionIdleSeconds: number
 }
 
 export const defaultGatewaySettings: GatewaySettings = {
@@ -32,7 +44,13 @@ export const defaultGatewaySettings: GatewaySettings = {
   maxCapabilityEvents: 500,
   idempotentTools: [],
   allowedHosts: [],
-  prefixMode: "conditional"
+  prefixMode: "conditional",
+  maxJsonDepth: 64,
+  allowedOrigins: [],
+  trustProxy: false,
+  boundHost: null,
+  maxMcpSessions: 256,
+  mcpSessionIdleSeconds: 1800
 }
 
 export class GatewayOptions extends Context.Tag("att/GatewayOptions")<GatewayOptions, GatewaySettings>() {

@@ -148,9 +148,10 @@ describe("HTTP input validation and safe defaults", () => {
     }).pipe(Effect.provide(apiHarness({ transport: { sessionControls: false } })))
   )
 
-  it.effect("a bearer token is required on every route when configured", () =>
+  it.effect("a bearer token is required on every route but liveness when configured", () =>
     Effect.gen(function* () {
-      for (const path of ["/api/v1/mcp/servers", "/api/v1/health", "/openapi.json", "/docs"]) {
+      expect((yield* send(HttpClientRequest.get("/api/v1/health"))).status).toBe(200)
+      for (const path of ["/api/v1/mcp/servers", "/openapi.json", "/docs"]) {
         const missing = yield* send(HttpClientRequest.get(path))
         expect(missing.status).toBe(401)
         expect(yield* body(missing)).toHaveProperty("detail")

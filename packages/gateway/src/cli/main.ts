@@ -1,13 +1,12 @@
 #!/usr/bin/env node
 import "./V8Tuning.js"
-import { createServer } from "node:http"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import { SdkTransport } from "@att/sdk-transport"
 import { Effect, Either, Layer, RuntimeFlags, RuntimeFlagsPatch } from "effect"
 import { transportOptions } from "../config/ConfigFile.js"
 import { loadConfig } from "../config/LoadConfig.js"
 import { DrainGuard } from "../http/DrainGuard.js"
-import { interceptRequests } from "../http/FastInvoke.js"
+import { makeNodeServer } from "../http/NodeServer.js"
 import { gatewayRoutes, serviceCore } from "../Gateway.js"
 import { isLoopbackHost, parseServeArgs } from "./Args.js"
 
@@ -25,12 +24,11 @@ if (!isLoopbackHost(args.host) && token === null) {
 }
 process.stderr.write(`att: config from ${source}\n`)
 
-const server = createServer()
-const routes = interceptRequests(server)
+const server = makeNodeServer(config)
 const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
-const App = gatewayRoutes(config, routes).pipe(
+const App = gatewayRoutes(config).pipe(
   Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
-  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config))))
+  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config)), args.host))
 )
 
 // Effect 3 keeps fiber metrics by default: every fiber (one per request) updates four tagged metrics. att exports

@@ -49,8 +49,20 @@ export const ConfigFile = Schema.Struct({
   max_capability_events: Schema.optionalWith(PositiveInt, { default: () => 500 }),
   /** Tools `/mcp` may retry on another server after the request may have reached one (beside annotated ones). */
   idempotent_tools: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  /** Host names `/mcp` accepts besides loopback (DNS-rebinding protection). */
+  /** Host names accepted in the Host header besides loopback and the bound address (DNS-rebinding protection). */
   allowed_hosts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  /** Origins (`https://app.example`) whose pages may call att; any other `Origin` is refused. */
+  allowed_origins: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  /** Behind a reverse proxy: take the Host from `X-Forwarded-Host` (ignored otherwise). */
+  trust_proxy: Schema.optionalWith(Schema.Boolean, { default: () => false }),
+  max_json_depth: Schema.optionalWith(PositiveInt, { default: () => 64 }),
+  max_mcp_sessions: Schema.optionalWith(PositiveInt, { default: () => 256 }),
+  mcp_session_idle_seconds: Schema.optionalWith(PositiveInt, { default: () => 1800 }),
+  /** Node's server limits: the whole head within this, the whole request within that (streams are exempt). */
+  headers_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
+  request_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 60_000 }),
+  keep_alive_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
+  max_connections: Schema.optionalWith(PositiveInt, { default: () => 1024 }),
   preferred_order: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   auth_token: Schema.optionalWith(Schema.NullOr(Schema.String.pipe(Schema.minLength(1))), { default: () => null }),
   allow_private_networks: Schema.optionalWith(Schema.Boolean, { default: () => false }),
@@ -100,7 +112,7 @@ export const managerOptions = (config: ConfigFile): ManagerOptions => ({
   maxConcurrentCallsPerServer: config.max_concurrent_calls_per_server
 })
 
-export const gatewaySettings = (config: ConfigFile, authToken: string | null): GatewaySettings => ({
+export const gatewaySettings = (config: ConfigFile, authToken: string | null, boundHost: string | null = null): GatewaySettings => ({
   allowPrivateNetworks: config.allow_private_networks,
   maxServers: config.max_servers,
   authToken,
@@ -108,8 +120,14 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null): G
   preferredOrder: config.preferred_order,
   maxCapabilityEvents: config.max_capability_events,
   idempotentTools: config.idempotent_tools,
-  allowedHosts: config.allowed_hosts.map((host) => host.toLowerCase()),
-  prefixMode: config.prefix_mode
+  allowedHosts: config.allowed_hosts.map((host) => host.toLowerCase().replace(/\.$/, "")),
+  prefixMode: config.prefix_mode,
+  maxJsonDepth: config.max_json_depth,
+  allowedOrigins: config.allowed_origins.map((origin) => origin.toLowerCase().replace(/\/$/, "")),
+  trustProxy: config.trust_proxy,
+  boundHost,
+  maxMcpSessions: config.max_mcp_sessions,
+  mcpSessionIdleSeconds: config.mcp_session_idle_seconds
 })
 
 /**

@@ -1,58 +1,9 @@
-import { timingSafeEqual } from "node:crypto"
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
-import { Effect, Option } from "effect"
+import { Effect } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
-
-const sameSecret = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given)
-  const b = Buffer.from(expected)
-  return a.length === b.length && timingSafeEqual(a, b)
-}
-
-export interface Refusal {
-  readonly status: 401 | 413
-  readonly detail: string
-  readonly headers: Record<string, string>
-}
-
-/**
- * Whether a request may enter: the bearer token when one is configured (401) and the declared body size (413).
- * Shared by the Effect routes and the invoke fast path, so both answer the same.
- */
-export const admission = (
-  headers: Readonly<Record<string, string | ReadonlyArray<string> | undefined>>,
-  settings: GatewaySettings
-): Refusal | null => {
-  if (settings.authToken !== null) {
-    const header = typeof headers.authorization === "string" ? headers.authorization : ""
-    const token = header.startsWith("Bearer ") ? header.slice("Bearer ".length) : ""
-    if (!sameSecret(token, settings.authToken)) {
-      return { status: 401, detail: "Missing or invalid bearer token", headers: { "www-authenticate": "Bearer" } }
-    }
-  }
-  const declared = Number(typeof headers["content-length"] === "string" ? headers["content-length"] : "0")
-  if (Number.isFinite(declared) && declared > settings.maxBodyBytes) {
-    return { status: 413, detail: `Request body exceeds ${settings.maxBodyBytes} bytes`, headers: {} }
-  }
-  return null
-}
-
-/**
- * In front of every route: the bearer token when one is configured (401), and the request-body size limit (413
- * from the declared length; a body that streams past the limit fails to decode).
- */
-export const guard =
-  (settings: GatewaySettings) =>
-  <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
-    Effect.gen(function* () {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      const refusal = admission(request.headers, settings)
-      if (refusal !== null) {
-        return HttpServerResponse.unsafeJson({ detail: refusal.detail }, { status: refusal.status, headers: refusal.headers })
-      }
-      yield* HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(withJsonErrorBody(response)))
-      return yield* HttpServerRequest.withMaxBodySize(app, Option.some(settings.maxBodyBytes))
-    })
+import { type Refusal, admission, corsHeaders, hasBody, originAllowed, preflightHeaders, tooLarge } from "./Admission.js"
+import { jsonDepthExceeds } from "./JsonDepth.js"
+import { TOO_LARGE, readBody, withReadBody } from "./RequestBody.js"
 
 export const DEFAULT_DETAIL: Record<number, string> = {
   400: "Malformed request: the body must be valid JSON matching the route's schema",
@@ -61,7 +12,27 @@ export const DEFAULT_DETAIL: Record<number, string> = {
   413: "Request body too large"
 }
 
-/** Every error answers JSON: the router's bare 404s and the body parser's bare 400s get a `detail` before they are sent. */
+const pathOf = (url: string): string => {
+  const query = url.indexOf("?")
+  return query === -1 ? url : url.slice(0, query)
+}
+
+/** `/mcp` speaks JSON-RPC: its refusals are JSON-RPC errors (with the HTTP status), the API's are `{detail}`. */
+const isMcp = (path: string) => path === "/mcp"
+
+const refuse = (path: string, refusal: Refusal, code = -32600) =>
+  HttpServerResponse.unsafeJson(
+    isMcp(path) ? { jsonrpc: "2.0", id: null, error: { code, message: refusal.detail } } : { detail: refusal.detail },
+    { status: refusal.status, ...(refusal.headers === undefined ? {} : { headers: refusal.headers }) }
+  )
+
+const badRequest = (path: string, detail: string, code: number) =>
+  HttpServerResponse.unsafeJson(
+    isMcp(path) ? { jsonrpc: "2.0", id: null, error: { code, message: detail } } : { detail },
+    { status: 400 }
+  )
+
+/** Every error answers JSON: the router's bare 404s and 405s get a `detail` before they are sent. */
 const withJsonErrorBody = (response: HttpServerResponse.HttpServerResponse) =>
   response.status >= 400 && response.body._tag === "Empty"
     ? HttpServerResponse.unsafeJson(
@@ -69,3 +40,45 @@ const withJsonErrorBody = (response: HttpServerResponse.HttpServerResponse) =>
         { status: response.status, headers: response.headers }
       )
     : response
+
+/**
+ * In front of every route, `/mcp` included: what the request's head decides (Host, Origin and CORS, the bearer
+ * token, the content type, the declared size), then the body, read once under `max_body_bytes` (a chunked body
+ * that runs past it is cut off with a 413), checked for nesting deeper than `max_json_depth` before anything
+ * recursive touches it, and parsed. Routes read the parsed body from the request.
+ */
+export const guard =
+  (settings: GatewaySettings) =>
+  <E, R>(app: HttpApp.HttpApp<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.gen(function* () {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const path = pathOf(request.url)
+      const headers = request.headers
+      if (request.method === "OPTIONS" && headers.origin !== undefined && headers["access-control-request-method"] !== undefined) {
+        const allowed = originAllowed(headers, settings) && Object.keys(corsHeaders(headers, settings)).length > 0
+        return allowed
+          ? HttpServerResponse.empty({ status: 204, headers: preflightHeaders(headers, settings) })
+          : refuse(path, { status: 403, detail: `Origin not allowed: ${headers.origin}` })
+      }
+      const refusal = admission(request.method, path, headers, settings)
+      if (refusal !== null) return refuse(path, refusal)
+      const cors = corsHeaders(headers, settings)
+      yield* HttpApp.appendPreResponseHandler((_request, response) =>
+        Effect.succeed(withJsonErrorBody(Object.keys(cors).length === 0 ? response : HttpServerResponse.setHeaders(response, cors)))
+      )
+      if (!hasBody(headers)) return yield* app
+      const body = yield* Effect.either(readBody(request, settings.maxBodyBytes))
+      if (body._tag === "Left") return badRequest(path, "The request body could not be read", -32700)
+      if (body.right === TOO_LARGE) return refuse(path, tooLarge(settings))
+      const text = body.right
+      if (jsonDepthExceeds(text, settings.maxJsonDepth)) {
+        return badRequest(path, `Malformed request: JSON nested deeper than max_json_depth (${settings.maxJsonDepth})`, -32700)
+      }
+      let json: unknown
+      try {
+        json = text === "" ? null : JSON.parse(text)
+      } catch (error) {
+        return badRequest(path, `Malformed request: the body is not valid JSON (${(error as Error).message})`, -32700)
+      }
+      return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withReadBody(request, text, json))
+    })

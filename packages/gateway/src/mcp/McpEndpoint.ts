@@ -1,6 +1,5 @@
-import type { IncomingMessage, ServerResponse } from "node:http"
 import { type InvocationError, type InvocationResult, Manager, type Progress, Registry, Transport } from "@att/core"
-import { statefulMcpHandler } from "@att/sdk-transport"
+import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
   CallToolRequestSchema,
@@ -16,28 +15,16 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import { Effect, Either, Layer, Queue, Runtime } from "effect"
+import { Clock, Duration, Effect, Either, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
 import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
-import { type NodeRoutes, installRoute } from "../http/FastInvoke.js"
-import { admission } from "../http/Guard.js"
+import { McpSessions } from "./McpSessions.js"
+import { SessionOutbox } from "./SessionOutbox.js"
 import { repeatable } from "./Routing.js"
 import { Subscriptions } from "./Subscriptions.js"
 
-const LOOPBACK_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]", "::1"])
-
-/** The host name of a Host header, without the port (`[::1]:8080` → `[::1]`). */
-const hostName = (host: string): string => (host.startsWith("[") ? host.slice(0, host.indexOf("]") + 1) : host.split(":")[0] ?? "")
-
-/** DNS-rebinding protection: the Host header must name loopback or a configured host. */
-export const hostAllowed = (host: string | undefined, allowed: ReadonlyArray<string>): boolean =>
-  host !== undefined && (LOOPBACK_HOSTS.has(hostName(host).toLowerCase()) || allowed.includes(hostName(host).toLowerCase()))
-
-const jsonRpcError = (response: ServerResponse, status: number, message: string) => {
-  response.writeHead(status, { "content-type": "application/json" })
-  response.end(JSON.stringify({ jsonrpc: "2.0", error: { code: -32000, message }, id: null }))
-}
+type LoggingParams = Parameters<Server["sendLoggingMessage"]>[0]
 
 /** An invocation that failed everywhere, as an MCP error carrying the request id and every attempt. */
 const mcpFailure = (error: InvocationError) =>
@@ -49,8 +36,7 @@ const mcpFailure = (error: InvocationError) =>
  * Catalog), routed through the manager with its failover, events and correlation. Sessions are told
  * `list_changed` when an upstream's lists change.
  */
-export const McpEndpoint = (routes: NodeRoutes) =>
-  Layer.scopedDiscard(
+export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
     Effect.gen(function* () {
       const manager = yield* Manager
       const registry = yield* Registry
@@ -110,7 +96,8 @@ export const McpEndpoint = (routes: NodeRoutes) =>
         Effect.forkScoped
       )
 
-      const sessions = new Set<Server>()
+      /** The open sessions, each with the outbox its upstream log messages wait in. */
+      const sessions = new Map<Server, SessionOutbox<LoggingParams>>()
       const makeServer = () => {
         const server = new Server(
           { name: "att", version: "0.1.0" },
@@ -124,9 +111,14 @@ export const McpEndpoint = (routes: NodeRoutes) =>
             }
           }
         )
-        sessions.add(server)
+        sessions.set(server, new SessionOutbox((params) => server.sendLoggingMessage(params, server.transport?.sessionId)))
         server.onclose = () => {
+          const outbox = sessions.get(server)
           sessions.delete(server)
+          outbox?.close()
+          if (outbox !== undefined && outbox.dropped > 0) {
+            void run(Effect.logWarning(`an /mcp session was too slow for ${outbox.dropped} upstream log messages (dropped)`))
+          }
           for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
         }
 
@@ -212,7 +204,7 @@ export const McpEndpoint = (routes: NodeRoutes) =>
       const announce = (kinds: ReadonlyArray<ListKind>) =>
         Effect.promise(() =>
           Promise.all(
-            [...sessions].flatMap((server) => [
+            [...sessions.keys()].flatMap((server) => [
               ...(kinds.includes("tools") ? [server.sendToolListChanged()] : []),
               ...(kinds.includes("resources") || kinds.includes("resource_templates") ? [server.sendResourceListChanged()] : []),
               ...(kinds.includes("prompts") ? [server.sendPromptListChanged()] : [])
@@ -237,37 +229,53 @@ export const McpEndpoint = (routes: NodeRoutes) =>
       // clients, so a message cannot be traced to one. The logger names the server it came from.
       const logs = yield* transport.subscribeLogMessages
       yield* Queue.take(logs).pipe(
-        Effect.flatMap(({ server: name, level, logger, data }) =>
-          Effect.promise(() => {
-            const params = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
-            return Promise.all(
-              [...sessions].map((server) => server.sendLoggingMessage(params, server.transport?.sessionId).catch(() => undefined))
-            )
-          })
-        ),
+        Effect.map(({ server: name, level, logger, data }) => {
+          const params: LoggingParams = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
+          for (const outbox of sessions.values()) outbox.offer(params)
+        }),
         Effect.forever,
         Effect.forkScoped
       )
 
-      const endpoint = statefulMcpHandler(makeServer)
-      yield* installRoute(routes, (request: IncomingMessage, response: ServerResponse) => {
-        if (request.url !== "/mcp" && !(request.url ?? "").startsWith("/mcp?")) return false
-        const refusal = admission(request.headers, settings)
-        if (refusal !== null) {
-          response.writeHead(refusal.status, { ...refusal.headers, "content-type": "application/json" })
-          response.end(JSON.stringify({ detail: refusal.detail }))
-          return true
-        }
-        if (!hostAllowed(request.headers.host, settings.allowedHosts)) {
-          jsonRpcError(response, 403, `Invalid Host header: ${request.headers.host ?? "(none)"}`)
-          return true
-        }
-        endpoint.handle(request, response).catch(() => {
-          if (!response.headersSent) jsonRpcError(response, 400, "Parse error: the body must be JSON-RPC")
-          else response.end()
-        })
-        return true
+      // Idle sessions end: the sweeper sleeps until the session idle longest would expire, and waits for a
+      // session to open when there is none (no timer runs while att has no sessions).
+      const opened = yield* Queue.sliding<void>(1)
+      const endpoint = new McpSessions(
+        makeServer,
+        { max: settings.maxMcpSessions, idleMs: settings.mcpSessionIdleSeconds * 1000 },
+        () => opened.unsafeOffer(undefined)
+      )
+      const sweepOnce = Effect.gen(function* () {
+        const expiry = endpoint.nextExpiry()
+        if (expiry === null) return yield* Queue.take(opened)
+        const now = yield* Clock.currentTimeMillis
+        if (expiry > now) return yield* Effect.sleep(Duration.millis(expiry - now))
+        yield* Effect.promise(() => endpoint.endIdle(now))
       })
-      yield* Effect.addFinalizer(() => Effect.sync(endpoint.closeAll))
+      yield* sweepOnce.pipe(Effect.forever, Effect.forkScoped)
+      yield* Effect.addFinalizer(() => Effect.promise(() => endpoint.closeAll()))
+
+      // The body was read and parsed by the HTTP pipeline, under its limits; the SDK gets it parsed.
+      yield* router.all(
+        "/mcp",
+        Effect.gen(function* () {
+          const request = yield* HttpServerRequest.HttpServerRequest
+          const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.json, () => null) : undefined
+          const web = new Request(new URL(request.url, "http://localhost"), {
+            method: request.method,
+            headers: request.headers as Record<string, string>
+          })
+          const now = yield* Clock.currentTimeMillis
+          const response = yield* Effect.tryPromise(() => endpoint.handle(web, body, now)).pipe(
+            Effect.catchAll((error) =>
+              Effect.as(
+                Effect.logError("/mcp request failed", error),
+                Response.json({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "Internal error" } }, { status: 500 })
+              )
+            )
+          )
+          return HttpServerResponse.fromWeb(response)
+        })
+      )
     })
-  )
+)

@@ -1,0 +1,119 @@
+import { randomUUID } from "node:crypto"
+import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
+import type { Transport as SdkTransportLike } from "@modelcontextprotocol/sdk/shared/transport.js"
+
+/** Anything that serves MCP over a transport: the SDK's `Server` or `McpServer`. */
+export interface ConnectableServer {
+  connect(transport: SdkTransportLike): Promise<void>
+  close(): Promise<void>
+}
+
+interface Session {
+  readonly transport: WebStandardStreamableHTTPServerTransport
+  readonly server: ConnectableServer
+  /** When the session last received a request (ms, from the caller's clock). */
+  lastActive: number
+}
+
+export interface SessionLimits {
+  /** At most this many sessions at once; a new one above it is refused (503). */
+  readonly max: number
+  /** A session with no request for this long may be ended by `endIdle`. */
+  readonly idleMs: number
+}
+
+const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
+  new Response(JSON.stringify({ jsonrpc: "2.0", id: null, error: { code, message } }), {
+    status,
+    headers: { ...headers, "content-type": "application/json" }
+  })
+
+const isInitialize = (body: unknown): boolean => {
+  const messages = Array.isArray(body) ? body : [body]
+  return messages.some((message) => typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize")
+}
+
+/**
+ * Stateful Streamable HTTP sessions over web-standard requests: one SDK transport and one server (from
+ * `makeServer`) per session, found by the `mcp-session-id` header. Unknown session: 404; none and not an
+ * initialize: 400. Bounded: at most `max` sessions (503 with `Retry-After` above), idle ones ended by `endIdle`,
+ * `DELETE` ends one. The body comes already parsed (the HTTP pipeline read it under its limits).
+ */
+export class McpSessions {
+  private readonly sessions = new Map<string, Session>()
+  /** Sessions whose initialize is under way: they count against the limit before they have an id. */
+  private opening = 0
+
+  constructor(
+    private readonly makeServer: () => ConnectableServer,
+    private readonly limits: SessionLimits,
+    /** Told each time a session opens (the idle sweeper waits for one). */
+    private readonly onOpen: () => void = () => undefined
+  ) {}
+
+  get size(): number {
+    return this.sessions.size
+  }
+
+  async handle(request: Request, body: unknown, now: number): Promise<Response> {
+    const id = request.headers.get("mcp-session-id")
+    if (id !== null) {
+      const session = this.sessions.get(id)
+      if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
+      session.lastActive = now
+      return session.transport.handleRequest(request, { parsedBody: body })
+    }
+    if (request.method !== "POST" || !isInitialize(body)) {
+      return jsonRpcError(400, -32000, "Bad Request: No valid session ID provided")
+    }
+    if (this.sessions.size + this.opening >= this.limits.max) {
+      return jsonRpcError(503, -32000, `Too many MCP sessions (max_mcp_sessions ${this.limits.max}); try again later`, {
+        "retry-after": "5"
+      })
+    }
+    this.opening++
+    try {
+      return await this.open(request, body, now)
+    } finally {
+      this.opening--
+    }
+  }
+
+  private async open(request: Request, body: unknown, now: number): Promise<Response> {
+    const server = this.makeServer()
+    const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => {
+        this.sessions.set(id, { transport, server, lastActive: now })
+        this.onOpen()
+      }
+    })
+    transport.onclose = () => {
+      if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId)
+    }
+    await server.connect(transport)
+    return transport.handleRequest(request, { parsedBody: body })
+  }
+
+  /** When the session idle longest would end if no request came (ms), or null when there is none. */
+  nextExpiry(): number | null {
+    let oldest: number | null = null
+    for (const session of this.sessions.values()) {
+      if (oldest === null || session.lastActive < oldest) oldest = session.lastActive
+    }
+    return oldest === null ? null : oldest + this.limits.idleMs
+  }
+
+  /** End the sessions that received no request since `now - idleMs`; answers how many ended. */
+  async endIdle(now: number): Promise<number> {
+    const idle = [...this.sessions.values()].filter((session) => now - session.lastActive >= this.limits.idleMs)
+    await Promise.all(idle.map((session) => session.server.close().catch(() => undefined)))
+    return idle.length
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.sessions.values()]
+    this.sessions.clear()
+    await Promise.all(all.map((session) => session.server.close().catch(() => undefined)))
+  }
+}
