@@ -14,7 +14,7 @@ export const startAtt = (mcpServers: Record<string, unknown>, extra: Record<stri
     const context = yield* Layer.build(
       gatewayRoutes(config).pipe(
         Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
-        Layer.provideMerge(serviceCore(config, null, SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 })))
+        Layer.provideMerge(serviceCore(config, config.auth_token, SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 })))
       )
     )
     const address = yield* HttpServer.addressWith((a) => Effect.succeed(a)).pipe(Effect.provide(context))

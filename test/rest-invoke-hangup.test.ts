@@ -20,7 +20,7 @@ const post = (url: string, body: unknown) => {
   return { request: sent as ClientRequest, answer }
 }
 
-describe("REST invoke on the Node fast path", () => {
+describe("REST invoke through the HTTP pipeline", () => {
   it.scopedLive("a caller that hangs up mid-call cancels the upstream request and gives the server's slot back", () =>
     Effect.gen(function* () {
       const alpha = yield* startHttpUpstream({ name: "alpha" })
