@@ -8,7 +8,8 @@ import type { StageFailure } from "./Handshake.js"
 /**
  * The bookkeeping of one invocation (spec §7.4): its lifecycle events, as they happen, and its attempts and failure
  * messages for the error that ends it when no candidate serves. Plain synchronous methods, called from the
- * manager's continuations: one object per call instead of a closure per step, on the hot path.
+ * manager's continuations: one object per call instead of a closure per step, on the hot path. Every failure text
+ * goes through `redact` (the registry's: the server's configured secrets out) before it is recorded or answered.
  */
 export class InvocationLog {
   readonly attempts: Array<InvocationAttempt> = []
@@ -20,7 +21,8 @@ export class InvocationLog {
     readonly method: InvocationMethod,
     readonly requestId: string,
     private readonly record: (event: InvocationEvent) => void,
-    private readonly clock: Clock.Clock
+    private readonly clock: Clock.Clock,
+    private readonly redact: (server: string, text: string) => string
   ) {}
 
   event(server: string, phase: InvocationPhase, failure?: StageFailure): void {
@@ -30,7 +32,7 @@ export class InvocationLog {
       request_id: this.requestId,
       phase,
       timestamp: currentUtc(this.clock),
-      error: failure?.error ?? null,
+      error: failure === undefined ? null : this.redact(server, failure.error),
       error_category: failure?.category ?? null
     })
   }
@@ -40,8 +42,9 @@ export class InvocationLog {
   }
 
   failed(server: string, stage: InvocationAttempt["stage"], failure: StageFailure, message: string): void {
-    this.attempts.push({ server, stage, success: false, error: failure.error, error_category: failure.category })
-    this.errors.push(`${server}: ${message}`)
+    const error = this.redact(server, failure.error)
+    this.attempts.push({ server, stage, success: false, error, error_category: failure.category })
+    this.errors.push(`${server}: ${message === failure.error ? error : this.redact(server, message)}`)
   }
 
   /** The bulkhead passed a saturated server over: busy, not broken, so no event and no health failure. */

@@ -25,7 +25,7 @@ import {
   snapshotOf
 } from "./Handshake.js"
 import { ManagerConfig } from "./ManagerConfig.js"
-import { Probe } from "./Probe.js"
+import { Probe, runProbe } from "./Probe.js"
 import { type RegisterOptions, Registry, type RegistryEntry, now } from "./Registry.js"
 import { InvocationLog } from "./InvocationLog.js"
 import { tail } from "./RingBuffer.js"
@@ -205,7 +205,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const healthCheckServer = Effect.fn("Manager.healthCheckServer")(function* (name: string) {
       const record = yield* registry.get(name)
       if (!shouldRetry(record, yield* now)) return yield* get(name)
-      const result = yield* probe(yield* registry.target(name))
+      const result = yield* runProbe(probe, yield* registry.target(name))
       yield* registry.record(name, {
         healthy: result.healthy,
         error: result.error,
@@ -361,7 +361,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         }
         const requestId = crypto.randomUUID()
         const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
-        const log = new InvocationLog(method, requestId, diagnostics.unsafeRecordInvocation, clock)
+        const log = new InvocationLog(method, requestId, diagnostics.unsafeRecordInvocation, clock, registry.unsafeRedact)
         return new Invocation(candidates, request, options, log).from(0)
       })
     /**

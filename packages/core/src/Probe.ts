@@ -1,4 +1,4 @@
-import { Context, Effect, Layer } from "effect"
+import { Cause, Context, Effect, Layer } from "effect"
 import type { UpstreamTarget } from "./domain/Upstream.js"
 import { asJsonObject, rpcErrorText } from "./domain/JsonRpc.js"
 import { Transport } from "./Transport.js"
@@ -30,3 +30,22 @@ export class Probe extends Context.Tag("att/Probe")<Probe, ProbeShape>() {
 
   static readonly make = (probe: ProbeShape): Layer.Layer<Probe> => Layer.succeed(Probe, probe)
 }
+
+const crashMessage = (cause: Cause.Cause<unknown>): string => {
+  const error = Cause.squash(cause)
+  return error instanceof Error ? error.message : String(error)
+}
+
+/**
+ * Run a probe so that it cannot crash a health check: a probe that throws, dies or fails anyway (a custom probe
+ * may break its contract) is an unhealthy result, `health probe crashed: <message>`. Interruption stays
+ * interruption.
+ */
+export const runProbe = (probe: ProbeShape, target: UpstreamTarget): Effect.Effect<ProbeResult> =>
+  Effect.suspend(() => probe(target)).pipe(
+    Effect.catchAllCause((cause) =>
+      Cause.isInterruptedOnly(cause)
+        ? Effect.failCause(cause as Cause.Cause<never>)
+        : Effect.succeed<ProbeResult>({ healthy: false, error: `health probe crashed: ${crashMessage(cause)}` })
+    )
+  )

@@ -5,12 +5,15 @@ import type { ServerRecord } from "./domain/ServerRecord.js"
 import { type Upstream, type UpstreamTarget, displayUrl } from "./domain/Upstream.js"
 import { Diagnostics } from "./Diagnostics.js"
 import { ManagerConfig } from "./ManagerConfig.js"
+import { redact, secretsOf } from "./Secrets.js"
 import { type CheckResult, type ServerState, freshRecord, recordCheckResult } from "./StatusMachine.js"
 
 /** A registered server: its state and where it is. */
 export interface RegistryEntry {
   readonly state: ServerState
   readonly target: UpstreamTarget
+  /** The upstream's configured secrets (`secretsOf`), taken out of every error text recorded for the server. */
+  readonly secrets: ReadonlyArray<string>
 }
 type Entry = RegistryEntry
 
@@ -43,11 +46,19 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
         return entry === undefined ? Effect.fail(new ServerNotFound({ name })) : Effect.succeed(entry)
       })
 
-    /** Spec §4.1 on the live record, with the transition's connection event; `None` for an unknown name. */
+    /** An error text of `name` without the server's secrets (nor any URL's credentials). */
+    const unsafeRedact = (name: string, text: string): string => redact(text, entries.get(name)?.secrets ?? [])
+
+    /**
+     * Spec §4.1 on the live record, with the transition's connection event; `None` for an unknown name. A failure's
+     * error text is stored without the server's secrets, so neither `last_error` nor the event's reason shows them.
+     */
     const unsafeRecord = (name: string, result: CheckResult, at?: DateTime.Utc): Option.Option<ServerRecord> => {
       const entry = entries.get(name)
       if (entry === undefined) return Option.none()
-      const next = recordCheckResult(entry.state, result, at ?? currentUtc(clock), settings)
+      const checked =
+        result.healthy || typeof result.error !== "string" ? result : { ...result, error: redact(result.error, entry.secrets) }
+      const next = recordCheckResult(entry.state, checked, at ?? currentUtc(clock), settings)
       entries.set(name, { ...entry, state: next.state })
       if (Option.isSome(next.event)) diagnostics.unsafeRecordConnection(next.event.value)
       return Option.some(next.state.record)
@@ -74,7 +85,8 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
           const existing = entries.get(name)
           const target: UpstreamTarget = { name, upstream, callTimeoutMs: options.callTimeoutMs }
           const record = freshRecord(name, displayUrl(upstream), upstream.transport)
-          entries.set(name, { state: { record, generation: (existing?.state.generation ?? 0) + 1 }, target })
+          const state = { record, generation: (existing?.state.generation ?? 0) + 1 }
+          entries.set(name, { state, target, secrets: secretsOf(upstream) })
           membership += 1
           return { record, previous: Option.fromNullable(existing?.target) }
         }),
@@ -111,6 +123,15 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       record: (name: string, result: CheckResult, at?: DateTime.Utc) => Effect.sync(() => unsafeRecord(name, result, at)),
       /** `record` for code already running synchronously inside an effect (the manager's hot path). */
       unsafeRecord,
+      /** An error text about `name` as att may show it: without the server's configured secrets. */
+      unsafeRedact,
+      /** An error text as att may show it: without the configured secrets of any registered server (for logs). */
+      redactAll: (text: string) =>
+        Effect.sync(() => {
+          let out = redact(text, [])
+          for (const entry of entries.values()) out = redact(out, entry.secrets)
+          return out
+        }),
 
       /** Change record fields without a status transition (handshake metadata, invalidation). */
       update: (name: string, f: (record: ServerRecord) => ServerRecord) =>

@@ -1,6 +1,6 @@
-import { Manager, ManagerConfig, Probe, type Transport } from "@att/core"
+import { Manager, ManagerConfig, Probe, Registry, type Transport } from "@att/core"
 import { HttpServer } from "@effect/platform"
-import { Duration, Effect, Layer, Schedule } from "effect"
+import { Cause, Duration, Effect, Layer, Schedule } from "effect"
 import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } from "./config/ConfigFile.js"
 import { GatewayOptions } from "./GatewayOptions.js"
 import { HttpLive } from "./http/Http.js"
@@ -21,6 +21,7 @@ export const Lifecycle = (config: ConfigFile) =>
   Layer.scopedDiscard(
     Effect.gen(function* () {
       const manager = yield* Manager
+      const registry = yield* Registry
       for (const server of configuredServers(config)) {
         yield* manager.register(server.name, server.upstream, { callTimeoutMs: server.callTimeoutMs })
       }
@@ -30,7 +31,10 @@ export const Lifecycle = (config: ConfigFile) =>
           // `schedule`, unlike `repeat`, waits one interval first: connect has just checked every server.
           manager.healthCheckAll({ concurrency }).pipe(Effect.schedule(healthSchedule(config)))
         ),
-        Effect.catchAllCause((cause) => Effect.logError("background health checks stopped", cause)),
+        // The log line shows no configured secret (a defect's message may quote one).
+        Effect.catchAllCause((cause) =>
+          Effect.flatMap(registry.redactAll(Cause.pretty(cause)), (text) => Effect.logError("background health checks stopped", text))
+        ),
         Effect.forkScoped
       )
     })

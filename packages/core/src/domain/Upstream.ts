@@ -1,4 +1,5 @@
 import { Schema } from "effect"
+import { redactUrl } from "../Secrets.js"
 
 /** How att reaches an upstream MCP server over HTTP (Streamable HTTP or the older SSE transport). */
 export const HttpUpstream = Schema.Struct({
@@ -33,9 +34,12 @@ export interface UpstreamTarget {
 export const httpUpstream = (url: string, headers?: Record<string, string>): HttpUpstream =>
   headers === undefined ? { transport: "streamable-http", url } : { transport: "streamable-http", url, headers }
 
-/** The display URL of an upstream: the URL itself, or `stdio:<command>` (arguments and env may carry secrets). */
+/**
+ * The display URL of an upstream: the URL without its credentials (`redactUrl`), or `stdio:<command>` (arguments and
+ * env may carry secrets).
+ */
 export const displayUrl = (upstream: Upstream): string =>
-  upstream.transport === "stdio" ? `stdio:${upstream.command}` : upstream.url
+  upstream.transport === "stdio" ? `stdio:${upstream.command}` : redactUrl(upstream.url)
 
 /** Two upstreams address the same endpoint (a change means the cached session must be closed, G6). */
 export const sameEndpoint = (a: Upstream, b: Upstream): boolean => JSON.stringify(a) === JSON.stringify(b)

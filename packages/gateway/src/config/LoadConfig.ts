@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, resolve } from "node:path"
+import { redact, secretList, urlSecrets, valueSecrets } from "@att/core"
 import { Data, Either, ParseResult, Schema } from "effect"
 import { ConfigFile } from "./ConfigFile.js"
 
@@ -19,14 +20,41 @@ export const everythingServerCommand = (): { command: string; args: Array<string
 /** What `att serve` runs with no config file: a gateway over the protocol's reference server. */
 export const embeddedDefault = (): unknown => ({ mcpServers: { everything: everythingServerCommand() } })
 
-/** Decode a config value; the error names the offending field. */
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === "object" && value !== null
+
+/** Every string inside a value, however it is nested (a malformed `headers` or `env` may be any shape). */
+const stringsIn = (value: unknown): ReadonlyArray<string> =>
+  typeof value === "string" ? [value] : isObject(value) ? Object.values(value).flatMap(stringsIn) : []
+
+/**
+ * The secrets of a config value as it was read, valid or not: each server's URL credentials, header and env values,
+ * and the bearer token. A decoding error quotes the values it rejects (and the whole `mcpServers` beside them).
+ */
+const configSecrets = (value: unknown): ReadonlyArray<string> => {
+  if (!isObject(value)) return []
+  const servers = isObject(value.mcpServers) ? Object.values(value.mcpServers).filter(isObject) : []
+  return secretList([
+    ...stringsIn(value.auth_token),
+    ...servers.flatMap((server) => [
+      ...(typeof server.url === "string" ? urlSecrets(server.url) : []),
+      ...[...stringsIn(server.headers), ...stringsIn(server.env)].flatMap(valueSecrets)
+    ])
+  ])
+}
+
+/** Decode a config value; the error names the offending field, and shows no configured secret. */
 export const decodeConfig = (value: unknown, source: string): Either.Either<ConfigFile, ConfigError> =>
   Schema.decodeUnknownEither(ConfigFile, { onExcessProperty: "error" })(value).pipe(
     Either.mapLeft(
       (error) =>
-        new ConfigError({ message: `invalid config ${source}:\n${ParseResult.TreeFormatter.formatErrorSync(error)}` })
+        new ConfigError({
+          message: redact(`invalid config ${source}:\n${ParseResult.TreeFormatter.formatErrorSync(error)}`, configSecrets(value))
+        })
     )
   )
+
+/** A JSON syntax error without the excerpt of the text V8 quotes (`..."authorization": Bearer s3c"...`). */
+const withoutExcerpt = (message: string): string => message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, "")
 
 /**
  * The config to run with: `--config` / `ATT_CONFIG`, else `att.config.json` in the working directory when present,
@@ -51,7 +79,7 @@ export const loadConfig = (explicit: string | undefined, cwd: string): Either.Ei
   try {
     json = JSON.parse(text)
   } catch (error) {
-    return Either.left(new ConfigError({ message: `config ${path} is not valid JSON: ${(error as Error).message}` }))
+    return Either.left(new ConfigError({ message: `config ${path} is not valid JSON: ${withoutExcerpt((error as Error).message)}` }))
   }
   return Either.map(decodeConfig(json, path), (config) => ({ config, source: path }))
 }
