@@ -122,4 +122,13 @@ describe("att serve, end to end", () => {
     expect(message).toContain("0.0.0.0")
     expect(await exitOf(att)).toBe(2)
   }, 30_000)
+
+  it("refuses to bind a name spelled like loopback without a token: a name is loopback only by what it resolves to (issue 14 §4)", async () => {
+    // `.invalid` never resolves (RFC 6761), so this name is not loopback, whatever its spelling.
+    const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--host", "127.0.0.1.invalid", "--port", "0"], { ATT_TOKEN: "" })
+    started.push(att)
+    const [message] = await waitForOutput(att, /refusing to bind[^\n]*/)
+    expect(message).toContain("127.0.0.1.invalid")
+    expect(await exitOf(att)).toBe(2)
+  }, 30_000)
 })

@@ -14,6 +14,28 @@ const nasty = fc.oneof(
 const notAnObject = fc.oneof(fc.string(), fc.integer(), fc.double(), fc.boolean(), fc.constant(null), fc.array(fc.anything(), { maxLength: 3 }))
 const json = fc.anything({ maxDepth: 3 })
 
+const hex = (high: number, low: number) => ((high << 8) | low).toString(16)
+/** An IPv4 address att never connects to for a registered server: link-local, private, multicast or reserved. */
+const internalIpv4 = fc.tuple(fc.constantFrom(169, 10, 224, 239, 240, 255), fc.nat(255), fc.nat(255), fc.nat(255)).map(
+  ([first, b, c, d]) => (first === 169 ? [169, 254, c, d] : [first, b, c, d])
+)
+/** That address in every IPv6 form that carries one (issue 14 §4): a URL's host. */
+const internalHost = fc.tuple(internalIpv4, fc.nat(7)).map(([[a = 0, b = 0, c = 0, d = 0], form]) => {
+  const [high, low] = [hex(a, b), hex(c, d)]
+  const teredo = `${hex(a ^ 255, b ^ 255)}:${hex(c ^ 255, d ^ 255)}`
+  return [
+    `[::ffff:${a}.${b}.${c}.${d}]`,
+    `[::ffff:${high}:${low}]`,
+    `[::${high}:${low}]`,
+    `[::ffff:0:${high}:${low}]`,
+    `[64:ff9b::${high}:${low}]`,
+    `[64:ff9b:1::${high}:${low}]`,
+    `[2002:${high}:${low}::1]`,
+    `[2001:0:4136:e378:8000:63bf:${teredo}]`
+  ][form] as string
+})
+const INTERNAL_HOSTS = ["[fec0::1]", "[ff02::1]", "[fd00:ec2::254]", "198.18.0.1", "0.1.2.3", "100.100.100.200", "metadata.google.internal."]
+
 /** A request that must be refused: every route, wrong types, missing and extra fields, bad limits, bad bodies. */
 const badRequest: fc.Arbitrary<HttpClientRequest.HttpClientRequest> = fc.oneof(
   // registration: wrong shapes, bad names, bad URLs
@@ -27,6 +49,14 @@ const badRequest: fc.Arbitrary<HttpClientRequest.HttpClientRequest> = fc.oneof(
     url: fc.oneof(nasty, notAnObject).filter((u) => typeof u !== "string" || !/^https?:\/\/[^\s/]/i.test(u))
   })
     .map((body) => HttpClientRequest.post("/api/v1/mcp/servers").pipe(HttpClientRequest.bodyUnsafeJson(body))),
+  // registration: internal addresses, in every form that carries one
+  fc.record({
+    name: fc.constantFrom("ok", "x"),
+    url: fc.tuple(fc.oneof(internalHost, fc.constantFrom(...INTERNAL_HOSTS)), fc.constantFrom("http", "https")).map(
+      ([host, scheme]) => `${scheme}://${host}/mcp`
+    ),
+    transport: fc.constant("streamable-http")
+  }).map((body) => HttpClientRequest.post("/api/v1/mcp/servers").pipe(HttpClientRequest.bodyUnsafeJson(body))),
   notAnObject.map((body) => HttpClientRequest.post("/api/v1/mcp/servers").pipe(HttpClientRequest.bodyUnsafeJson(body))),
   // invocation: missing or mistyped fields, extra fields
   fc.record({ tool_name: notAnObject.filter((v) => typeof v !== "string"), arguments: json, extra: json })

@@ -71,6 +71,18 @@ describe("HTTP input validation and safe defaults", () => {
     Effect.gen(function* () {
       expect((yield* send(postJson("/api/v1/mcp/servers", { name: "x", url: "http://10.0.0.1/" }))).status).toBe(201)
       expect((yield* send(postJson("/api/v1/mcp/servers", { name: "y", url: "http://169.254.1.1/" }))).status).toBe(400)
+      // The shared range 100.64/10 is private; the metadata endpoint inside it, in any form, is not (issue 14 §4).
+      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "cgnat", url: "http://100.64.0.1/" }))).status).toBe(201)
+      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "ula", url: "http://[fd00::1]/" }))).status).toBe(201)
+      for (const url of [
+        "http://100.100.100.200/",
+        "http://[::ffff:100.100.100.200]/",
+        "http://[fd00:ec2::254]/",
+        "http://[2002:a9fe:a9fe::]/",
+        "http://Metadata.Google.Internal./"
+      ]) {
+        yield* expectRefusal(postJson("/api/v1/mcp/servers", { name: "z", url }), 400, "url")
+      }
     }).pipe(Effect.provide(apiHarness({ gateway: { allowPrivateNetworks: true } })))
   )
 
@@ -78,7 +90,8 @@ describe("HTTP input validation and safe defaults", () => {
     "intra.example": ["10.0.0.5"],
     "meta.example": ["93.184.216.34", "169.254.169.254"],
     "public.example": ["93.184.216.34", "2606:4700::1111"],
-    "local.example": ["127.0.0.1", "::1"]
+    "local.example": ["127.0.0.1", "::1"],
+    "nat64.example": ["2606:4700::1111", "64:ff9b::a9fe:a9fe"]
   }
 
   it.effect("a name is refused at registration by what it resolves to, as its address would be (G2)", () =>
@@ -93,6 +106,12 @@ describe("HTTP input validation and safe defaults", () => {
       const meta = yield* send(postJson("/api/v1/mcp/servers", { name: "meta", url: "http://META.example/" }))
       expect(meta.status).toBe(400)
       expect(JSON.stringify(yield* body(meta))).toContain("meta.example resolves to 169.254.169.254")
+      // An IPv6 answer that carries a metadata address is refused as that address would be (issue 14 §4).
+      const nat64 = yield* send(postJson("/api/v1/mcp/servers", { name: "nat64", url: "http://nat64.example/" }))
+      expect(yield* body(nat64)).toMatchObject({
+        field: "url",
+        detail: "url points at a cloud metadata address (169.254.169.254 in a NAT64 address) (nat64.example resolves to 64:ff9b::a9fe:a9fe)"
+      })
       for (const [name, url] of [
         ["public", "https://public.example/mcp"],
         ["local", "http://local.example:9/"],

@@ -1,5 +1,7 @@
 import { parseArgs } from "node:util"
-import { Either } from "effect"
+import { Effect, Either } from "effect"
+import { isHostName, isLoopbackAddress } from "../security/AddressPolicy.js"
+import { HostResolver } from "../security/HostResolver.js"
 
 export interface ServeArgs {
   readonly config: string | undefined
@@ -14,8 +16,21 @@ export const USAGE = `usage: att serve [--config FILE] [--host HOST] [--port POR
   --port PORT    port to listen on (env ATT_PORT; default 8080)
   The bearer token comes from the config's auth_token or env ATT_TOKEN.`
 
-const LOOPBACK = new Set(["127.0.0.1", "localhost", "::1", "[::1]"])
-export const isLoopbackHost = (host: string) => LOOPBACK.has(host) || host.startsWith("127.")
+/**
+ * Whether binding `host` serves this machine only (then att may run without a token): a loopback address, or a name
+ * that resolves to loopback addresses only. Judged by what it resolves to, never by its spelling (`127.0.0.1.nip.io`
+ * is a name like any other); a name that does not resolve is not loopback.
+ */
+export const bindsLoopbackOnly = Effect.fn("Args.bindsLoopbackOnly")(function* (host: string) {
+  const bare = host.replace(/^\[|\]$/g, "")
+  if (!isHostName(bare)) return isLoopbackAddress(bare)
+  const addresses = yield* Effect.flatMap(HostResolver, (resolver) => resolver.addresses(bare))
+  return addresses.length > 0 && addresses.every(isLoopbackAddress)
+})
+
+/** `bindsLoopbackOnly` by the system resolver. */
+export const isLoopbackHost = (host: string): Promise<boolean> =>
+  Effect.runPromise(bindsLoopbackOnly(host).pipe(Effect.provide(HostResolver.system())))
 
 /** Flags win over the environment, which wins over the defaults. */
 export const parseServeArgs = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Either.Either<ServeArgs, string> => {

@@ -19,7 +19,7 @@ const fail = (message: string): never => {
 const args = Either.getOrElse(parseServeArgs(process.argv.slice(2), process.env), fail)
 const { config, source } = Either.getOrElse(loadConfig(args.config, process.cwd()), (error) => fail(error.message))
 const token = args.token ?? config.auth_token
-if (!isLoopbackHost(args.host) && token === null) {
+if (!(await isLoopbackHost(args.host)) && token === null) {
   fail(`refusing to bind ${args.host} without a bearer token: set auth_token in the config or ATT_TOKEN`)
 }
 process.stderr.write(`att: config from ${source}\n`)
