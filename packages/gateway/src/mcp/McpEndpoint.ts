@@ -229,10 +229,12 @@ export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
       // clients, so a message cannot be traced to one. The logger names the server it came from.
       const logs = yield* transport.subscribeLogMessages
       yield* Queue.take(logs).pipe(
-        Effect.map(({ server: name, level, logger, data }) => {
-          const params: LoggingParams = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
-          for (const outbox of sessions.values()) outbox.offer(params)
-        }),
+        Effect.tap(({ server: name, level, logger, data }) =>
+          Effect.sync(() => {
+            const params: LoggingParams = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
+            for (const outbox of sessions.values()) outbox.offer(params)
+          })
+        ),
         Effect.forever,
         Effect.forkScoped
       )
