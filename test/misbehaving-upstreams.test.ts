@@ -2,6 +2,7 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import { type Server as NetServer, type Socket, createServer as createNetServer } from "node:net"
 import type { AddressInfo } from "node:net"
 import { Manager, httpUpstream } from "@att/core"
+import { invocationError } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schedule, Supervisor } from "effect"
 import { sdkAtt } from "./support/sdkAtt.js"
@@ -98,7 +99,7 @@ const failureOf = (url: string) =>
     const manager = yield* Manager
     const supervisor = yield* Supervisor.track
     yield* manager.register("odd", httpUpstream(url))
-    const error = yield* Effect.flip(manager.invokeTool("echo", { message: "x" })).pipe(Effect.supervised(supervisor))
+    const error = yield* invocationError(manager.invokeTool("echo", { message: "x" })).pipe(Effect.supervised(supervisor))
     expect(yield* supervisor.value).toEqual([]) // every fiber the invocation started has ended
     const failed = error.attempts.find((attempt) => !attempt.success)
     const kept = Option.getOrThrow(yield* manager.sessionDiagnostics("odd")).active

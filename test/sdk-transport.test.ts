@@ -1,7 +1,8 @@
 import { Manager, httpUpstream } from "@att/core"
 import { everythingServerCommand } from "@att/gateway"
-import { type UpstreamOptions, startHttpUpstream } from "@att/testkit"
+import { type UpstreamOptions, invocationError, startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
+import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { Clock, Effect, Fiber, Option, Schedule } from "effect"
 import { join } from "node:path"
 import { ROOT, childPids, commandLineOf, isAlive } from "./support/processes.js"
@@ -100,9 +101,30 @@ describe("the SDK transport against real MCP servers", () => {
       if (outcome._tag === "Right") {
         expect((outcome.right.result as { isError?: boolean }).isError).toBe(true)
       } else {
-        expect(outcome.left.attempts.at(-1)?.error_category).toBe("rpc_error")
+        expect(outcome.left).toMatchObject({ _tag: "UpstreamRejected", server: "alpha", code: -32602 })
       }
       expect(upstream.counters.sessions).toBe(1)
+    }).pipe(Effect.provide(sdkAtt()))
+  )
+
+  it.scopedLive("issue 14: an upstream's rpc error and its result reach the manager as the upstream sent them", () =>
+    Effect.gen(function* () {
+      const data = { elicitations: [{ mode: "url", url: "https://example.com/consent", elicitationId: "e1" }], extra: 1 }
+      const { manager } = yield* initializedAlpha({
+        extend: (server) => {
+          server.registerTool("consent", {}, () => {
+            throw new McpError(ErrorCode.UrlElicitationRequired, "consent needed", data)
+          })
+        }
+      })
+      const rejected = yield* Effect.flip(manager.invokeTool("consent", {}))
+      // The SDK server words the message so; the SDK client would prefix it again and keep only `elicitations`.
+      expect(rejected).toMatchObject({ _tag: "UpstreamRejected", server: "alpha", code: -32042, message: "MCP error -32042: consent needed" })
+      expect(rejected._tag === "UpstreamRejected" && rejected.data).toEqual(data)
+      expect((yield* manager.get("alpha")).status).toBe("healthy")
+
+      const served = yield* manager.invokeTool("echo", { message: "raw" })
+      expect(served.raw_response).toEqual({ jsonrpc: "2.0", id: expect.any(Number), result: served.result })
     }).pipe(Effect.provide(sdkAtt()))
   )
 
@@ -152,7 +174,7 @@ describe("the SDK transport against real MCP servers", () => {
       const early = yield* Effect.fork(Effect.delay(invoke("echo", { message: "early" }), "100 millis"))
       // ...and this one is still in flight when the slow call times out, and when the next call re-initializes.
       const spanning = yield* Effect.fork(Effect.delay(invoke("slow", { ms: 1_500 }), "1 second"))
-      const timedOut = yield* Effect.flip(manager.invokeTool("slow", { ms: 10_000 }))
+      const timedOut = yield* invocationError(manager.invokeTool("slow", { ms: 10_000 }))
       expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
       expect(yield* Fiber.join(early)).toBe("alpha: early")
       // The failure left alpha degraded: this call re-initializes. The SDK server refuses a second initialize on a
@@ -199,7 +221,7 @@ describe("the SDK transport against real MCP servers", () => {
       const upstream = yield* startHttpUpstream({ name: "alpha" })
       const manager = yield* Manager
       yield* manager.register("alpha", httpUpstream(upstream.url), { callTimeoutMs: 200 })
-      const failed = yield* Effect.flip(manager.invokeTool("slow", { ms: 5_000 }))
+      const failed = yield* invocationError(manager.invokeTool("slow", { ms: 5_000 }))
       expect(failed.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 })))
   )
@@ -225,7 +247,7 @@ describe("the SDK transport against real MCP servers", () => {
       yield* manager.register("alpha", httpUpstream(first.url))
       yield* manager.invokeTool("echo", { message: "1" })
       yield* first.close
-      const failed = yield* Effect.flip(manager.invokeTool("echo", { message: "2" }))
+      const failed = yield* invocationError(manager.invokeTool("echo", { message: "2" }))
       expect(failed.attempts.at(-1)?.error_category).toBe("transport_error")
       expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false)
     }).pipe(Effect.provide(sdkAtt({ manager: { maxBackoff: 0 } })))

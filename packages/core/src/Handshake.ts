@@ -23,6 +23,8 @@ export interface StageFailure {
   readonly category: TransportError["category"]
   /** The request certainly did not reach the upstream. */
   readonly unsent?: boolean
+  /** The failure belongs to this call alone: the server's health is unchanged and the call does not fail over. */
+  readonly callOnly?: boolean
 }
 
 /** Spec §5 b/c: classify an initialize response; the object `result` on success. */
@@ -43,6 +45,27 @@ export const classifyInvoke = (response: JsonRpcResponse): StageFailure | null =
   return null
 }
 
+/**
+ * JSON-RPC error codes with which an upstream answers the caller about its own request: invalid request (-32600),
+ * method not found (-32601), invalid params (-32602), resource not found (-32002), URL elicitation required (-32042).
+ */
+export const CALLER_FAULT_CODES: ReadonlySet<number> = new Set([-32600, -32601, -32602, -32002, -32042])
+
+/** An upstream's JSON-RPC error that is the caller's to handle, as the upstream sent it. */
+export interface Rejection {
+  readonly code: number
+  readonly message: string
+  readonly data?: unknown
+}
+
+/** The error of an invoke response when its code says the request itself was at fault; null otherwise. */
+export const rejectionOf = (response: JsonRpcResponse): Rejection | null => {
+  const error = asJsonObject(response.error)
+  if (error === null || typeof error.code !== "number" || !CALLER_FAULT_CODES.has(error.code)) return null
+  const message = typeof error.message === "string" ? error.message : rpcErrorText(error)
+  return Object.hasOwn(error, "data") ? { code: error.code, message, data: error.data } : { code: error.code, message }
+}
+
 /** Spec §2.4: what a successful initialize result says, field by field. */
 export const snapshotOf = (result: Record<string, unknown>, capturedAt: DateTime.Utc): CapabilitySnapshot => ({
   protocol_version: typeof result.protocolVersion === "string" ? result.protocolVersion : null,
@@ -51,8 +74,10 @@ export const snapshotOf = (result: Record<string, unknown>, capturedAt: DateTime
   captured_at: capturedAt
 })
 
-export const failureOf = (error: TransportError): StageFailure =>
-  error.unsent === true
-    ? { error: error.message, category: error.category, unsent: true }
-    : { error: error.message, category: error.category }
+export const failureOf = (error: TransportError): StageFailure => ({
+  error: error.message,
+  category: error.category,
+  ...(error.unsent === true ? { unsent: true } : {}),
+  ...(error.callOnly === true ? { callOnly: true } : {})
+})
 

@@ -14,8 +14,9 @@ import type { StageFailure } from "./Handshake.js"
 export class InvocationLog {
   readonly attempts: Array<InvocationAttempt> = []
   private readonly errors: Array<string> = []
-  /** Set when a failure may have reached an upstream and the call must not be repeated elsewhere. */
+  /** Set when the call must not be tried elsewhere after a failure at this server (see `stop`). */
   stopAt: string | null = null
+  private stopReason = ""
 
   constructor(
     readonly method: InvocationMethod,
@@ -47,6 +48,18 @@ export class InvocationLog {
     this.errors.push(`${server}: ${message === failure.error ? error : this.redact(server, message)}`)
   }
 
+  /**
+   * End the walk at `server`: the failure may have reached the upstream and the call is not safe to repeat
+   * (`unsafe`), or it belongs to this call alone (`callOnly`).
+   */
+  stop(server: string, why: "unsafe" | "callOnly"): void {
+    this.stopAt = server
+    this.stopReason =
+      why === "unsafe"
+        ? ` (not tried elsewhere: the request may have reached ${server} and is not safe to repeat)`
+        : ` (not tried elsewhere: the failure at ${server} belongs to this call alone)`
+  }
+
   /** The bulkhead passed a saturated server over: busy, not broken, so no event and no health failure. */
   busy(server: string, limit: number): void {
     const error = `server busy: ${limit} calls in flight`
@@ -55,11 +68,9 @@ export class InvocationLog {
 
   /** The 503 of an invocation no candidate served (spec §7.5). */
   exhausted(): InvocationError {
-    const unrepeated =
-      this.stopAt === null ? "" : ` (not tried elsewhere: the request may have reached ${this.stopAt} and is not safe to repeat)`
     const errors = this.errors.length > 0 ? this.errors.join("; ") : "unknown invocation failure"
     return new InvocationError({
-      message: `Invocation failed across servers: ${errors}${unrepeated}`,
+      message: `Invocation failed across servers: ${errors}${this.stopReason}`,
       method: this.method,
       request_id: this.requestId,
       attempts: this.attempts

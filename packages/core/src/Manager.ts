@@ -1,5 +1,5 @@
 import { Cause, Deferred, Effect, Either, Layer, Option, PubSub, Tracer } from "effect"
-import { InvocationError, type ServerNotFound, SessionControlsUnavailable } from "./domain/Errors.js"
+import { InvocationError, type ServerNotFound, SessionControlsUnavailable, UpstreamRejected } from "./domain/Errors.js"
 import type {
   AdapterSessionDiagnostics,
   AdapterSessionStatus,
@@ -16,12 +16,14 @@ import { currentUtc } from "./CurrentUtc.js"
 import { Diagnostics } from "./Diagnostics.js"
 import { classifyFreshness } from "./Freshness.js"
 import {
+  type Rejection,
   type StageFailure,
   classifyInitialize,
   classifyInvoke,
   failureOf,
   initializeRequest,
   initializedNotification,
+  rejectionOf,
   snapshotOf
 } from "./Handshake.js"
 import { ManagerConfig } from "./ManagerConfig.js"
@@ -39,10 +41,10 @@ const BUILT_IN_TRACER = Effect.runSync(Effect.tracer)
  * `Effect.matchEffect` / `matchCauseEffect` with the handlers as arguments, for the invocation's hot path: tsx
  * (esbuild's keepNames) names every function written as an object key, at a `defineProperty` per closure per call.
  */
-const match = <A, E, R, B, R2>(
+const match = <A, E, R, B, E2, R2>(
   self: Effect.Effect<A, E, R>,
-  onFailure: (error: E) => Effect.Effect<B, never, R2>,
-  onSuccess: (value: A) => Effect.Effect<B, never, R2>
+  onFailure: (error: E) => Effect.Effect<B, E2, R2>,
+  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
 ) => Effect.matchEffect(self, { onFailure, onSuccess })
 const matchCause = <A, E, R, B, E2, R2>(
   self: Effect.Effect<A, E, R>,
@@ -70,8 +72,9 @@ export interface InvokeOptions {
   readonly only?: ReadonlyArray<string>
   /**
    * Move on to the next server after a failure that may have reached the upstream (a timeout, a dropped
-   * connection, an rpc error). Default true, as the spec. False for calls that are not safe to repeat: then only
-   * failures before the request was sent (initialize, a session that could not be opened) fail over.
+   * connection, an rpc error that is not the caller's). Default true, as the spec. False for calls that are not
+   * safe to repeat: then only failures before the request was sent (initialize, a session that could not be opened)
+   * fail over.
    */
   readonly failoverAfterSend?: boolean
   /** Relay the serving upstream's progress notifications (the gateway passes them to its own client). */
@@ -247,8 +250,11 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         this.sendOptions = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
       }
 
-      /** From the candidate at `index` on; the invocation error when none is left (or a failure must not repeat). */
-      from(index: number): Effect.Effect<InvocationResult, InvocationError> {
+      /**
+       * From the candidate at `index` on; the invocation error when none is left (or a failure must not repeat), the
+       * upstream's rejection when one answers that the request itself is at fault.
+       */
+      from(index: number): Effect.Effect<InvocationResult, InvocationError | UpstreamRejected> {
         const candidate = this.candidates[index]
         if (candidate === undefined || this.log.stopAt !== null) return Effect.fail(this.log.exhausted())
         const name = candidate.name
@@ -275,11 +281,11 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       }
 
       /**
-       * One candidate: the invocation result, or null to go on to the next candidate. A server whose handshake is
-       * valid goes straight to the invoke stage, read in the same synchronous step (what `ensureInitialized` would
-       * answer, without its effects); otherwise the handshake runs first.
+       * One candidate: the invocation result, or null to go on to the next candidate (or the upstream's rejection).
+       * A server whose handshake is valid goes straight to the invoke stage, read in the same synchronous step (what
+       * `ensureInitialized` would answer, without its effects); otherwise the handshake runs first.
        */
-      attempt(name: string): Effect.Effect<InvocationResult | null> {
+      attempt(name: string): Effect.Effect<InvocationResult | null, UpstreamRejected> {
         this.log.event(name, "initialize_start")
         const entry = registry.unsafeEntry(name)
         if (entry === undefined) return this.initializeFailed(name, null)
@@ -309,7 +315,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       }
 
       /** The invoke stage on an initialized server (spec §7.4 steps 3–5); `entry` is the server as read just now. */
-      invokeOn(name: string, entry: RegistryEntry | undefined): Effect.Effect<InvocationResult | null> {
+      invokeOn(name: string, entry: RegistryEntry | undefined): Effect.Effect<InvocationResult | null, UpstreamRejected> {
         this.log.event(name, "initialize_success")
         this.log.succeeded(name, "initialize")
         this.log.event(name, "invoke_start")
@@ -320,7 +326,9 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           (error) => this.invokeFailed(name, failureOf(error), generation),
           (response) => {
             const failure = classifyInvoke(response)
-            return failure === null ? this.invokeSucceeded(name, response) : this.invokeFailed(name, failure, generation)
+            if (failure === null) return this.invokeSucceeded(name, response)
+            const rejection = rejectionOf(response)
+            return rejection === null ? this.invokeFailed(name, failure, generation) : this.invokeRejected(name, failure, rejection)
           }
         )
       }
@@ -328,9 +336,24 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       invokeFailed(name: string, failure: StageFailure, generation: number | null) {
         this.log.event(name, "invoke_failure", failure)
         this.log.failed(name, "invoke", failure, failure.error)
-        if (this.options.failoverAfterSend === false && failure.unsent !== true) this.log.stopAt = name
+        // A failure of this call alone says nothing about the server, and another server would fail the same way.
+        if (failure.callOnly === true) {
+          this.log.stop(name, "callOnly")
+          return Effect.succeed(null)
+        }
+        if (this.options.failoverAfterSend === false && failure.unsent !== true) this.log.stop(name, "unsafe")
         if (generation !== null) registry.unsafeRecord(name, failedCheck(failure, this.log.requestId, generation))
         return Effect.succeed(null)
+      }
+
+      /**
+       * The upstream answered that the request itself is at fault: the answer is the caller's, as sent. The server
+       * answered, so its health is unchanged, and another server would answer the same: no failover.
+       */
+      invokeRejected(name: string, failure: StageFailure, rejection: Rejection) {
+        this.log.event(name, "invoke_failure", failure)
+        const { method, requestId } = this.log
+        return Effect.fail(new UpstreamRejected({ server: name, method, request_id: requestId, ...rejection }))
       }
 
       invokeSucceeded(name: string, response: JsonRpcResponse) {
@@ -349,7 +372,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       params: Record<string, unknown>,
       preferred: ReadonlyArray<string> | null | undefined,
       options: InvokeOptions = {}
-    ): Effect.Effect<InvocationResult, InvocationError> =>
+    ): Effect.Effect<InvocationResult, InvocationError | UpstreamRejected> =>
       Effect.suspend(() => {
         const registered = registry.unsafeList()
         const startedAt = currentUtc(clock)

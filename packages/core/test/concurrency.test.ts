@@ -1,5 +1,5 @@
 import { Manager, TransportError, httpUpstream } from "@att/core"
-import { ScriptedTransport, atT0, scriptedAtt } from "@att/testkit"
+import { ScriptedTransport, atT0, invocationError, scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Fiber, Option, TestClock } from "effect"
 
@@ -85,7 +85,7 @@ describe("concurrency (G8)", () => {
         yield* settle
         yield* Deferred.succeed(gate, undefined)
         const outcomes = yield* Fiber.join(callers)
-        expect(outcomes.every((o) => o._tag === "Left" && o.left.attempts[0]?.error === "init down")).toBe(true)
+        expect(outcomes.every((o) => o._tag === "Left" && o.left._tag === "InvocationError" && o.left.attempts[0]?.error === "init down")).toBe(true)
         expect(yield* count("initialize")).toBe(1)
         expect(yield* manager.get("P")).toMatchObject({ retry_count: 1, last_error_category: "network_timeout" })
       }).pipe(Effect.provide(layer))
@@ -219,7 +219,7 @@ describe("bulkhead", () => {
       yield* Effect.gen(function* () {
         const manager = yield* Manager
         const held = yield* holdBothSlots
-        const refused = yield* Effect.flip(manager.invokeTool("x", {}))
+        const refused = yield* invocationError(manager.invokeTool("x", {}))
         expect(refused.attempts).toEqual([
           { server: "P", stage: "invoke", success: false, error: "server busy: 2 calls in flight", error_category: "unknown" }
         ])
@@ -239,7 +239,7 @@ describe("bulkhead", () => {
       yield* Effect.gen(function* () {
         const manager = yield* Manager
         const held = yield* holdBothSlots
-        expect((yield* Effect.flip(manager.invokeTool("x", {}))).attempts[0]?.error).toBe("server busy: 2 calls in flight")
+        expect((yield* invocationError(manager.invokeTool("x", {}))).attempts[0]?.error).toBe("server busy: 2 calls in flight")
         yield* Fiber.interrupt(held)
         yield* Effect.exit(manager.invokeTool("boom", {}))
         yield* Effect.exit(manager.invokeTool("boom", {}))

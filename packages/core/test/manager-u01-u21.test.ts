@@ -1,5 +1,5 @@
 import { Manager, Registry, TransportError, httpUpstream } from "@att/core"
-import { ScriptedTransport, T0, advanceSeconds, atT0, scriptedAtt } from "@att/testkit"
+import { ScriptedTransport, T0, advanceSeconds, atT0, invocationError, scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Option } from "effect"
 
@@ -128,7 +128,7 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
     Effect.gen(function* () {
       const manager = yield* Manager
       yield* register("primary", "backup")
-      const error = yield* Effect.flip(manager.invokeTool("att.project.list", {}, ["primary", "backup"]))
+      const error = yield* invocationError(manager.invokeTool("att.project.list", {}, ["primary", "backup"]))
       expect(error.attempts).toEqual([
         { server: "primary", stage: "initialize", success: false, error: "primary down", error_category: "transport_error" },
         { server: "backup", stage: "initialize", success: true, error: null, error_category: null },
@@ -176,7 +176,7 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
     Effect.gen(function* () {
       const manager = yield* Manager
       yield* register("codex")
-      const error = yield* Effect.flip(manager.invokeTool("att.project.list", {}))
+      const error = yield* invocationError(manager.invokeTool("att.project.list", {}))
       expect(error.attempts).toHaveLength(2)
       expect(error.attempts[1]).toMatchObject({ stage: "invoke", error_category: "http_status", error: "http status 503" })
       expect((yield* manager.get("codex")).last_error_category).toBe("http_status")

@@ -1,5 +1,5 @@
 import { Manager, Registry, Transport, TransportError, httpUpstream } from "@att/core"
-import { ScriptedTransport, T0, advanceSeconds, atT0, scriptedAtt } from "@att/testkit"
+import { ScriptedTransport, T0, advanceSeconds, atT0, invocationError, scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, Option } from "effect"
 
@@ -184,7 +184,7 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
         ["payload", "invalid_payload"]
       ] as const) {
         yield* advanceSeconds(10) // every server failed in the previous round: let the windows open
-        const error = yield* Effect.flip(manager.invokeTool("x", {}, [name]))
+        const error = yield* invocationError(manager.invokeTool("x", {}, [name]))
         expect(error.attempts.find((a) => a.server === name && a.stage === "invoke")?.error_category).toBe(category)
         expect((yield* manager.get(name)).last_error_category).toBe(category)
       }

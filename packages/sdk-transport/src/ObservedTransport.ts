@@ -2,10 +2,12 @@ import type { Transport as SdkClientTransport, TransportSendOptions } from "@mod
 import type { Writable } from "node:stream"
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js"
 
+type MessageId = string | number
+
 /**
- * Wraps an SDK client transport to see every incoming message (the raw initialize result, progress) before the
- * Client does, synchronously and in arrival order. `intercept` returns true for a message it consumed: the Client
- * never sees that one. Everything else is delegated unchanged.
+ * Wraps an SDK client transport to see every incoming message (the raw initialize result, progress, the responses
+ * att keeps as received) before the Client does, synchronously and in arrival order. `intercept` returns true for a
+ * message it consumed: the Client never sees that one. Everything else is delegated unchanged.
  */
 export class ObservedTransport implements SdkClientTransport {
   onclose?: () => void
@@ -17,6 +19,8 @@ export class ObservedTransport implements SdkClientTransport {
     intercept: (message: JSONRPCMessage) => boolean
   ) {
     inner.onmessage = (message, extra) => {
+      const id = "method" in message ? undefined : (message as { readonly id?: MessageId }).id
+      if (id !== undefined && this.kept.has(id)) this.kept.set(id, message)
       if (!intercept(message)) this.onmessage?.(message, extra)
     }
     inner.onclose = () => this.onclose?.()
@@ -38,7 +42,32 @@ export class ObservedTransport implements SdkClientTransport {
     return started
   }
 
+  /** The id of the request sent last, until `keepResponse` claims it. */
+  private lastRequestId: MessageId | undefined = undefined
+  /** Slots for responses to keep as received, by request id: made by `keepResponse`, filled when the response comes. */
+  private readonly kept = new Map<MessageId, JSONRPCMessage | undefined>()
+
+  /**
+   * Keep the response to the request sent last, as it arrives. Call synchronously after the SDK's `request`, which
+   * sends before it returns; answers the request's id for `takeResponse` (undefined when nothing was sent).
+   */
+  keepResponse(): MessageId | undefined {
+    const id = this.lastRequestId
+    this.lastRequestId = undefined
+    if (id !== undefined) this.kept.set(id, undefined)
+    return id
+  }
+
+  /** The response kept for `id` as it arrived (undefined when none came), freeing its slot. */
+  takeResponse(id: MessageId | undefined): JSONRPCMessage | undefined {
+    if (id === undefined) return undefined
+    const message = this.kept.get(id)
+    this.kept.delete(id)
+    return message
+  }
+
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
+    if ("method" in message && "id" in message) this.lastRequestId = message.id
     this.batchWrites()
     return this.inner.send(message, options)
   }

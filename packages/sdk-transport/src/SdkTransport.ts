@@ -86,6 +86,8 @@ const isForwarded = (method: string): method is ForwardedMethod => Object.hasOwn
 interface Session {
   readonly name: string
   readonly client: Client
+  /** The client's transport, which keeps the responses to forwarded requests as received. */
+  readonly transport: ObservedTransport
   readonly scope: Scope.CloseableScope
   /** The raw `result` of this session's latest initialize (kept current by the session's transport). */
   readonly handshake: { result: Record<string, unknown> }
@@ -382,6 +384,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         const session: Session = {
           name: target.name,
           client,
+          transport,
           scope,
           handshake,
           notificationPending: true,
@@ -506,15 +509,19 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       if (token !== null) session.progress.delete(token)
     }
 
-    /** The upstream answered (a result or an rpc error): that is activity on the session. */
+    /**
+     * The upstream answered (a result or an rpc error): that is activity on the session. The response is the one the
+     * upstream sent, as received (its id is the one the SDK gave the request); `body` stands in only if none was kept.
+     */
     const answered = (
       session: Session,
       request: JsonRpcRequest,
+      received: JSONRPCMessage | undefined,
       body: { readonly result: unknown } | { readonly error: unknown }
     ): JsonRpcResponse => {
       session.lastActivity = currentUtc(clock)
       session.answers += 1
-      return { jsonrpc: "2.0", id: request.id, ...body }
+      return received ?? { jsonrpc: "2.0", id: request.id, ...body }
     }
 
     /**
@@ -543,27 +550,28 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         const answersBefore = session.answers
         const signal = new CallSignal()
         session.inFlight += 1
-        session.client
-          .request({ method: request.method, params: params.value } as never, schema, {
-            signal: signal.asAbortSignal,
-            timeout: timeoutOf(target)
-          })
-          .then(
-            (result) => {
-              releaseToken(session, params.token)
-              settled(session)
-              resume(Effect.succeed(answered(session, request, { result })))
-            },
-            (error: unknown) => {
-              releaseToken(session, params.token)
-              // Before `settled`: a retired session this breaks closes at once there, and must know not to DELETE.
-              const outcome = isUpstreamRpcError(error)
-                ? Effect.succeed(answered(session, request, { error: rpcErrorOf(error) }))
-                : failed(session, target, error, answersBefore)
-              settled(session)
-              resume(outcome)
-            }
-          )
+        const pending = session.client.request({ method: request.method, params: params.value } as never, schema, {
+          signal: signal.asAbortSignal,
+          timeout: timeoutOf(target)
+        })
+        const sentAs = session.transport.keepResponse()
+        pending.then(
+          (result) => {
+            releaseToken(session, params.token)
+            settled(session)
+            resume(Effect.succeed(answered(session, request, session.transport.takeResponse(sentAs), { result })))
+          },
+          (error: unknown) => {
+            releaseToken(session, params.token)
+            const received = session.transport.takeResponse(sentAs)
+            // Before `settled`: a retired session this breaks closes at once there, and must know not to DELETE.
+            const outcome = isUpstreamRpcError(error)
+              ? Effect.succeed(answered(session, request, received, { error: rpcErrorOf(error) }))
+              : failed(session, target, error, answersBefore)
+            settled(session)
+            resume(outcome)
+          }
+        )
         // Interruption aborts the request: the SDK drops its handler and sends `notifications/cancelled` upstream.
         return Effect.sync(() => signal.abort(new Error("The call was interrupted")))
       })

@@ -39,6 +39,12 @@ export type Responder = (
   request: JsonRpcRequest | JsonRpcNotification
 ) => Effect.Effect<JsonRpcResponse, TransportError> | undefined
 
+/** An upstream's JSON-RPC error answer to `request` (`code` and `data` as given, left out when absent), for responders. */
+export const rpcErrorAnswer = (
+  request: JsonRpcRequest | JsonRpcNotification,
+  error: { readonly code?: number; readonly message: string; readonly data?: unknown }
+): Effect.Effect<JsonRpcResponse> => Effect.succeed({ jsonrpc: "2.0", id: "id" in request ? request.id : null, error })
+
 export interface ScriptedTransportOptions {
   /** Offer session controls (invalidate, diagnostics); default true. */
   readonly sessionControls?: boolean

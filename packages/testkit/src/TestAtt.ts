@@ -1,5 +1,14 @@
 import { DateTime, Effect, Layer, TestClock } from "effect"
-import { Manager, type ManagerOptions, ManagerConfig, Probe, type ProbeResult, type ProbeShape } from "@att/core"
+import {
+  type InvocationError,
+  Manager,
+  type ManagerOptions,
+  ManagerConfig,
+  Probe,
+  type ProbeResult,
+  type ProbeShape,
+  type UpstreamRejected
+} from "@att/core"
 import { ScriptedTransport, type ScriptedTransportOptions } from "./ScriptedTransport.js"
 
 /** The spec's test epoch `t0` (spec §0). */
@@ -31,3 +40,18 @@ export const scriptedAtt = (options: ScriptedAttOptions = {}) =>
     Layer.provideMerge(Probe.make(options.probe ?? staticProbe(true))),
     Layer.provideMerge(ManagerConfig.layer(options.manager))
   )
+
+/**
+ * The `InvocationError` of an invocation expected to fail on every candidate; a success or an upstream's rejection
+ * fails the test (as a defect).
+ */
+export const invocationError = <A, R>(
+  invocation: Effect.Effect<A, InvocationError | UpstreamRejected, R>
+): Effect.Effect<InvocationError, never, R> =>
+  Effect.matchEffect(invocation, {
+    onSuccess: (value) => Effect.dieMessage(`expected the invocation to fail, it answered ${JSON.stringify(value)}`),
+    onFailure: (error) =>
+      error._tag === "InvocationError"
+        ? Effect.succeed(error)
+        : Effect.dieMessage(`expected an InvocationError, got the upstream's rejection ${error.code}: ${error.message}`)
+  })

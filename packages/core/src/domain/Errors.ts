@@ -7,7 +7,12 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   message: Schema.String,
   category: ErrorCategory,
   /** The request certainly did not reach the upstream (the session could not be opened): always safe to fail over. */
-  unsent: Schema.optional(Schema.Boolean)
+  unsent: Schema.optional(Schema.Boolean),
+  /**
+   * The failure belongs to this call alone (e.g. a result over the size limit): the server's health is unchanged
+   * and the call does not fail over to another server.
+   */
+  callOnly: Schema.optional(Schema.Boolean)
 }) {}
 
 /** Every candidate failed, or none was eligible (spec §2.9, §7.3, §7.5). Carries the request id (fixes G22). */
@@ -16,6 +21,22 @@ export class InvocationError extends Schema.TaggedError<InvocationError>()("Invo
   method: Schema.NullOr(Schema.String),
   request_id: Schema.NullOr(Schema.String),
   attempts: Schema.Array(InvocationAttempt)
+}) {}
+
+/**
+ * The upstream answered the invocation with a JSON-RPC error about the request itself (invalid request, unknown
+ * method, invalid params, unknown resource, URL elicitation required): the caller's to handle. It is passed on as
+ * the upstream sent it (`code`, `message`, `data`), does not count against the server's health and is not retried
+ * elsewhere.
+ */
+export class UpstreamRejected extends Schema.TaggedError<UpstreamRejected>()("UpstreamRejected", {
+  server: Schema.String,
+  method: Schema.String,
+  request_id: Schema.String,
+  code: Schema.Int,
+  message: Schema.String,
+  /** The error's `data` member; absent when the upstream sent none. */
+  data: Schema.optional(Schema.Unknown)
 }) {}
 
 /** No server is registered under that name. */

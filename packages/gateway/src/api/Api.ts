@@ -1,6 +1,13 @@
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
-import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConflict } from "./Errors.js"
+import {
+  BadRequest,
+  InvocationFailed,
+  ServerNotFoundError,
+  SessionControlsConflict,
+  UpstreamBadRequest,
+  UpstreamNotFound
+} from "./Errors.js"
 import {
   AdapterSessionsQuery,
   CapabilityEventsQuery,
@@ -77,12 +84,16 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setPayload(InvokeToolRequest)
       .addSuccess(InvocationResponse)
       .addError(InvocationFailed)
+      .addError(UpstreamBadRequest)
+      .addError(UpstreamNotFound)
   )
   .add(
     HttpApiEndpoint.post("readResource", "/invoke/resource")
       .setPayload(ReadResourceRequest)
       .addSuccess(InvocationResponse)
       .addError(InvocationFailed)
+      .addError(UpstreamBadRequest)
+      .addError(UpstreamNotFound)
   )
   .add(HttpApiEndpoint.post("routeTool", "/route/tool").setPayload(RouteToolRequest).addSuccess(RoutePlanResponse))
   .add(

@@ -44,7 +44,18 @@ export const InvocationResponse = Schema.Struct({
   method: Schema.String,
   request_id: Schema.String,
   result: Schema.Unknown,
-  raw_response: Schema.Unknown
+  raw_response: Schema.optional(Schema.Unknown).annotations({
+    description: "The upstream's JSON-RPC response as received; only when the request set `include_raw`"
+  })
+})
+
+/** An upstream's JSON-RPC error about the request itself, passed on as the upstream sent it. */
+export const UpstreamRejectionDetail = Schema.Struct({
+  server: Schema.String,
+  request_id: Schema.String,
+  code: Schema.Int,
+  message: Schema.String,
+  data: Schema.optional(Schema.Unknown).annotations({ description: "The error's `data`; absent when the upstream sent none" })
 })
 
 export const InvocationErrorDetail = Schema.Struct({
@@ -110,16 +121,21 @@ export const RegisterRequest = Schema.Struct({
 // the schema a transformation, decoded in two passes): absent `preferred_servers` is null and absent `arguments` is
 // `{}` where they are read.
 const PreferredServers = Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
+const IncludeRaw = Schema.optional(
+  Schema.Boolean.annotations({ description: "Also answer the upstream's JSON-RPC response as received (`raw_response`); default false" })
+)
 
 export const InvokeToolRequest = Schema.Struct({
   tool_name: Schema.String,
   arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
-  preferred_servers: PreferredServers
+  preferred_servers: PreferredServers,
+  include_raw: IncludeRaw
 })
 
 export const ReadResourceRequest = Schema.Struct({
   uri: Schema.String,
-  preferred_servers: PreferredServers
+  preferred_servers: PreferredServers,
+  include_raw: IncludeRaw
 })
 
 /** `limit` must be an integer ≥ 1 (spec §8.3), written in decimal digits (no `0x10`, no ` 1`). */

@@ -1,18 +1,27 @@
 import {
   type InvocationError,
+  type InvocationResult,
   Manager,
   Registry,
   now,
   type ServerNotFound,
   type ServerRecord,
-  type SessionControlsUnavailable
+  type SessionControlsUnavailable,
+  type UpstreamRejected
 } from "@att/core"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { planRoute } from "../mcp/Routing.js"
 import { AttApi } from "../api/Api.js"
-import { BadRequest, InvocationFailed, ServerNotFoundError, SessionControlsConflict } from "../api/Errors.js"
-import type { ServerResponse } from "../api/Schemas.js"
+import {
+  BadRequest,
+  InvocationFailed,
+  ServerNotFoundError,
+  SessionControlsConflict,
+  UpstreamBadRequest,
+  UpstreamNotFound
+} from "../api/Errors.js"
+import type { InvocationResponse, ServerResponse } from "../api/Schemas.js"
 import { Catalog } from "../catalog/Catalog.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { hostOf, isHostName, refusalForResolved, refusalReason } from "../security/AddressPolicy.js"
@@ -21,11 +30,25 @@ import { HostResolver } from "../security/HostResolver.js"
 const notFound = () => new ServerNotFoundError({ detail: "Server not found" })
 const conflict = () => new SessionControlsConflict({ detail: "Adapter session controls are not available" })
 
-const fromInvocationError = (error: InvocationError) =>
-  new InvocationFailed({
-    detail: { message: error.message, method: error.method, request_id: error.request_id, attempts: error.attempts }
-  })
+/** JSON-RPC "resource not found": the one rejection answered 404; the others the caller gets are 400. */
+const RESOURCE_NOT_FOUND = -32002
 
+/** An invocation's failure as its HTTP error: 503 when no server served it, the upstream's rejection as 400 / 404. */
+const fromInvokeError = (error: InvocationError | UpstreamRejected) => {
+  if (error._tag === "InvocationError") {
+    const { message, method, request_id, attempts } = error
+    return new InvocationFailed({ detail: { message, method, request_id, attempts } })
+  }
+  const { server, request_id, code, message } = error
+  const detail = error.data === undefined ? { server, request_id, code, message } : { server, request_id, code, message, data: error.data }
+  return code === RESOURCE_NOT_FOUND ? new UpstreamNotFound({ detail }) : new UpstreamBadRequest({ detail })
+}
+
+/** The REST answer of an invocation: the result once, the upstream's response as received only when asked for. */
+const answerOf =
+  (includeRaw: boolean | undefined) =>
+  ({ server, method, request_id, result, raw_response }: InvocationResult): typeof InvocationResponse.Type =>
+    includeRaw === true ? { server, method, request_id, result, raw_response } : { server, method, request_id, result }
 
 /**
  * `preferred_servers` and invoke options of a REST tool call: the request's own order as the spec has it, or, when
@@ -129,7 +152,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
         Effect.suspend(() => {
           const [preferred, invokeOptions] = toolInvocation(catalog, options, payload)
           return manager.invokeTool(payload.tool_name, payload.arguments, preferred, invokeOptions)
-        }).pipe(Effect.mapError(fromInvocationError))
+        }).pipe(Effect.mapBoth({ onFailure: fromInvokeError, onSuccess: answerOf(payload.include_raw) }))
       )
       .handle("routeTool", ({ payload }) =>
         Effect.gen(function* () {
@@ -145,7 +168,9 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       )
       .handle("listCapabilityEvents", ({ urlParams }) => catalog.events(urlParams))
       .handle("readResource", ({ payload }) =>
-        manager.readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder).pipe(Effect.mapError(fromInvocationError))
+        manager
+          .readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder)
+          .pipe(Effect.mapBoth({ onFailure: fromInvokeError, onSuccess: answerOf(payload.include_raw) }))
       )
       .handle("wellKnown", () =>
         Effect.succeed({ name: "att-mcp", transport: "streamable-http", endpoint: "/mcp" })
