@@ -1,44 +1,37 @@
-import { decodeConfig, everythingServerCommand, gatewayRoutes, serviceCore } from "@att/gateway"
-import { SdkTransport } from "@att/sdk-transport"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
-import { NodeHttpServer } from "@effect/platform-node"
-import { describe, expect, layer } from "@effect/vitest"
-import { Effect, Either, Layer, Schedule } from "effect"
+import { everythingServerCommand } from "@att/gateway"
+import { describe, expect, it } from "@effect/vitest"
+import { McpError } from "@modelcontextprotocol/sdk/types.js"
+import { Effect, Either, Schedule } from "effect"
+import { mcpClient, startAtt, text } from "./support/mcpAtt.js"
 
-/**
- * att's REST service (routes, background connect and health checks, the SDK transport) on a real socket over the
- * real server-everything (stdio). Without the Node-level invoke fast path (`startAtt` installs it; it is going away):
- * the invoke routes here are the HttpApi handlers.
- */
-const config = Either.getOrThrow(
-  decodeConfig({ mcpServers: { everything: everythingServerCommand() }, health_interval_seconds: 3600 }, "test")
-)
-const service = gatewayRoutes(config).pipe(
-  Layer.provideMerge(NodeHttpServer.layerTest),
-  Layer.provideMerge(serviceCore(config, null, SdkTransport.layer({ callTimeoutMs: 10_000, connectTimeoutMs: 20_000 })))
-)
+/** att as `npm start` runs it (REST and `/mcp` on a real socket) over the real server-everything (stdio). */
+const service = Effect.map(startAtt({ everything: everythingServerCommand() }, {}, 10_000), (mcp) => ({
+  mcp,
+  origin: mcp.replace(/\/mcp$/, "")
+}))
 
-const request = (method: "GET" | "POST", path: string, payload?: unknown) =>
-  Effect.gen(function* () {
-    const client = yield* HttpClient.HttpClient
-    const base = method === "GET" ? HttpClientRequest.get(path) : HttpClientRequest.post(path)
-    const response = yield* client.execute(payload === undefined ? base : HttpClientRequest.bodyUnsafeJson(base, payload))
-    return { status: response.status, body: (yield* response.json) as Record<string, unknown> }
+const request = (origin: string, method: "GET" | "POST", path: string, payload?: unknown) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${origin}${path}`, {
+      method,
+      ...(payload === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(payload) })
+    })
+    return { status: response.status, body: (await response.json()) as Record<string, unknown> }
   })
 
 /** The server as REST shows it, once the background connect has initialized it (bounded). */
-const initialized = request("GET", "/api/v1/mcp/servers/everything").pipe(
+const initialized = (origin: string) => request(origin, "GET", "/api/v1/mcp/servers/everything").pipe(
   Effect.filterOrFail((answer) => answer.body.initialized === true, () => "server-everything not initialized yet"),
   Effect.retry({ schedule: Schedule.spaced("50 millis"), times: 400 }),
   Effect.orDie
 )
 
 describe("issue 14 §1 through the running service, against server-everything", () => {
-  layer(service, { excludeTestServices: true })((it) => {
-    it.effect("reading a resource server-everything does not have answers the caller; the server stays healthy for everyone", () =>
+    it.scopedLive("reading a resource server-everything does not have answers the caller; the server stays healthy for everyone", () =>
       Effect.gen(function* () {
-        yield* initialized
-        const missing = yield* request("POST", "/api/v1/mcp/invoke/resource", { uri: "demo://nope/x" })
+        const { origin } = yield* service
+        yield* initialized(origin)
+        const missing = yield* request(origin, "POST", "/api/v1/mcp/invoke/resource", { uri: "demo://nope/x" })
         const detail = missing.body.detail as Record<string, unknown>
         // server-everything (SDK servers) answer -32602 for an unknown resource; -32002 is MCP's "resource not found".
         expect([[404, -32002], [400, -32602]]).toContainEqual([missing.status, detail.code])
@@ -47,25 +40,26 @@ describe("issue 14 §1 through the running service, against server-everything", 
         // The message as the upstream sent it (an SDK server words its errors so); the SDK client would prefix it again.
         expect(detail.message).toBe(`MCP error ${detail.code}: Resource demo://nope/x not found`)
 
-        const server = yield* request("GET", "/api/v1/mcp/servers/everything")
+        const server = yield* request(origin, "GET", "/api/v1/mcp/servers/everything")
         expect(server.body).toMatchObject({ status: "healthy", retry_count: 0, initialized: true, last_error: null })
-        const echoed = yield* request("POST", "/api/v1/mcp/invoke/tool", { tool_name: "echo", arguments: { message: "still here" } })
+        const echoed = yield* request(origin, "POST", "/api/v1/mcp/invoke/tool", { tool_name: "echo", arguments: { message: "still here" } })
         expect(echoed.status).toBe(200)
         expect(echoed.body.result).toEqual({ content: [{ type: "text", text: "Echo: still here" }] })
       })
     )
 
-    it.effect("a result is answered once, structuredContent intact; raw_response is the upstream's response as received", () =>
+    it.scopedLive("a result is answered once, structuredContent intact; raw_response is the upstream's response as received", () =>
       Effect.gen(function* () {
-        yield* initialized
+        const { origin } = yield* service
+        yield* initialized(origin)
         const payload = { tool_name: "get-structured-content", arguments: { location: "Chicago" } }
-        const plain = yield* request("POST", "/api/v1/mcp/invoke/tool", payload)
+        const plain = yield* request(origin, "POST", "/api/v1/mcp/invoke/tool", payload)
         expect(plain.status).toBe(200)
         expect(plain.body).not.toHaveProperty("raw_response")
         const weather = { temperature: 36, conditions: "Light rain / drizzle", humidity: 82 }
         expect(plain.body.result).toMatchObject({ structuredContent: weather })
 
-        const raw = yield* request("POST", "/api/v1/mcp/invoke/tool", { ...payload, include_raw: true })
+        const raw = yield* request(origin, "POST", "/api/v1/mcp/invoke/tool", { ...payload, include_raw: true })
         const response = raw.body.raw_response as Record<string, unknown>
         expect(response.jsonrpc).toBe("2.0")
         expect(typeof response.id).toBe("number") // the id the SDK client gave the request upstream
@@ -73,5 +67,25 @@ describe("issue 14 §1 through the running service, against server-everything", 
         expect(Object.keys(response).sort()).toEqual(["id", "jsonrpc", "result"])
       })
     )
-  })
+
+    it.scopedLive("through /mcp the client gets the upstream's code, message and data, and the server stays healthy", () =>
+      Effect.gen(function* () {
+        const { origin, mcp } = yield* service
+        yield* initialized(origin)
+        const client = yield* mcpClient(mcp)
+        for (let attempt = 0; attempt < 3; attempt++) {
+          const outcome = yield* Effect.either(Effect.tryPromise(() => client.readResource({ uri: "demo://nope/x" })))
+          expect(Either.isLeft(outcome)).toBe(true)
+          const error = Either.isLeft(outcome) ? (outcome.left.cause as McpError) : null
+          expect(error).toBeInstanceOf(McpError)
+          // Not att's -32603 "Invocation failed": the upstream's own answer (the SDK client prefixes the message).
+          expect(error?.code).toBe(-32602)
+          expect(error?.message).toContain("Resource demo://nope/x not found")
+          expect(error?.message).not.toContain("Invocation failed")
+        }
+        const server = yield* request(origin, "GET", "/api/v1/mcp/servers/everything")
+        expect(server.body).toMatchObject({ status: "healthy", retry_count: 0 })
+        expect(text(yield* Effect.promise(() => client.callTool({ name: "echo", arguments: { message: "still here" } })))).toBe("Echo: still here")
+      })
+    )
 })

@@ -1,4 +1,12 @@
-import { type InvocationError, type InvocationResult, Manager, type Progress, Registry, Transport } from "@att/core"
+import {
+  InvocationError,
+  type InvocationResult,
+  Manager,
+  type Progress,
+  Registry,
+  Transport,
+  type UpstreamRejected
+} from "@att/core"
 import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
@@ -47,11 +55,16 @@ export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
 
       const exposed = catalog.exposedTools
 
-      /** Run an invocation for an MCP handler: its result, or the MCP error to answer. */
-      const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError | McpError>) => {
+      /**
+       * Run an invocation for an MCP handler: its result, or the error to answer. An upstream's answer to the caller
+       * (`UpstreamRejected`) goes back with its own code, message and data (the SDK server sends any thrown error's
+       * `code`, `message` and `data`); att's own failures carry the request id.
+       */
+      const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError | UpstreamRejected | McpError>) => {
         const result = await run(Effect.either(effect))
         if (Either.isRight(result)) return result.right.result as never
-        throw result.left instanceof McpError ? result.left : mcpFailure(result.left)
+        const error = result.left
+        throw error instanceof InvocationError ? mcpFailure(error) : error
       }
 
       /** The servers that list `uri`, else those that offer templates (a URI may come from one). */
