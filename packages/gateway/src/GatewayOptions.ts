@@ -21,6 +21,8 @@ export interface GatewaySettings {
   readonly allowedHosts: ReadonlyArray<string>
   /** How `/mcp` names upstream tools. */
   readonly prefixMode: PrefixMode
+  /** The most of each upstream's `instructions` passed on to `/mcp` clients, in UTF-8 bytes. */
+  readonly maxInstructionsBytes: number
 }
 
 export const defaultGatewaySettings: GatewaySettings = {
@@ -32,7 +34,8 @@ export const defaultGatewaySettings: GatewaySettings = {
   maxCapabilityEvents: 500,
   idempotentTools: [],
   allowedHosts: [],
-  prefixMode: "conditional"
+  prefixMode: "conditional",
+  maxInstructionsBytes: 8192
 }
 
 export class GatewayOptions extends Context.Tag("att/GatewayOptions")<GatewayOptions, GatewaySettings>() {

@@ -59,7 +59,9 @@ export const ConfigFile = Schema.Struct({
   max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
   /** How `/mcp` names upstream tools: `SERVER__name` only on conflicting schemas, always, or never. */
-  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const })
+  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const }),
+  /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
+  max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => 8192 })
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -109,7 +111,8 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null): G
   maxCapabilityEvents: config.max_capability_events,
   idempotentTools: config.idempotent_tools,
   allowedHosts: config.allowed_hosts.map((host) => host.toLowerCase()),
-  prefixMode: config.prefix_mode
+  prefixMode: config.prefix_mode,
+  maxInstructionsBytes: config.max_instructions_bytes
 })
 
 /**

@@ -112,6 +112,8 @@ export const McpEndpoint = (routes: NodeRoutes) =>
 
       const sessions = new Set<Server>()
       const makeServer = () => {
+        // A session's instructions are those of its initialize: the upstreams' as they are when it is made.
+        const instructions = Effect.runSync(catalog.instructions)
         const server = new Server(
           { name: "att", version: "0.1.0" },
           {
@@ -121,7 +123,8 @@ export const McpEndpoint = (routes: NodeRoutes) =>
               prompts: { listChanged: true },
               completions: {},
               logging: {}
-            }
+            },
+            ...(instructions === undefined ? {} : { instructions })
           }
         )
         sessions.add(server)
