@@ -71,6 +71,7 @@ export const snapshotOf = (result: Record<string, unknown>, capturedAt: DateTime
   protocol_version: typeof result.protocolVersion === "string" ? result.protocolVersion : null,
   server_info: asJsonObject(result.serverInfo),
   capabilities: asJsonObject(result.capabilities),
+  instructions: typeof result.instructions === "string" ? result.instructions : null,
   captured_at: capturedAt
 })
 

@@ -280,6 +280,7 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
         protocol_version: "2025-11-25",
         server_info: { name: "codex", version: "1.0.0" },
         capabilities: { tools: {}, resources: {} },
+        instructions: null,
         captured_at: T0
       })
     }).pipe(

@@ -33,6 +33,8 @@ export interface GatewaySettings {
   readonly maxMcpSessions: number
   /** A `/mcp` session with no request for this long ends. */
   readonly mcpSessionIdleSeconds: number
+  /** The most of each upstream's `instructions` passed on to `/mcp` clients, in UTF-8 bytes. */
+  readonly maxInstructionsBytes: number
 }
 
 export const defaultGatewaySettings: GatewaySettings = {
@@ -50,7 +52,8 @@ export const defaultGatewaySettings: GatewaySettings = {
   trustProxy: false,
   boundHost: null,
   maxMcpSessions: 256,
-  mcpSessionIdleSeconds: 1800
+  mcpSessionIdleSeconds: 1800,
+  maxInstructionsBytes: 8192
 }
 
 export class GatewayOptions extends Context.Tag("att/GatewayOptions")<GatewayOptions, GatewaySettings>() {

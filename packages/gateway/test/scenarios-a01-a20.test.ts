@@ -39,7 +39,12 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
             responder: (server, request) => {
               if (!("id" in request)) return undefined
               if (request.method === "tools/list") {
-                const tools = [{ name: "shared", description: "offered twice" }, ...(server === "alpha" ? [{ name: "alpha-only" }] : [])]
+                // Tools as MCP defines them (with an input schema): the catalog leaves out what an MCP client would reject.
+                const inputSchema = { type: "object" }
+                const tools = [
+                  { name: "shared", description: "offered twice", inputSchema },
+                  ...(server === "alpha" ? [{ name: "alpha-only", inputSchema }] : [])
+                ]
                 return Effect.succeed({ jsonrpc: "2.0", id: request.id, result: { tools } })
               }
               if (request.method === "resources/list") {

@@ -42,6 +42,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
 import { Agent } from "undici"
+import { z } from "zod"
 import { type DateTime, type Duration, Effect, Exit, Layer, Option, PubSub, Runtime, Scope } from "effect"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { CallSignal } from "./CallSignal.js"
@@ -65,15 +66,18 @@ export interface SdkTransportOptions {
   readonly refuseAddress?: (target: UpstreamTarget, address: string) => string | null
 }
 
-/** The result schema of each method att forwards upstream. */
+/**
+ * The result schema of each method att forwards upstream. A list's items are passed on as they came: the SDK's item
+ * schemas would reject the whole list for one malformed item, and the gateway judges each item on its own.
+ */
 const RESULT_SCHEMAS = {
   ping: EmptyResultSchema,
   "tools/call": CallToolResultSchema,
-  "tools/list": ListToolsResultSchema,
+  "tools/list": ListToolsResultSchema.extend({ tools: z.array(z.unknown()) }),
   "resources/read": ReadResourceResultSchema,
-  "resources/list": ListResourcesResultSchema,
-  "resources/templates/list": ListResourceTemplatesResultSchema,
-  "prompts/list": ListPromptsResultSchema,
+  "resources/list": ListResourcesResultSchema.extend({ resources: z.array(z.unknown()) }),
+  "resources/templates/list": ListResourceTemplatesResultSchema.extend({ resourceTemplates: z.array(z.unknown()) }),
+  "prompts/list": ListPromptsResultSchema.extend({ prompts: z.array(z.unknown()) }),
   "prompts/get": GetPromptResultSchema,
   "completion/complete": CompleteResultSchema,
   "resources/subscribe": EmptyResultSchema,

@@ -50,11 +50,16 @@ export interface UpstreamOptions {
    * session's other requests (a server that lost track of one session at a handshake, not of its calls).
    */
   readonly forgetsSessionAtReinitialize?: boolean
+  /** The `instructions` of its initialize result. */
+  readonly instructions?: string
 }
 
 /** The default tools: `echo {message}`, `add {a, b}`, `slow {ms}` (cancellable), `fail`; resource `test://static`. */
 const makeServer = (options: UpstreamOptions, counters: UpstreamCounters) => {
-  const server = new McpServer({ name: options.name, version: "1.0.0" })
+  const server = new McpServer(
+    { name: options.name, version: "1.0.0" },
+    options.instructions === undefined ? {} : { instructions: options.instructions }
+  )
   server.registerTool("echo", { description: "Echo a message", inputSchema: { message: z.string() } }, ({ message }) => {
     counters.toolCalls += 1
     return { content: [{ type: "text", text: `${options.name}: ${message}` }] }

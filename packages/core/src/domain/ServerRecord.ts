@@ -8,6 +8,8 @@ export const CapabilitySnapshot = Schema.Struct({
   protocol_version: Schema.NullOr(Schema.String),
   server_info: Schema.NullOr(JsonObject),
   capabilities: Schema.NullOr(JsonObject),
+  /** The server's `instructions` (how to use it), for clients' models; null when it gave none. */
+  instructions: Schema.NullOr(Schema.String),
   captured_at: Schema.DateTimeUtc
 })
 export type CapabilitySnapshot = typeof CapabilitySnapshot.Type

@@ -8,7 +8,7 @@ import {
   ServerRecord
 } from "@att/core"
 import { ParseResult, Schema } from "effect"
-import { CapabilityEvent, ListKind } from "../catalog/Drift.js"
+import { CapabilityEvent, CapabilityEventKind, ListKind } from "../catalog/Drift.js"
 
 /** A server as the API shows it (spec §11.1 ServerResponse). */
 export const ServerResponse = Schema.Struct({
@@ -209,6 +209,7 @@ export const RoutePlanResponse = Schema.Struct({
 export const CapabilityEventsQuery = Schema.Struct({
   server: Schema.optional(Schema.String),
   list: Schema.optional(ListKind),
+  kind: Schema.optional(CapabilityEventKind),
   limit: Schema.optional(Limit),
   cursor: Schema.optional(Cursor)
 })

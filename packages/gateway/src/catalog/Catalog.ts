@@ -1,8 +1,11 @@
 import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now, streamBase } from "@att/core"
 import { Clock, Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
-import { type ExposedTool, exposeTools } from "../mcp/Exposure.js"
-import { type CapabilityEvent, type Item, type ListKind, driftOf, isEmptyDrift, keyOf } from "./Drift.js"
+import { type ExposedTool, type HiddenTool, exposure, hiddenReason } from "../mcp/Exposure.js"
+import { admit, newlyRejected } from "./Admission.js"
+import type { CapabilityEvent, CapabilityEventKind, Item, ListKind, RejectedItem } from "./Drift.js"
+import { driftOf, isEmptyDrift, keyOf, rejectedEvent } from "./Drift.js"
+import { composeInstructions } from "./Instructions.js"
 
 export interface CatalogTool {
   readonly name: string
@@ -31,6 +34,7 @@ export interface CatalogEntry {
 export interface CapabilityEventQuery {
   readonly server?: string | undefined
   readonly list?: ListKind | undefined
+  readonly kind?: CapabilityEventKind | undefined
   readonly limit?: number | undefined
   /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
   readonly cursor?: number | undefined
@@ -71,11 +75,15 @@ const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> = {
 
 const text = (value: unknown): string | null => (typeof value === "string" ? value : null)
 
+const hiddenKey = (tool: HiddenTool) => `${tool.server}\u0000${tool.upstreamName}`
+
 /**
  * The upstreams' tools, resources, resource templates and prompts, fetched when a server completes a handshake
  * and again when it says a list changed. Answers come from this cache (no upstream traffic per listing), for the
  * servers still registered. A change between two snapshots of a server's list is recorded as a capability event,
- * and announced on `changes` (att's own MCP clients are told `list_changed` in turn).
+ * and announced on `changes` (att's own MCP clients are told `list_changed` in turn). Items an MCP client would
+ * reject, or whose names carry control, bidirectional or zero-width characters, are left out, each reported once in
+ * a `rejected` capability event; the server's other items stay.
  */
 export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
   scoped: Effect.gen(function* () {
@@ -84,6 +92,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const transport = yield* Transport
     const settings = yield* GatewayOptions
     const lists = new Map<string, ServerLists>()
+    const rejections = new Map<string, Partial<Record<ListKind, ReadonlyArray<RejectedItem>>>>()
     const locks = new Map<string, Effect.Semaphore>()
     const events = new RingBuffer<CapabilityEvent>(settings.maxCapabilityEvents, streamBase(yield* Clock.currentTimeMillis))
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
@@ -94,7 +103,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       Effect.gen(function* () {
         const { method, key } = LIST_METHODS[kind]
         const target = yield* registry.target(server)
-        const items: Array<Item> = []
+        const items: Array<unknown> = []
         let cursor: string | undefined
         for (let page = 0; page < 50; page++) {
           const response = yield* transport.send(target, {
@@ -105,7 +114,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
           })
           const result = asJsonObject(response.result)
           const list = result?.[key]
-          if (Array.isArray(list)) for (const item of list) if (asJsonObject(item) !== null) items.push(item)
+          if (Array.isArray(list)) items.push(...list)
           cursor = text(result?.nextCursor) ?? undefined
           if (cursor === undefined) break
         }
@@ -126,12 +135,19 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
           const previous = lists.get(server)
           const next: ServerLists = previous ?? { tools: [], resources: [], resource_templates: [], prompts: [] }
           const updated: Partial<ServerLists> = {}
+          const refused: Partial<Record<ListKind, ReadonlyArray<RejectedItem>>> = {}
           for (const kind of kinds) {
-            if (!Object.hasOwn(capabilities, LIST_METHODS[kind].capability)) updated[kind] = []
-            else {
+            if (!Object.hasOwn(capabilities, LIST_METHODS[kind].capability)) {
+              updated[kind] = []
+              refused[kind] = []
+            } else {
               // A list that fails to fetch keeps its last snapshot.
               const fetched = yield* Effect.option(fetchList(server, kind))
-              if (Option.isSome(fetched)) updated[kind] = fetched.value
+              if (Option.isSome(fetched)) {
+                const { accepted, rejected } = admit(kind, fetched.value)
+                updated[kind] = accepted
+                refused[kind] = rejected
+              }
             }
           }
           const at = yield* now
@@ -139,36 +155,31 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
           for (const kind of kinds) {
             const after = updated[kind]
             if (after === undefined) continue
+            const rejected = newlyRejected(rejections.get(server)?.[kind] ?? [], refused[kind] ?? [])
+            if (rejected.length > 0) events.push(rejectedEvent(server, kind, rejected, at))
             const drift = driftOf(kind, next[kind], after)
             if (isEmptyDrift(drift)) continue
             changed.push(kind)
-            if (previous !== undefined) events.push({ server, list: kind, ...drift, timestamp: at })
+            if (previous !== undefined) events.push({ kind: "drift", server, list: kind, ...drift, rejected: [], timestamp: at })
           }
           lists.set(server, { ...next, ...updated })
+          rejections.set(server, { ...rejections.get(server), ...refused })
           if (previous === undefined || changed.length > 0) {
             version += 1
+            // Made now, so a tool left out for its exposed name is reported with the change that caused it.
+            yield* exposedTools
             if (changed.length > 0) yield* PubSub.publish(changes, changed)
           }
         })
-      ).pipe(Effect.catchTag("ServerNotFound", () => Effect.sync(() => lists.delete(server))))
+      ).pipe(
+        Effect.catchTag("ServerNotFound", () =>
+          Effect.sync(() => {
+            lists.delete(server)
+            rejections.delete(server)
+          })
+        )
+      )
     }
-
-    // Subscribe first, then catch up on the servers initialized already: no handshake goes unseen.
-    const handshakes = yield* manager.subscribeHandshakes
-    const listChanges = yield* transport.subscribeListChanges
-    const initialized = (yield* manager.list).filter((record) => record.initialized).map((record) => record.name)
-    yield* Stream.mergeAll(
-      [
-        Stream.fromIterable(initialized).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
-        Stream.fromQueue(handshakes).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
-        Stream.fromQueue(listChanges).pipe(Stream.map((change) => ({ server: change.server, kinds: CHANGED_LISTS[change.list] })))
-      ],
-      { concurrency: "unbounded" }
-    ).pipe(
-      Stream.mapEffect(({ server, kinds }) => refresh(server, kinds), { concurrency: 8, unordered: true }),
-      Stream.runDrain,
-      Effect.forkScoped
-    )
 
     /** The lists of registered servers, in server-name order. */
     const current = () =>
@@ -224,23 +235,56 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
         }))
     )
 
-    // The tools as `/mcp` shows them, recomputed only when the lists or the set of servers changed.
-    let exposure: ExposedTools | null = null
-    const exposedTools = Effect.suspend(() => {
-      if (isCurrent(exposure)) return Effect.succeed(exposure)
+    // The tools as `/mcp` shows them, recomputed only when the lists or the set of servers changed. A tool left out
+    // because its exposed name is taken is reported once, when it is first left out.
+    let exposed: ExposedTools | null = null
+    let reportedHidden = new Set<string>()
+    const exposedTools: Effect.Effect<ExposedTools> = Effect.suspend(() => {
+      if (isCurrent(exposed)) return Effect.succeed(exposed)
       const made = { version, members: registry.unsafeMembership() }
-      return Effect.map(tools, (found) => {
-        const exposed = exposeTools(found, settings.prefixMode)
-        exposure = { ...made, tools: exposed, byName: new Map(exposed.map((tool) => [tool.name, tool])) }
-        return exposure
+      return Effect.map(Effect.zip(tools, now), ([found, at]) => {
+        const { tools: offered, hidden } = exposure(found, settings.prefixMode)
+        for (const tool of hidden)
+          if (!reportedHidden.has(hiddenKey(tool)))
+            events.push(rejectedEvent(tool.server, "tools", [{ name: tool.upstreamName, reason: hiddenReason(tool) }], at))
+        reportedHidden = new Set(hidden.map(hiddenKey))
+        exposed = { ...made, tools: offered, byName: new Map(offered.map((tool) => [tool.name, tool])) }
+        return exposed
       })
     })
+
+    /** The upstreams' instructions as one text for `/mcp` clients (see `composeInstructions`), in server-name order. */
+    const instructions = Effect.sync(() =>
+      composeInstructions(
+        registry.unsafeList().map((record) => ({ server: record.name, instructions: record.capability_snapshot?.instructions })),
+        settings.maxInstructionsBytes
+      )
+    )
+
+    // Subscribe first, then catch up on the servers initialized already: no handshake goes unseen.
+    const handshakes = yield* manager.subscribeHandshakes
+    const listChanges = yield* transport.subscribeListChanges
+    const initialized = (yield* manager.list).filter((record) => record.initialized).map((record) => record.name)
+    yield* Stream.mergeAll(
+      [
+        Stream.fromIterable(initialized).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
+        Stream.fromQueue(handshakes).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
+        Stream.fromQueue(listChanges).pipe(Stream.map((change) => ({ server: change.server, kinds: CHANGED_LISTS[change.list] })))
+      ],
+      { concurrency: "unbounded" }
+    ).pipe(
+      Stream.mapEffect(({ server, kinds }) => refresh(server, kinds), { concurrency: 8, unordered: true }),
+      Stream.runDrain,
+      Effect.forkScoped
+    )
 
     return {
       /** Bumped whenever a server's lists are first known or change: a key for caches derived from the catalog. */
       version: Effect.sync(() => version),
       tools,
       exposedTools,
+      /** What the upstreams say about using them, for `/mcp` clients; undefined when none says anything. */
+      instructions,
       /** The servers that list `key` in `kind` (empty when none does). */
       offering: (kind: ListKind, key: string) => Effect.sync(() => unsafeOffering(kind, key)),
       /** `offering` for code already running synchronously inside an effect (the invoke hot path). */
@@ -266,7 +310,8 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
           events.page(
             (event) =>
               (query.server === undefined || event.server === query.server) &&
-              (query.list === undefined || event.list === query.list),
+              (query.list === undefined || event.list === query.list) &&
+              (query.kind === undefined || event.kind === query.kind),
             query.limit,
             query.cursor
           )

@@ -1,4 +1,4 @@
-import { Schema } from "effect"
+import { type DateTime, Schema } from "effect"
 
 /** The lists att keeps of each upstream. */
 export const ListKind = Schema.Literal("tools", "resources", "resource_templates", "prompts")
@@ -27,16 +27,41 @@ export const canonicalJson = (value: unknown): string => {
   return JSON.stringify(canonical(value))
 }
 
-/** A change of one upstream list between two snapshots: names (or URIs) added, removed, and redefined. */
+/** What a capability event reports: a change of a list (`drift`), or items att would not offer (`rejected`). */
+export const CapabilityEventKind = Schema.Literal("drift", "rejected")
+export type CapabilityEventKind = typeof CapabilityEventKind.Type
+
+/** An item of an upstream list that att does not offer to its clients, and why. */
+export const RejectedItem = Schema.Struct({
+  /** The item's name (URI for resources, URI template for templates); disallowed characters written `<U+XXXX>`. */
+  name: Schema.String,
+  reason: Schema.String
+})
+export type RejectedItem = typeof RejectedItem.Type
+
+/**
+ * An event of one upstream list. `drift`: names (or URIs) added, removed and redefined between two snapshots
+ * (`rejected` empty). `rejected`: items of the list att does not offer, newly so (the other arrays empty).
+ */
 export const CapabilityEvent = Schema.Struct({
+  kind: CapabilityEventKind,
   server: Schema.String,
   list: ListKind,
   added: Schema.Array(Schema.String),
   removed: Schema.Array(Schema.String),
   changed: Schema.Array(Schema.String),
+  rejected: Schema.Array(RejectedItem),
   timestamp: Schema.DateTimeUtc
 })
 export type CapabilityEvent = typeof CapabilityEvent.Type
+
+/** A `rejected` event: items of one list of a server that att does not offer. */
+export const rejectedEvent = (
+  server: string,
+  list: ListKind,
+  rejected: ReadonlyArray<RejectedItem>,
+  timestamp: DateTime.Utc
+): CapabilityEvent => ({ kind: "rejected", server, list, added: [], removed: [], changed: [], rejected, timestamp })
 
 export interface Drift {
   readonly added: ReadonlyArray<string>

@@ -71,7 +71,9 @@ export const ConfigFile = Schema.Struct({
   max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
   /** How `/mcp` names upstream tools: `SERVER__name` only on conflicting schemas, always, or never. */
-  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const })
+  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const }),
+  /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
+  max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => 8192 })
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -127,7 +129,8 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null, bo
   trustProxy: config.trust_proxy,
   boundHost,
   maxMcpSessions: config.max_mcp_sessions,
-  mcpSessionIdleSeconds: config.mcp_session_idle_seconds
+  mcpSessionIdleSeconds: config.mcp_session_idle_seconds,
+  maxInstructionsBytes: config.max_instructions_bytes
 })
 
 /**

@@ -112,6 +112,8 @@ export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
       /** The open sessions, each with the outbox its upstream log messages wait in. */
       const sessions = new Map<Server, SessionOutbox<LoggingParams>>()
       const makeServer = () => {
+        // A session's instructions are those of its initialize: the upstreams' as they are when it is made.
+        const instructions = Effect.runSync(catalog.instructions)
         const server = new Server(
           { name: "att", version: "0.1.0" },
           {
@@ -121,7 +123,8 @@ export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
               prompts: { listChanged: true },
               completions: {},
               logging: {}
-            }
+            },
+            ...(instructions === undefined ? {} : { instructions })
           }
         )
         sessions.set(server, new SessionOutbox((params) => server.sendLoggingMessage(params, server.transport?.sessionId)))
