@@ -1,6 +1,6 @@
 import { startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, FastCheck as fc } from "effect"
 import { startAtt } from "./support/mcpAtt.js"
 import { rawRequest } from "./support/rawHttp.js"
 
@@ -171,6 +171,47 @@ describe("no request can crash, exhaust or trick att", () => {
       const ended = yield* rawRequest(mcp, { method: "DELETE", headers: { "mcp-session-id": String(first.headers["mcp-session-id"]) } })
       expect(ended.status).toBe(200)
       expect((yield* open).status).toBe(200)
+    })
+  )
+
+  it.scopedLive("fuzzing heads and bodies over real sockets: foreign Host and Origin, chunked oversized bodies; 0 5xx, 0 crashes", () =>
+    Effect.gen(function* () {
+      const { origin, mcp } = yield* service({ max_body_bytes: 16 * 1024 })
+      const paths = ["/api/v1/mcp/servers", "/api/v1/mcp/invoke/tool", "/api/v1/mcp/servers/alpha/health-check", "/api/v1/health", "/mcp", "/docs", "/nothing"]
+      const requests = fc.sample(
+        fc.record({
+          path: fc.constantFrom(...paths),
+          method: fc.constantFrom("GET", "POST", "DELETE", "PUT", "OPTIONS"),
+          host: fc.option(fc.constantFrom("evil.example", "127.0.0.1.nip.io", "localhost.evil.example", "169.254.169.254", "[::ffff:7f00:1]x"), { nil: undefined }),
+          origin: fc.option(fc.constantFrom("https://evil.example", "null", "http://127.0.0.1.nip.io"), { nil: undefined }),
+          body: fc.constantFrom("none", "chunked-oversized", "bomb", "form")
+        }),
+        { numRuns: 200, seed: 20261207 }
+      )
+      const statuses = new Map<number, number>()
+      for (const request of requests) {
+        const headers: Record<string, string> = { ...MCP_ACCEPT }
+        if (request.host !== undefined) headers.host = request.host
+        if (request.origin !== undefined) headers.origin = request.origin
+        const options =
+          request.body === "chunked-oversized"
+            ? { chunked: { chunk: "x".repeat(8 * 1024), count: 10_000 }, headers: { ...headers, ...json } }
+            : request.body === "bomb"
+              ? { body: "[".repeat(10_000), headers: { ...headers, ...json } }
+              : request.body === "form"
+                ? { body: "a=1", headers: { ...headers, "content-type": "application/x-www-form-urlencoded" } }
+                : { headers }
+        const answer = yield* rawRequest(`${request.path === "/mcp" ? mcp : `${origin}${request.path}`}`, { method: request.method, ...options })
+        statuses.set(answer.status, (statuses.get(answer.status) ?? 0) + 1)
+        const context = `${JSON.stringify(request)} → ${answer.status} ${answer.text.slice(0, 120)}`
+        expect(answer.status, context).toBeLessThan(500)
+        // Anything that reached past the head checks (foreign Host or Origin) was refused: nothing was changed.
+        if (request.host !== undefined || request.origin !== undefined) expect(answer.status, context).toBeGreaterThanOrEqual(400)
+      }
+      yield* alive(origin)
+      const listed = yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "GET" })
+      expect(JSON.parse(listed.text).items.map((server: { name: string }) => server.name)).toEqual(["alpha"])
+      expect([...statuses.keys()].every((status) => status < 500)).toBe(true)
     })
   )
 })

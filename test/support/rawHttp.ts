@@ -23,7 +23,14 @@ export interface RawRequest {
 export const rawRequest = (url: string, options: RawRequest = {}) =>
   Effect.async<RawAnswer>((resume) => {
     let answered = false
-    const req = httpRequest(url, { method: options.method ?? "POST", headers: options.headers ?? {} }, (res) => {
+    // Framing is explicit whatever the method (node:http frames a GET's body only when told).
+    const framing: Record<string, string> =
+      options.chunked !== undefined
+        ? { "transfer-encoding": "chunked" }
+        : options.body !== undefined
+          ? { "content-length": String(Buffer.byteLength(options.body)) }
+          : {}
+    const req = httpRequest(url, { method: options.method ?? "POST", headers: { ...framing, ...options.headers } }, (res) => {
       answered = true
       const chunks: Array<Buffer> = []
       res.on("data", (chunk: Buffer) => chunks.push(chunk))

@@ -1,5 +1,5 @@
 import { Manager } from "@att/core"
-import { HttpClient, HttpClientRequest } from "@effect/platform"
+import { HttpBody, HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, FastCheck as fc } from "effect"
 import { apiClient, apiHarness, register } from "./harness.js"
@@ -81,6 +81,48 @@ const badRequest: fc.Arbitrary<HttpClientRequest.HttpClientRequest> = fc.oneof(
   fc.constantFrom("text/plain", "application/xml", "application/x-www-form-urlencoded").map((type) =>
     HttpClientRequest.post("/api/v1/mcp/invoke/tool").pipe(HttpClientRequest.bodyText('{"tool_name": 1}', type))
   ),
+  // nesting bombs, at any depth past the limit, on every route with a body and on /mcp
+  fc.tuple(
+    fc.integer({ min: 65, max: 20_000 }),
+    fc.constantFrom("[", '{"a":'),
+    fc.constantFrom("/api/v1/mcp/servers", "/api/v1/mcp/invoke/tool", "/api/v1/mcp/invoke/resource", "/api/v1/mcp/route/tool", "/mcp")
+  ).map(([depth, open, path]) => {
+    const close = open === "[" ? "]" : "}"
+    return HttpClientRequest.post(path).pipe(
+      HttpClientRequest.bodyText(`{"tool_name": ${open.repeat(depth)}1${close.repeat(depth)}}`, "application/json")
+    )
+  }),
+  // forms, multipart, text and bodies without a content type, on every route that takes a body and on /mcp
+  fc.tuple(
+    fc.constantFrom(
+      "application/x-www-form-urlencoded",
+      "multipart/form-data; boundary=b",
+      "text/plain",
+      "text/html",
+      "application/octet-stream",
+      "application/jsonx",
+      "application/xml"
+    ),
+    fc.constantFrom("/api/v1/mcp/servers", "/api/v1/mcp/invoke/tool", "/api/v1/mcp/servers/health-check", "/mcp"),
+    fc.string({ maxLength: 200 })
+  ).map(([type, path, text]) => HttpClientRequest.post(path).pipe(HttpClientRequest.bodyText(text || "x", type))),
+  fc.constantFrom("/api/v1/mcp/servers", "/api/v1/mcp/invoke/tool", "/mcp").map((path) =>
+    HttpClientRequest.post(path).pipe(HttpClientRequest.setBody(HttpBody.raw('{"tool_name":"echo"}', { contentLength: 20 })))
+  ),
+  // a page of another origin: would register or delete a server, were it not refused
+  fc.tuple(
+    fc.constantFrom("https://evil.example", "null", "http://localhost.evil.example", "http://127.0.0.1.nip.io", "file://"),
+    fc.constantFrom("register", "delete", "mcp")
+  ).map(([origin, what]) =>
+    (what === "register"
+      ? HttpClientRequest.post("/api/v1/mcp/servers").pipe(
+          HttpClientRequest.bodyUnsafeJson({ name: "evil", url: "http://127.0.0.1:9/mcp", transport: "streamable-http" })
+        )
+      : what === "delete"
+        ? HttpClientRequest.del("/api/v1/mcp/servers/alpha")
+        : HttpClientRequest.post("/mcp").pipe(HttpClientRequest.bodyUnsafeJson({ jsonrpc: "2.0", id: 1, method: "ping" }))
+    ).pipe(HttpClientRequest.setHeader("origin", origin))
+  ),
   // oversized bodies
   fc.integer({ min: 70_000, max: 200_000 }).map((size) =>
     HttpClientRequest.post("/api/v1/mcp/invoke/tool").pipe(
@@ -145,7 +187,8 @@ describe("fuzzing the HTTP API", () => {
               expect(response.status, context).toBeLessThan(500)
               expect(response.headers["content-type"], context).toContain("application/json")
               const body = JSON.parse(text) as Record<string, unknown>
-              expect(typeof (body.detail ?? body.message), context).toBe("string")
+              const error = body.error as Record<string, unknown> | undefined
+              expect(typeof (body.detail ?? body.message ?? error?.message), context).toBe("string")
             }),
           { concurrency: 8, discard: true }
         )
