@@ -108,8 +108,8 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       const events = (yield* client.mcp.listEvents({ urlParams: {} })).items
       expect(events.map((e) => e.to_status)).toEqual(["degraded"])
       const missing = yield* Effect.flip(client.mcp.healthCheckServer({ path: { name: "missing" } }))
-      expect(missing).toMatchObject({ _tag: "ServerNotFound", detail: "Server not found" })
-      expect((yield* Effect.flip(client.mcp.getServer({ path: { name: "missing" } })))._tag).toBe("ServerNotFound")
+      expect(missing).toMatchObject({ _tag: "ServerNotFoundError", detail: "Server not found" })
+      expect((yield* Effect.flip(client.mcp.getServer({ path: { name: "missing" } })))._tag).toBe("ServerNotFoundError")
     }).pipe(Effect.provide(apiHarness({ probe: staticProbe(false, "timeout") })))
   )
 

@@ -1,3 +1,4 @@
+import { JsonValue } from "./Json.js"
 import { Schema } from "effect"
 import { InvocationAttempt } from "./Events.js"
 import { ErrorCategory } from "./Status.js"
@@ -36,7 +37,7 @@ export class UpstreamRejected extends Schema.TaggedError<UpstreamRejected>()("Up
   code: Schema.Int,
   message: Schema.String,
   /** The error's `data` member; absent when the upstream sent none. */
-  data: Schema.optional(Schema.Unknown)
+  data: Schema.optional(JsonValue)
 }) {}
 
 /** No server is registered under that name. */

@@ -1,3 +1,4 @@
+import { JsonValue } from "./Json.js"
 import { Schema } from "effect"
 import { ErrorCategory, Freshness, ServerStatus } from "./Status.js"
 
@@ -49,8 +50,8 @@ export const InvocationResult = Schema.Struct({
   server: Schema.String,
   method: Schema.String,
   request_id: Schema.String,
-  result: Schema.Unknown,
-  raw_response: Schema.Unknown
+  result: JsonValue,
+  raw_response: JsonValue
 })
 export type InvocationResult = typeof InvocationResult.Type
 

@@ -1,7 +1,8 @@
+import { JsonValue } from "./Json.js"
 import { Schema } from "effect"
 import { ErrorCategory, ServerStatus } from "./Status.js"
 
-const JsonObject = Schema.Record({ key: Schema.String, value: Schema.Unknown })
+const JsonObject = Schema.Record({ key: Schema.String, value: JsonValue })
 
 /** What the last successful initialize said about the server (spec §2.4). Never cleared, only replaced. */
 export const CapabilitySnapshot = Schema.Struct({

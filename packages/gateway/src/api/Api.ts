@@ -1,8 +1,14 @@
+import { JsonValue } from "@att/core"
 import { HttpApi, HttpApiEndpoint, HttpApiGroup, HttpApiSchema, OpenApi } from "@effect/platform"
 import { Schema } from "effect"
+import { Authorization } from "./Security.js"
 import {
   BadRequest,
   InvocationFailed,
+  MisdirectedRequest,
+  OriginRefused,
+  PayloadTooLarge,
+  UnsupportedMediaType,
   ServerNotFoundError,
   SessionControlsConflict,
   UpstreamBadRequest,
@@ -102,14 +108,51 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .addSuccess(CapabilityEventsResponse)
   )
   .add(HttpApiEndpoint.get("wellKnown", "/.well-known").addSuccess(WellKnown))
+  .middleware(Authorization)
   .prefix("/api/v1/mcp") {}
 
 export class HealthGroup extends HttpApiGroup.make("health")
   .add(HttpApiEndpoint.get("health", "/api/v1/health").addSuccess(HealthResponse)) {}
 
-/** The whole HTTP API of att; a typed client is `HttpApiClient.make(AttApi)`. */
+/** A JSON-RPC message or batch, as MCP's Streamable HTTP transport sends them. */
+const JsonRpcBody = JsonValue.annotations({ description: "A JSON-RPC request, notification or response, or a batch" })
+const McpAnswer = JsonValue.annotations({
+  description: "application/json (a JSON-RPC response) or text/event-stream (its messages as SSE events)"
+})
+
+/**
+ * att's own MCP endpoint (Streamable HTTP, stateful: the `mcp-session-id` header names the session). Documented and
+ * guarded here like every route; its messages are MCP's, not this document's.
+ */
+export class McpEndpointGroup extends HttpApiGroup.make("mcpEndpoint")
+  .add(
+    HttpApiEndpoint.post("send", "/mcp")
+      .setPayload(JsonRpcBody)
+      .addSuccess(McpAnswer)
+      .annotate(OpenApi.Description, "Send a JSON-RPC message; `initialize` without a session opens one (503 over max_mcp_sessions)")
+  )
+  .add(
+    HttpApiEndpoint.get("listen", "/mcp")
+      .addSuccess(McpAnswer)
+      .annotate(OpenApi.Description, "The session's stream of server-to-client messages (SSE)")
+  )
+  .add(HttpApiEndpoint.del("end", "/mcp").addSuccess(McpAnswer).annotate(OpenApi.Description, "End the session"))
+  .middleware(Authorization)
+  .annotate(OpenApi.Title, "MCP (Streamable HTTP)") {}
+
+/**
+ * The whole HTTP API of att; a typed client is `HttpApiClient.make(AttApi)`. Every route may answer 400 (a body
+ * that is not valid JSON, or nested deeper than `max_json_depth`), 403, 413, 415 and 421: the service's guard
+ * decides those before the route runs. Bodies may carry fields a route does not know: they are ignored.
+ */
 export class AttApi extends HttpApi.make("att")
   .add(McpGroup)
+  .add(McpEndpointGroup)
   .add(HealthGroup)
+  .addError(BadRequest)
+  .addError(OriginRefused)
+  .addError(PayloadTooLarge)
+  .addError(UnsupportedMediaType)
+  .addError(MisdirectedRequest)
   .annotate(OpenApi.Title, "att: MCP client manager and gateway")
   .annotate(OpenApi.Version, "0.1.0") {}

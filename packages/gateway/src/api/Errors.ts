@@ -4,7 +4,7 @@ import { InvocationErrorDetail, UpstreamRejectionDetail } from "./Schemas.js"
 
 /** 404 `{"detail":"Server not found"}` (spec R4). */
 export class ServerNotFoundError extends Schema.TaggedError<ServerNotFoundError>()(
-  "ServerNotFound",
+  "ServerNotFoundError",
   { detail: Schema.String },
   HttpApiSchema.annotations({ status: 404 })
 ) {}
@@ -42,4 +42,39 @@ export class BadRequest extends Schema.TaggedError<BadRequest>()(
   "BadRequest",
   { detail: Schema.String, field: Schema.NullOr(Schema.String) },
   HttpApiSchema.annotations({ status: 400 })
+) {}
+
+/** 401: the route needs the bearer token (`Authorization: Bearer <token>`) and the request has none or another. */
+export class Unauthorized extends Schema.TaggedError<Unauthorized>()(
+  "Unauthorized",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({ status: 401, description: "Missing or invalid bearer token" })
+) {}
+
+/** 403: a browser page of an origin att does not serve (not its own, not in `allowed_origins`). */
+export class OriginRefused extends Schema.TaggedError<OriginRefused>()(
+  "OriginRefused",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({ status: 403, description: "The request's Origin is not allowed" })
+) {}
+
+/** 413: a body over `max_body_bytes` (a chunked one is cut off as it passes the limit). */
+export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
+  "PayloadTooLarge",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({ status: 413, description: "The request body exceeds max_body_bytes" })
+) {}
+
+/** 415: a body that is not `application/json`, or a body where the route takes none. */
+export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
+  "UnsupportedMediaType",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({ status: 415, description: "Bodies are application/json; routes without a body take none" })
+) {}
+
+/** 421: a Host att does not serve (DNS-rebinding protection): not loopback, the bound address or `allowed_hosts`. */
+export class MisdirectedRequest extends Schema.TaggedError<MisdirectedRequest>()(
+  "MisdirectedRequest",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({ status: 421, description: "The request's Host is not served by att" })
 ) {}

@@ -5,8 +5,7 @@ import {
   Freshness,
   InvocationAttempt,
   InvocationEvent,
-  ServerRecord
-} from "@att/core"
+  ServerRecord, JsonValue } from "@att/core"
 import { ParseResult, Schema } from "effect"
 import { CapabilityEvent, CapabilityEventKind, ListKind } from "../catalog/Drift.js"
 
@@ -43,8 +42,8 @@ export const InvocationResponse = Schema.Struct({
   server: Schema.String,
   method: Schema.String,
   request_id: Schema.String,
-  result: Schema.Unknown,
-  raw_response: Schema.optional(Schema.Unknown).annotations({
+  result: JsonValue,
+  raw_response: Schema.optional(JsonValue).annotations({
     description: "The upstream's JSON-RPC response as received; only when the request set `include_raw`"
   })
 })
@@ -55,7 +54,7 @@ export const UpstreamRejectionDetail = Schema.Struct({
   request_id: Schema.String,
   code: Schema.Int,
   message: Schema.String,
-  data: Schema.optional(Schema.Unknown).annotations({ description: "The error's `data`; absent when the upstream sent none" })
+  data: Schema.optional(JsonValue).annotations({ description: "The error's `data`; absent when the upstream sent none" })
 })
 
 export const InvocationErrorDetail = Schema.Struct({
@@ -127,7 +126,7 @@ const IncludeRaw = Schema.optional(
 
 export const InvokeToolRequest = Schema.Struct({
   tool_name: Schema.String,
-  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: Schema.Unknown })),
+  arguments: Schema.optional(Schema.Record({ key: Schema.String, value: JsonValue })),
   preferred_servers: PreferredServers,
   include_raw: IncludeRaw
 })

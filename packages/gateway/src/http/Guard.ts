@@ -20,15 +20,26 @@ const pathOf = (url: string): string => {
 /** `/mcp` speaks JSON-RPC: its refusals are JSON-RPC errors (with the HTTP status), the API's are `{detail}`. */
 const isMcp = (path: string) => path === "/mcp"
 
+/** The API's error tags of the guard's refusals (declared in `AttApi`, so the typed client decodes them). */
+const TAGS: Record<Refusal["status"], string> = {
+  401: "Unauthorized",
+  403: "OriginRefused",
+  413: "PayloadTooLarge",
+  415: "UnsupportedMediaType",
+  421: "MisdirectedRequest"
+}
+
 const refuse = (path: string, refusal: Refusal, code = -32600) =>
   HttpServerResponse.unsafeJson(
-    isMcp(path) ? { jsonrpc: "2.0", id: null, error: { code, message: refusal.detail } } : { detail: refusal.detail },
+    isMcp(path)
+      ? { jsonrpc: "2.0", id: null, error: { code, message: refusal.detail } }
+      : { _tag: TAGS[refusal.status], detail: refusal.detail },
     { status: refusal.status, ...(refusal.headers === undefined ? {} : { headers: refusal.headers }) }
   )
 
 const badRequest = (path: string, detail: string, code: number) =>
   HttpServerResponse.unsafeJson(
-    isMcp(path) ? { jsonrpc: "2.0", id: null, error: { code, message: detail } } : { detail },
+    isMcp(path) ? { jsonrpc: "2.0", id: null, error: { code, message: detail } } : { _tag: "BadRequest", detail, field: null },
     { status: 400 }
   )
 

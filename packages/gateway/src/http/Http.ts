@@ -5,10 +5,17 @@ import { Catalog } from "../catalog/Catalog.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { guard } from "./Guard.js"
-import { HealthHandlers, McpHandlers } from "./McpHandlers.js"
+import { AuthorizationLive } from "./AuthorizationLive.js"
+import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "./McpHandlers.js"
 
-/** The API with its handlers; needs the Manager (and what it exposes), GatewayOptions, a HostResolver and the Catalog. */
-export const ApiLive = HttpApiBuilder.api(AttApi).pipe(Layer.provide([McpHandlers, HealthHandlers]))
+/**
+ * The API with its handlers and its bearer check; needs the Manager (and what it exposes), GatewayOptions, a
+ * HostResolver, the Catalog and att's MCP endpoint.
+ */
+export const ApiLive = HttpApiBuilder.api(AttApi).pipe(
+  Layer.provide([McpHandlers, McpEndpointHandlers, HealthHandlers]),
+  Layer.provide(AuthorizationLive)
+)
 
 /**
  * Every route of att on whatever `HttpServer` is provided, behind one guard: the API, att's own MCP endpoint at
@@ -20,8 +27,8 @@ export const HttpLive = Layer.unwrapEffect(
       Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
       // The routes ignore body fields they do not know (as the seed did): the document says so.
       Layer.provide(HttpApiBuilder.middlewareOpenApi({ additionalPropertiesStrategy: "allow" })),
-      Layer.provide(McpEndpoint),
       Layer.provide(ApiLive),
+      Layer.provide(McpEndpoint.Default),
       Layer.provide(Catalog.Default)
     )
   )

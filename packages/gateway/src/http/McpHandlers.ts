@@ -11,6 +11,7 @@ import {
 } from "@att/core"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
+import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { planRoute } from "../mcp/Routing.js"
 import { AttApi } from "../api/Api.js"
 import {
@@ -182,3 +183,13 @@ export const HealthHandlers = HttpApiBuilder.group(AttApi, "health", (handlers) 
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
 )
 
+
+/** att's own MCP endpoint: each request handed whole to the MCP sessions. */
+export const McpEndpointHandlers = HttpApiBuilder.group(AttApi, "mcpEndpoint", (handlers) =>
+  Effect.map(McpEndpoint, (endpoint) =>
+    handlers
+      .handleRaw("send", ({ request }) => endpoint.handle(request))
+      .handleRaw("listen", ({ request }) => endpoint.handle(request))
+      .handleRaw("end", ({ request }) => endpoint.handle(request))
+  )
+)

@@ -7,7 +7,7 @@ import {
   Transport,
   type UpstreamRejected
 } from "@att/core"
-import { HttpApiBuilder, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
   CallToolRequestSchema,
@@ -44,8 +44,8 @@ const mcpFailure = (error: InvocationError) =>
  * Catalog), routed through the manager with its failover, events and correlation. Sessions are told
  * `list_changed` when an upstream's lists change.
  */
-export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
-    Effect.gen(function* () {
+export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint", {
+  scoped: Effect.gen(function* () {
       const manager = yield* Manager
       const registry = yield* Registry
       const transport = yield* Transport
@@ -273,11 +273,9 @@ export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
       yield* sweepOnce.pipe(Effect.forever, Effect.forkScoped)
       yield* Effect.addFinalizer(() => Effect.promise(() => endpoint.closeAll()))
 
-      // The body was read and parsed by the HTTP pipeline, under its limits; the SDK gets it parsed.
-      yield* router.all(
-        "/mcp",
+      /** Serve one `/mcp` request. The body was read and parsed by the HTTP pipeline, under its limits. */
+      const handle = (request: HttpServerRequest.HttpServerRequest) =>
         Effect.gen(function* () {
-          const request = yield* HttpServerRequest.HttpServerRequest
           const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.json, () => null) : undefined
           const web = new Request(new URL(request.url, "http://localhost"), {
             method: request.method,
@@ -294,6 +292,6 @@ export const McpEndpoint = HttpApiBuilder.Router.use((router) =>
           )
           return HttpServerResponse.fromWeb(response)
         })
-      )
+      return { handle }
     })
-)
+}) {}
