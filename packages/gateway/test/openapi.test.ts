@@ -4,7 +4,9 @@ import { scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Validator } from "@seriousme/openapi-schema-validator"
 import { Effect, Layer } from "effect"
-import { ApiLive, AttApi, Catalog, GatewayOptions, HostResolver } from "@att/gateway"
+import { AttApi, Catalog, GatewayOptions, HostResolver } from "@att/gateway"
+import { AuthorizationLive } from "../src/http/AuthorizationLive.js"
+import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "../src/http/McpHandlers.js"
 import { McpEndpoint } from "../src/mcp/McpEndpoint.js"
 import { apiHarness } from "./harness.js"
 
@@ -19,7 +21,9 @@ const spec = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("/open
 /** The API with its handlers and bearer check, served without att's guard: as a host that mounts only the API would. */
 const apiOnly = (authToken: string) =>
   HttpApiBuilder.serve().pipe(
-    Layer.provide(ApiLive),
+    Layer.provide(HttpApiBuilder.api(AttApi)),
+    Layer.provide([McpHandlers, McpEndpointHandlers, HealthHandlers]),
+    Layer.provide(AuthorizationLive),
     Layer.provide(McpEndpoint.Default),
     Layer.provide(Catalog.Default),
     Layer.provideMerge(scriptedAtt()),

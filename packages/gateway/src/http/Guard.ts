@@ -44,7 +44,7 @@ const badRequest = (path: string, detail: string, code: number) =>
   )
 
 /** Every error answers JSON: the router's bare 404s and 405s get a `detail` before they are sent. */
-const withJsonErrorBody = (response: HttpServerResponse.HttpServerResponse) =>
+export const withJsonErrorBody = (response: HttpServerResponse.HttpServerResponse) =>
   response.status >= 400 && response.body._tag === "Empty"
     ? HttpServerResponse.unsafeJson(
         { detail: DEFAULT_DETAIL[response.status] ?? "Request failed" },

@@ -1,35 +1,68 @@
-import { HttpApiBuilder, HttpApiSwagger } from "@effect/platform"
+import { HttpApiSwagger, HttpApp, HttpLayerRouter, HttpServerResponse, OpenApi } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AttApi } from "../api/Api.js"
 import { Catalog } from "../catalog/Catalog.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
-import { guard } from "./Guard.js"
 import { AuthorizationLive } from "./AuthorizationLive.js"
+import { DEFAULT_DETAIL, guard, withJsonErrorBody } from "./Guard.js"
 import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "./McpHandlers.js"
 
-/**
- * The API with its handlers and its bearer check; needs the Manager (and what it exposes), GatewayOptions, a
- * HostResolver, the Catalog and att's MCP endpoint.
- */
-export const ApiLive = HttpApiBuilder.api(AttApi).pipe(
-  Layer.provide([McpHandlers, McpEndpointHandlers, HealthHandlers]),
-  Layer.provide(AuthorizationLive)
+/** The API's handlers and its bearer check. */
+const Handlers = Layer.mergeAll(McpHandlers, McpEndpointHandlers, HealthHandlers)
+
+/** att's guard as route middleware: it holds on att's routes wherever they are mounted, and on no other route. */
+const Guard = HttpLayerRouter.middleware(
+  Effect.map(GatewayOptions, (settings) => (route: Effect.Effect<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled>) =>
+    guard(settings)(route)
+  )
+)
+
+/** The OpenAPI document; it says what the routes do: unknown body fields are ignored. */
+const OpenApiRoute = HttpLayerRouter.add(
+  "GET",
+  "/openapi.json",
+  Effect.succeed(HttpServerResponse.unsafeJson(OpenApi.fromApi(AttApi, { additionalPropertiesStrategy: "allow" })))
 )
 
 /**
- * Every route of att on whatever `HttpServer` is provided, behind one guard: the API, att's own MCP endpoint at
- * `/mcp`, `/openapi.json` and Swagger UI at `/docs`.
+ * Every route of att, for an `HttpLayerRouter`: the API (`/api/v1/...`), att's own MCP endpoint (`/mcp`),
+ * `/openapi.json` and Swagger UI at `/docs`, all behind att's guard (Host, Origin, token, content type, body limits)
+ * and the API's bearer check. Mount att into a host app by merging this layer with the host's own routes and
+ * serving them together (`HttpLayerRouter.serve`): the host's routes are left alone. Needs the service core
+ * (`serviceCore`).
  */
-export const HttpLive = Layer.unwrapEffect(
-  Effect.map(GatewayOptions, (settings) =>
-    HttpApiBuilder.serve(guard(settings)).pipe(
-      Layer.provide(HttpApiSwagger.layer({ path: "/docs" })),
-      // The routes ignore body fields they do not know (as the seed did): the document says so.
-      Layer.provide(HttpApiBuilder.middlewareOpenApi({ additionalPropertiesStrategy: "allow" })),
-      Layer.provide(ApiLive),
-      Layer.provide(McpEndpoint.Default),
-      Layer.provide(Catalog.Default)
-    )
-  )
+export const AttRoutes = Layer.mergeAll(
+  HttpLayerRouter.addHttpApi(AttApi),
+  OpenApiRoute,
+  HttpApiSwagger.layerHttpLayerRouter({ api: AttApi, path: "/docs" })
+).pipe(
+  Layer.provide(Handlers),
+  Layer.provide(AuthorizationLive),
+  Layer.provide(Guard.layer),
+  Layer.provide(McpEndpoint.Default),
+  Layer.provide(Catalog.Default)
 )
+
+/** Any other path of a server that serves only att: a JSON 404, behind the same guard. */
+const NotFound = HttpLayerRouter.add(
+  "*",
+  "*",
+  Effect.succeed(HttpServerResponse.unsafeJson({ _tag: "NotFound", detail: DEFAULT_DETAIL[404] }, { status: 404 }))
+).pipe(Layer.provide(Guard.layer))
+
+/** What no route answers (a path the router cannot match at all) still answers JSON. */
+const JsonErrors = HttpLayerRouter.middleware(
+  (effect) =>
+    Effect.zipRight(
+      HttpApp.appendPreResponseHandler((_request, response) => Effect.succeed(withJsonErrorBody(response))),
+      effect
+    ),
+  { global: true }
+)
+
+/** att on whatever `HttpServer` is provided, alone: its routes and a JSON 404 for every other path. */
+export const HttpLive = HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, NotFound, JsonErrors), {
+  disableLogger: true,
+  disableListenLog: true
+})
