@@ -7,7 +7,9 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   message: Schema.String,
   category: ErrorCategory,
   /** The request certainly did not reach the upstream (the session could not be opened): always safe to fail over. */
-  unsent: Schema.optional(Schema.Boolean)
+  unsent: Schema.optional(Schema.Boolean),
+  /** The failure belongs to this call alone: the server's health is unchanged and the call does not fail over. */
+  callOnly: Schema.optional(Schema.Boolean)
 }) {}
 
 /** Every candidate failed, or none was eligible (spec §2.9, §7.3, §7.5). Carries the request id (fixes G22). */
