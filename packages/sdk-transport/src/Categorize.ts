@@ -3,6 +3,7 @@ import { SseError } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { ADDRESS_REFUSED } from "./AddressGuard.js"
+import { oversizedError, oversizedLimit } from "./ResultLimit.js"
 
 const messageOf = (error: unknown): string => {
   if (error instanceof Error) {
@@ -22,7 +23,10 @@ const isSchemaError = (error: unknown): boolean =>
  * `rpc_error`; it does not mean the session is broken.
  */
 export const isUpstreamRpcError = (error: unknown): error is McpError =>
-  error instanceof McpError && error.code !== ErrorCode.RequestTimeout && error.code !== ErrorCode.ConnectionClosed
+  error instanceof McpError &&
+  error.code !== ErrorCode.RequestTimeout &&
+  error.code !== ErrorCode.ConnectionClosed &&
+  oversizedLimit(error) === null
 
 /**
  * The upstream answered a second `initialize` on a live session with a refusal: a JSON-RPC error, or the 400 an
@@ -34,11 +38,14 @@ export const refusesReinitialize = (error: unknown): boolean =>
 
 /**
  * One mapping of SDK and HTTP failures onto the spec's categories (§2.2, §9.3; the same for every transport: G20):
- * timeouts → `network_timeout`; an HTTP status → `http_status` (`http status <code>`); malformed payloads and schema
- * failures → `invalid_payload`; everything else (refused, reset, closed) → `transport_error`.
+ * timeouts → `network_timeout`; an HTTP status → `http_status` (`http status <code>`); malformed payloads, schema
+ * failures and a result over `maxResultBytes` (that call's failure alone: `callOnly`) → `invalid_payload`;
+ * everything else (refused, reset, closed) → `transport_error`.
  */
 export const categorize = (error: unknown): TransportError => {
   if (error instanceof TransportError) return error
+  const limit = oversizedLimit(error)
+  if (limit !== null) return oversizedError(limit)
   if (error instanceof McpError) {
     if (error.code === ErrorCode.RequestTimeout) return new TransportError({ message: error.message, category: "network_timeout" })
     if (error.code === ErrorCode.ConnectionClosed) return new TransportError({ message: error.message, category: "transport_error" })

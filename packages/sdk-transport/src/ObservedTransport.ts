@@ -1,5 +1,4 @@
 import type { Transport as SdkClientTransport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js"
-import type { Writable } from "node:stream"
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js"
 
 type MessageId = string | number
@@ -31,7 +30,7 @@ export class ObservedTransport implements SdkClientTransport {
     return this.inner.sessionId
   }
 
-  /** The pid of a stdio child, recorded at spawn: the SDK forgets it when a connect fails or is interrupted. */
+  /** The pid of a stdio child, recorded at spawn: the transport forgets it once closing (a failed connect closes it). */
   childPid: number | null = null
 
   start(): Promise<void> {
@@ -68,26 +67,7 @@ export class ObservedTransport implements SdkClientTransport {
 
   send(message: JSONRPCMessage, options?: TransportSendOptions): Promise<void> {
     if ("method" in message && "id" in message) this.lastRequestId = message.id
-    this.batchWrites()
     return this.inner.send(message, options)
-  }
-
-  private corked = false
-
-  /**
-   * Messages sent to a stdio child in one turn of the event loop go out in one write: its stdin is corked until the
-   * loop's check phase, after every socket that was ready has been read. Under load this saves a system call and a
-   * wake-up of the child per message; a message alone waits for nothing but the end of the current turn.
-   */
-  private batchWrites(): void {
-    const stdin = (this.inner as { _process?: { stdin?: Writable | null } })._process?.stdin
-    if (this.corked || stdin === undefined || stdin === null) return
-    this.corked = true
-    stdin.cork()
-    setImmediate(() => {
-      this.corked = false
-      stdin.uncork()
-    })
   }
 
   close(): Promise<void> {

@@ -11,15 +11,10 @@ import {
   type SessionDiagnostics,
   Transport,
   TransportError,
-  type Upstream,
   type UpstreamTarget,
   now
 } from "@att/core"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
-import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js"
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import type { FetchLike, Transport as SdkClientTransport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import {
   CallToolResultSchema,
   CompleteResultSchema,
@@ -41,13 +36,13 @@ import {
   ToolListChangedNotificationSchema
 } from "@modelcontextprotocol/sdk/types.js"
 import { readFileSync } from "node:fs"
-import { Agent } from "undici"
 import { z } from "zod"
 import { type DateTime, type Duration, Effect, Exit, Layer, Option, PubSub, Runtime, Scope } from "effect"
-import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { CallSignal } from "./CallSignal.js"
 import { categorize, invalidatesSession, isUpstreamRpcError, neverSent, refusesReinitialize } from "./Categorize.js"
+import { type UpstreamConnection, connectionFor } from "./Connection.js"
 import { ObservedTransport } from "./ObservedTransport.js"
+import { DEFAULT_MAX_RESULT_BYTES, oversizedLimit } from "./ResultLimit.js"
 
 export interface SdkTransportOptions {
   /** Per-call timeout unless the target overrides it (default 10 s). */
@@ -64,6 +59,12 @@ export interface SdkTransportOptions {
    * The gateway refuses link-local and private addresses for servers registered over HTTP (G2).
    */
   readonly refuseAddress?: (target: UpstreamTarget, address: string) => string | null
+  /**
+   * Bound on one message from an upstream (a result; an SSE event; a line of a stdio child), default 16 MiB. A bigger
+   * one is never held whole: the call it answered fails alone (`invalid_payload`, naming the limit), the session and
+   * its other calls go on.
+   */
+  readonly maxResultBytes?: number
 }
 
 /**
@@ -129,54 +130,6 @@ const routeProgress = (routes: Session["progress"], message: JSONRPCMessage): bo
   return true
 }
 
-interface UpstreamConnection {
-  readonly transport: SdkClientTransport
-  /** End the session at the upstream: a Streamable HTTP session is deleted (the spec's `DELETE`); others: nothing. */
-  readonly terminate: () => Promise<void>
-  /** Close what the session owns besides the transport: its HTTP connection pool. */
-  readonly dispose: () => Promise<void>
-}
-
-const NOTHING = () => Promise.resolve()
-
-/**
- * The SDK client transport for an upstream. An HTTP upstream gets a connection pool of its own, destroyed with the
- * session, so a closed session leaves no idle keep-alive socket behind (and sessions never share sockets).
- */
-const connectionFor = (upstream: Upstream, refuse: AddressRefusal | undefined): UpstreamConnection => {
-  if (upstream.transport === "stdio") {
-    return {
-      transport: new StdioClientTransport({
-        command: upstream.command,
-        args: [...(upstream.args ?? [])],
-        env: { ...getDefaultEnvironment(), ...upstream.env },
-        ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
-        stderr: "ignore"
-      }),
-      terminate: NOTHING,
-      dispose: NOTHING
-    }
-  }
-  const agent = new Agent({ keepAliveTimeout: 30_000, ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) }) })
-  const pooledFetch: FetchLike = (url, init) => {
-    const { signal: _sessionWide, ...request } = init ?? {}
-    const headers = new Headers(request.headers)
-    for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
-    // Node's fetch is undici: `dispatcher` selects this session's pool. The SDK's signal is one for the whole session;
-    // undici hangs a listener on it per request and drops it only at garbage collection, so under load thousands pile
-    // up and every request pays for walking them. It is left out: closing the session destroys the pool, which ends
-    // every request and stream of the session just as the signal would.
-    return fetch(url, { ...request, headers, dispatcher: agent } as unknown as RequestInit)
-  }
-  const dispose = () => agent.destroy().catch(() => undefined)
-  if (upstream.transport === "sse") {
-    const transport = new SSEClientTransport(new URL(upstream.url), { fetch: pooledFetch, eventSourceInit: { fetch: pooledFetch } })
-    return { transport, terminate: NOTHING, dispose }
-  }
-  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: pooledFetch })
-  return { transport, terminate: () => (transport.sessionId === undefined ? NOTHING() : transport.terminateSession()), dispose }
-}
-
 /** Running and not a zombie. */
 const isAlive = (pid: number): boolean => {
   try {
@@ -212,9 +165,10 @@ const bounded = (run: () => Promise<unknown>, limit: Duration.DurationInput) =>
 const rpcErrorOf = ({ code, message, data }: McpError) => (data === undefined ? { code, message } : { code, message, data })
 
 /**
- * Close a client and make sure its stdio child is gone before the scope closes. The SDK's close only waits for the
- * child to leave on its own (and forgets the child when a connect is interrupted), which can outlast a shutdown:
- * att signals the pid it recorded at spawn, waits a bounded time, and kills what is left.
+ * Close a client and make sure its stdio child is gone before the scope closes. The stdio transport's close waits
+ * seconds for the child to leave on its own before it signals it (and forgets the child as it starts closing, as when
+ * a connect is interrupted), which can outlast a shutdown: att signals the pid it recorded at spawn, waits a bounded
+ * time, and kills what is left.
  */
 const closeClient = (client: Client, transport: ObservedTransport, connection: UpstreamConnection, ending: Ending) =>
   Effect.gen(function* () {
@@ -246,6 +200,7 @@ const isInitializeResponse = (message: JSONRPCMessage): message is JSONRPCMessag
 export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
   Effect.gen(function* () {
     const defaultTimeout = options.callTimeoutMs ?? 10_000
+    const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES
     // The clock of the context the transport is built in (TestClock in tests), read synchronously per call.
     const clock = yield* Effect.clock
     const clientInfo = options.clientInfo ?? { name: "att", version: "0.1.0" }
@@ -363,7 +318,8 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         const refuseAddress = options.refuseAddress
         const connection = connectionFor(
           target.upstream,
-          refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address)
+          refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address),
+          maxResultBytes
         )
         const transport = new ObservedTransport(connection.transport, (message) => {
           if (isInitializeResponse(message)) handshake.result = message.result
@@ -523,9 +479,14 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       received: JSONRPCMessage | undefined,
       body: { readonly result: unknown } | { readonly error: unknown }
     ): JsonRpcResponse => {
+      heard(session)
+      return received ?? { jsonrpc: "2.0", id: request.id, ...body }
+    }
+
+    /** The upstream answered on the session (a result, an rpc error, a result too large to keep). */
+    const heard = (session: Session) => {
       session.lastActivity = currentUtc(clock)
       session.answers += 1
-      return received ?? { jsonrpc: "2.0", id: request.id, ...body }
     }
 
     /**
@@ -568,6 +529,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
           (error: unknown) => {
             releaseToken(session, params.token)
             const received = session.transport.takeResponse(sentAs)
+            if (oversizedLimit(error) !== null) heard(session) // answered, if too much: the session is fine
             // Before `settled`: a retired session this breaks closes at once there, and must know not to DELETE.
             const outcome = isUpstreamRpcError(error)
               ? Effect.succeed(answered(session, request, received, { error: rpcErrorOf(error) }))

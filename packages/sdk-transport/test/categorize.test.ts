@@ -4,6 +4,7 @@ import { SseError } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { describe, expect, it } from "@effect/vitest"
+import { OversizedBody, oversizedResponse } from "../src/ResultLimit.js"
 
 describe("SDK failure categories (spec §2.2, §9.3, U32; one mapping for every transport: G20)", () => {
   it("maps timeouts, HTTP statuses, payload and connection failures", () => {
@@ -32,5 +33,16 @@ describe("SDK failure categories (spec §2.2, §9.3, U32; one mapping for every 
     expect(isUpstreamRpcError(new McpError(ErrorCode.InvalidParams, "unknown tool"))).toBe(true)
     expect(isUpstreamRpcError(new McpError(ErrorCode.RequestTimeout, "timeout"))).toBe(false)
     expect(isUpstreamRpcError(new Error("plain"))).toBe(false)
+  })
+
+  it("a result over max_result_bytes is that call's own invalid_payload (callOnly); an upstream's look-alike is its rpc error (issue 14 §2)", () => {
+    const response = oversizedResponse(7, 1024) as { error: { code: number; message: string; data: unknown } }
+    const ours = new McpError(response.error.code, response.error.message, response.error.data)
+    const expected = new TransportError({ message: "result exceeds max_result_bytes (1024 bytes)", category: "invalid_payload", callOnly: true })
+    expect(categorize(ours)).toEqual(expected)
+    expect(categorize(new OversizedBody(1024))).toEqual(expected)
+    expect(isUpstreamRpcError(ours)).toBe(false)
+    const lookAlike = new McpError(response.error.code, response.error.message, { attResultLimit: "guessed", limit: 1024 })
+    expect(isUpstreamRpcError(lookAlike)).toBe(true)
   })
 })

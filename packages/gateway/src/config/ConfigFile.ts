@@ -69,6 +69,8 @@ export const ConfigFile = Schema.Struct({
   max_servers: Schema.optionalWith(PositiveInt, { default: () => 256 }),
   max_concurrent_calls_per_server: Schema.optionalWith(PositiveInt, { default: () => 256 }),
   max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
+  /** Bound on one message from an upstream (a result): a bigger one fails its call alone, naming the limit. */
+  max_result_bytes: Schema.optionalWith(PositiveInt, { default: () => 16 * 1024 * 1024 }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
   /** How `/mcp` names upstream tools: `SERVER__name` only on conflicting schemas, always, or never. */
   prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const }),
@@ -143,6 +145,7 @@ export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
   return {
     callTimeoutMs: config.call_timeout_ms,
     ...(config.connect_timeout_ms === undefined ? {} : { connectTimeoutMs: config.connect_timeout_ms }),
+    maxResultBytes: config.max_result_bytes,
     refuseAddress: (target, address) => {
       const trusted = configured.get(target.name)
       if (trusted !== undefined && sameEndpoint(trusted, target.upstream)) return null

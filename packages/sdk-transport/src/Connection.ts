@@ -1,0 +1,63 @@
+import type { Upstream } from "@att/core"
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
+import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { FetchLike, Transport as SdkClientTransport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { Agent } from "undici"
+import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
+import { boundedFetch } from "./BoundedFetch.js"
+import { BoundedStdioTransport } from "./StdioClient.js"
+
+export interface UpstreamConnection {
+  readonly transport: SdkClientTransport
+  /** End the session at the upstream: a Streamable HTTP session is deleted (the spec's `DELETE`); others: nothing. */
+  readonly terminate: () => Promise<void>
+  /** Close what the session owns besides the transport: its HTTP connection pool. */
+  readonly dispose: () => Promise<void>
+}
+
+const NOTHING = () => Promise.resolve()
+
+/**
+ * The SDK client transport for an upstream, every message from it bounded by `maxResultBytes`. An HTTP upstream gets
+ * a connection pool of its own, destroyed with the session, so a closed session leaves no idle keep-alive socket
+ * behind (and sessions never share sockets).
+ */
+export const connectionFor = (
+  upstream: Upstream,
+  refuse: AddressRefusal | undefined,
+  maxResultBytes: number
+): UpstreamConnection => {
+  if (upstream.transport === "stdio") {
+    return {
+      transport: new BoundedStdioTransport({
+        command: upstream.command,
+        args: upstream.args ?? [],
+        env: { ...getDefaultEnvironment(), ...upstream.env },
+        ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
+        maxMessageBytes: maxResultBytes
+      }),
+      terminate: NOTHING,
+      dispose: NOTHING
+    }
+  }
+  const agent = new Agent({ keepAliveTimeout: 30_000, ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) }) })
+  const pooledFetch: FetchLike = (url, init) => {
+    const { signal: _sessionWide, ...request } = init ?? {}
+    const headers = new Headers(request.headers)
+    for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
+    // Node's fetch is undici: `dispatcher` selects this session's pool. The SDK's signal is one for the whole session;
+    // undici hangs a listener on it per request and drops it only at garbage collection, so under load thousands pile
+    // up and every request pays for walking them. It is left out: closing the session destroys the pool, which ends
+    // every request and stream of the session just as the signal would.
+    return fetch(url, { ...request, headers, dispatcher: agent } as unknown as RequestInit)
+  }
+  const bounded = boundedFetch(pooledFetch, maxResultBytes)
+  const dispose = () => agent.destroy().catch(() => undefined)
+  if (upstream.transport === "sse") {
+    const transport = new SSEClientTransport(new URL(upstream.url), { fetch: bounded, eventSourceInit: { fetch: bounded } })
+    return { transport, terminate: NOTHING, dispose }
+  }
+  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: bounded })
+  return { transport, terminate: () => (transport.sessionId === undefined ? NOTHING() : transport.terminateSession()), dispose }
+}
