@@ -46,14 +46,15 @@ describe("att serve, end to end", () => {
     started.push(att)
     const [, port] = await waitForOutput(att, /Listening on http:\/\/127\.0\.0\.1:(\d+)/)
     const base = `http://127.0.0.1:${port}`
+    // A call goes to the servers whose tool lists offer the tool: wait until both lists are in, so the preferred
+    // order decides (while only one is in, the call goes to that one).
+    await waitForCatalog(base, "echo", ["primary", "backup"])
 
     const first = await post(base, "/api/v1/mcp/invoke/tool", { tool_name: "echo", arguments: { message: "one" } })
     expect(first.status).toBe(200)
     expect(first.body.server).toBe("primary")
     expect(first.body.result).toEqual({ content: [{ type: "text", text: "primary: one" }] })
 
-    // The catalog must know the primary offers echo before it dies, or the next call is not routed to it at all.
-    await waitForCatalog(base, "echo", ["primary", "backup"])
     primary.child.kill("SIGKILL")
     await exitOf(primary.child)
 
