@@ -89,7 +89,7 @@ describe("att serve, end to end", () => {
   it("with no config it serves server-everything: the README's curl call gets the echo back", async () => {
     // `npm start` is this command (package.json); the README's call, on a free port instead of 8080.
     const manifest = JSON.parse(readFileSync(join(import.meta.dirname, "..", "package.json"), "utf8")) as { scripts: { start: string } }
-    expect(manifest.scripts.start).toBe("tsx packages/gateway/src/cli/main.ts serve")
+    expect(manifest.scripts.start).toBe("tsx --conditions=att-source packages/gateway/src/cli/main.ts serve")
     const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--port", "0"], { ATT_CONFIG: undefined })
     started.push(att)
     const [, port] = await waitForOutput(att, /Listening on http:\/\/127\.0\.0\.1:(\d+)/)
