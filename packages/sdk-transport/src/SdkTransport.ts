@@ -1,5 +1,4 @@
 import {
-  currentUtc,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -12,9 +11,9 @@ import {
   Transport,
   TransportError,
   type Upstream,
-  type UpstreamTarget,
-  now
+  type UpstreamTarget
 } from "@att/core"
+import { currentUtc, now } from "@att/core/internal"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StdioClientTransport, getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js"

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, resolve } from "node:path"
-import { redact, secretList, urlSecrets, valueSecrets } from "@att/core"
+import { redact, secretList, urlSecrets, valueSecrets } from "@att/core/internal"
 import { Data, Either, ParseResult, Schema } from "effect"
 import { ConfigFile } from "./ConfigFile.js"
 
