@@ -116,6 +116,51 @@ describe("package surfaces (issue 15 §2)", () => {
     `)
   })
 
+  it("@att/gateway/api exports the HttpApi definition, its schemas and errors, and makeClient", async () => {
+    expect(await namesOf("@att/gateway/api")).toMatchInlineSnapshot(`
+      [
+        "AdapterSessionsQuery",
+        "AdapterSessionsResponse",
+        "AttApi",
+        "BadRequest",
+        "CapabilityEventsQuery",
+        "CapabilityEventsResponse",
+        "ConnectionEventsQuery",
+        "ConnectionEventsResponse",
+        "Cursor",
+        "HealthGroup",
+        "HealthResponse",
+        "HttpUrl",
+        "InitializeQuery",
+        "InvocationErrorDetail",
+        "InvocationEventsQuery",
+        "InvocationEventsResponse",
+        "InvocationFailed",
+        "InvocationResponse",
+        "InvokeToolRequest",
+        "Limit",
+        "McpGroup",
+        "NamePath",
+        "ReadResourceRequest",
+        "RegisterRequest",
+        "ResourceDescriptor",
+        "RoutePlanResponse",
+        "RouteToolRequest",
+        "ServerName",
+        "ServerNotFoundError",
+        "ServerResponse",
+        "ServersResponse",
+        "SessionControlsConflict",
+        "ToolDescriptor",
+        "UpstreamBadRequest",
+        "UpstreamNotFound",
+        "UpstreamRejectionDetail",
+        "WellKnown",
+        "makeClient",
+      ]
+    `)
+  })
+
   it("every package is publishable: built files behind types conditions, the sources beside them, effect as a peer", () => {
     for (const dir of ["core", "sdk-transport", "testkit", "gateway"]) {
       const manifest = manifestOf(dir)
