@@ -1,4 +1,11 @@
+import { defaultServerConditions } from "vite"
 import { defineConfig } from "vitest/config"
+
+/**
+ * Tests run on the packages' sources: each package's `exports` name `./src/*.ts` under the `att-source` condition
+ * (before the built `dist/` files a user gets), so `npm test` needs no build.
+ */
+const sourceConditions = ["att-source", ...defaultServerConditions]
 
 /**
  * Two groups. The tests that spawn att and upstream processes and put them under timed load (chaos, shutdown,
@@ -14,6 +21,7 @@ const processTests = [
 ]
 
 export default defineConfig({
+  ssr: { resolve: { conditions: sourceConditions } },
   test: {
     testTimeout: 30_000,
     hookTimeout: 30_000,

@@ -82,7 +82,7 @@ const track = (child: ChildProcess) => {
 }
 
 const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
-  const child = track(spawn(process.execPath, ["--import", "tsx", FIXTURE, "bench", "0"], { stdio: ["ignore", "pipe", "inherit"] }))
+  const child = track(spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], { stdio: ["ignore", "pipe", "inherit"] }))
   const port = await new Promise<string>((resolve) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       const match = /listening (\d+)/.exec(chunk.toString())
@@ -106,7 +106,7 @@ const echo = (client: Client) => () => client.callTool({ name: "echo", arguments
 
 /** Start a server process and wait for the port it prints. */
 const startProcess = async (args: ReadonlyArray<string>, pattern: RegExp): Promise<{ child: ChildProcess; port: string }> => {
-  const child = track(spawn(process.execPath, ["--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT }))
+  const child = track(spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT }))
   const port = await new Promise<string>((resolve, reject) => {
     let seen = ""
     const onData = (chunk: Buffer) => {
@@ -265,7 +265,7 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
 const http = await startHttpUpstream()
 const lines = [
   ...(await benchUpstream("streamable-http upstream", { transport: "streamable-http", url: http.url })),
-  ...(await benchUpstream("stdio upstream", { transport: "stdio", command: process.execPath, args: ["--import", "tsx", FIXTURE, "bench", "stdio"] }))
+  ...(await benchUpstream("stdio upstream", { transport: "stdio", command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "stdio"] }))
 ]
 http.child.kill("SIGTERM")
 process.stdout.write(`${lines.join("\n")}\n`)

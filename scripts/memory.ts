@@ -23,7 +23,7 @@ const runtime = ManagedRuntime.make(
 )
 const manager = await runtime.runPromise(Manager)
 await runtime.runPromise(
-  manager.register("memory", { transport: "stdio", command: process.execPath, args: ["--import", "tsx", FIXTURE, "memory", "stdio"] })
+  manager.register("memory", { transport: "stdio", command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "memory", "stdio"] })
 )
 /** `CONCURRENCY` callers, each invoking in a loop until `count` calls were made in all. */
 const run = (count: number) => {

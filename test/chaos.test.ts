@@ -58,7 +58,7 @@ describe("chaos", () => {
         mcpServers: {
           alpha: { url: alpha.url },
           beta: { url: beta.url },
-          gamma: { command: process.execPath, args: ["--import", "tsx", fixture, "gamma", "stdio"] }
+          gamma: { command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", fixture, "gamma", "stdio"] }
         },
         // Long enough that a healthy upstream on a loaded 2-core machine does not time out (a timeout closes the
         // session for every call on it, spec §9.4); short enough that the hung server (2 s) times out.

@@ -59,7 +59,7 @@ describe("the MCP conformance suite against att's /mcp", () => {
     for (const name of baseline) expect(scenarios).toContain(name)
 
     const att = await startAttServe({
-      mcpServers: { conformance: { command: process.execPath, args: ["--import", "tsx", UPSTREAM, "stdio"], cwd: ROOT } }
+      mcpServers: { conformance: { command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", UPSTREAM, "stdio"], cwd: ROOT } }
     })
     started.push(att.child)
     dirs.push(att.dir)

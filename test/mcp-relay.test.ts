@@ -17,7 +17,7 @@ import { eventually, listedWhen, mcpClient, startAtt, text } from "./support/mcp
 /** What att relays from its upstreams to its own MCP clients: progress, log messages, resource updates. */
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "upstream-server.ts")
-const stdioUpstream = (name: string) => ({ command: process.execPath, args: ["--import", "tsx", FIXTURE, name, "stdio"] })
+const stdioUpstream = (name: string) => ({ command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", FIXTURE, name, "stdio"] })
 
 describe("relays through /mcp", () => {
   it.scopedLive("every progress notification of a call reaches the caller under its own token, before the result", () =>

@@ -32,7 +32,7 @@ const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const stdioGamma = (mode: "stdio" | "stdio-once") =>
   Effect.gen(function* () {
     const manager = yield* Manager
-    const args = ["--import", "tsx", FIXTURE, "gamma", mode]
+    const args = ["--conditions=att-source", "--import", "tsx", FIXTURE, "gamma", mode]
     yield* manager.register("gamma", { transport: "stdio", command: process.execPath, args, cwd: ROOT })
     yield* manager.initializeServer("gamma")
     const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))

@@ -22,7 +22,7 @@ export const cleanedUpAfterAll = () => {
 
 /** Start a TypeScript entry point under tsx as a child process (its own pid: signals reach it directly). */
 export const spawnTs = (entry: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): ChildProcess =>
-  spawn(process.execPath, ["--import", "tsx", join(ROOT, entry), ...args], {
+  spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", join(ROOT, entry), ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"]

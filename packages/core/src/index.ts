@@ -1,21 +1,19 @@
+/**
+ * @att/core: the MCP client manager as Effect layers. This entry is the public surface: the `Manager` and its
+ * `ManagerConfig`, the `Registry`, `Diagnostics`, the `Transport` interface (with what a transport sends and
+ * announces), the health `Probe`, and the domain schemas and errors. The helpers att's own packages share live at
+ * `@att/core/internal`, with no stability promise.
+ */
 export * from "./domain/Errors.js"
 export * from "./domain/Events.js"
-export * from "./domain/JsonRpc.js"
+export type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 export * from "./domain/ServerRecord.js"
 export * from "./domain/Status.js"
-export * from "./domain/Upstream.js"
-export * from "./Bulkhead.js"
-export * from "./Candidates.js"
-export * from "./CurrentUtc.js"
-export * from "./Diagnostics.js"
-export * from "./Freshness.js"
-export * from "./Handshake.js"
-export * from "./Manager.js"
-export * from "./ManagerConfig.js"
-export * from "./Probe.js"
-export * from "./Registry.js"
-export * from "./RingBuffer.js"
-export * from "./Secrets.js"
-export * from "./StatusMachine.js"
+export { HttpUpstream, StdioUpstream, Upstream, type UpstreamTarget, displayUrl, httpUpstream } from "./domain/Upstream.js"
+export { type ConnectionEventQuery, Diagnostics, type InvocationEventQuery } from "./Diagnostics.js"
+export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager, type SessionQuery } from "./Manager.js"
+export { ManagerConfig, type ManagerOptions, type ManagerSettings } from "./ManagerConfig.js"
+export { Probe, type ProbeResult, type ProbeShape } from "./Probe.js"
+export { type RegisterOptions, Registry, type RegistryEntry } from "./Registry.js"
 export * from "./Transport.js"
 export * from "./domain/Json.js"

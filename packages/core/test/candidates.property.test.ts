@@ -1,4 +1,6 @@
-import { type ServerRecord, chooseServer, eligibleCandidates, freshRecord, orderCandidates } from "@att/core"
+import type { ServerRecord } from "@att/core"
+import { chooseServer, eligibleCandidates, orderCandidates } from "../src/Candidates.js"
+import { freshRecord } from "../src/StatusMachine.js"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, FastCheck as fc } from "effect"
 

@@ -1,4 +1,4 @@
-import { currentUtc, utcAt } from "@att/core"
+import { currentUtc, utcAt } from "../src/CurrentUtc.js"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Effect, FastCheck as fc, TestClock } from "effect"
 

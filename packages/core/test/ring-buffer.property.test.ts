@@ -1,4 +1,4 @@
-import { RingBuffer, streamBase, tail } from "@att/core"
+import { RingBuffer, streamBase, tail } from "../src/RingBuffer.js"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
-import { displayUrl, redact, redactUrl, secretsOf } from "@att/core"
+import { displayUrl } from "@att/core"
+import { redact, redactUrl, secretsOf } from "../src/Secrets.js"
 
 describe("redaction of configured secrets (issue 14 §4)", () => {
   it("a URL is shown without its userinfo and with secret-looking query values as ***", () => {

@@ -1,13 +1,13 @@
+import type { ErrorCategory } from "@att/core"
 import {
   type CheckResult,
-  type ErrorCategory,
   type ServerState,
-  classifyFreshness,
   freshRecord,
-  makeSettings,
   recordCheckResult,
   shouldRetry
-} from "@att/core"
+} from "../src/StatusMachine.js"
+import { classifyFreshness } from "../src/Freshness.js"
+import { makeSettings } from "../src/ManagerConfig.js"
 import { describe, expect, it } from "@effect/vitest"
 import { DateTime, Duration, FastCheck as fc, Option } from "effect"
 

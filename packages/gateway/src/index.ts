@@ -1,21 +1,17 @@
-export * from "./api/Api.js"
-export * from "./api/Errors.js"
-export * from "./api/Schemas.js"
-export * from "./catalog/Catalog.js"
-export * from "./config/ConfigFile.js"
-export * from "./config/LoadConfig.js"
-export * from "./Gateway.js"
-export * from "./GatewayOptions.js"
-export * from "./http/Admission.js"
-export * from "./http/NodeServer.js"
-export * from "./http/Guard.js"
-export * from "./http/Http.js"
-export * from "./http/McpHandlers.js"
-export * from "./catalog/Drift.js"
-export * from "./catalog/Admission.js"
-export * from "./catalog/Instructions.js"
-export * from "./mcp/Exposure.js"
-export * from "./mcp/Routing.js"
-export * from "./mcp/McpEndpoint.js"
-export * from "./security/AddressPolicy.js"
-export * from "./security/HostResolver.js"
+/**
+ * @att/gateway: the att service as layers an Effect app composes, the way the CLI (`cli/main.ts`) does:
+ * `gatewayRoutes(config)` over an `HttpServer` (e.g. `NodeHttpServer.layer(() => makeNodeServer(config), …)`), then
+ * `serviceCore(config, token, transport)`. To mount att into a host app beside its own routes: `AttRoutes` and
+ * `Lifecycle(config)` merged with the host's `HttpLayerRouter` routes, over the same `serviceCore`. The config file's schema and decoding, the gateway's options, and the
+ * HttpApi definition `AttApi` (with its schemas, errors and a typed client, Node-free, at `@att/gateway/api`).
+ */
+export { AttApi } from "./api/Api.js"
+export { ConfigFile, type ConfiguredServer, gatewaySettings, managerOptions, transportOptions } from "./config/ConfigFile.js"
+export { ConfigError, decodeConfig, everythingServerCommand, loadConfig } from "./config/LoadConfig.js"
+export { Lifecycle, gatewayRoutes, serviceCore } from "./Gateway.js"
+export { GatewayOptions, type GatewaySettings, defaultGatewaySettings } from "./GatewayOptions.js"
+export { DrainGuard } from "./http/DrainGuard.js"
+export { AttRoutes, HttpLive } from "./http/Http.js"
+export { makeNodeServer } from "./http/NodeServer.js"
+export type { PrefixMode } from "./mcp/Exposure.js"
+export { HostResolver } from "./security/HostResolver.js"

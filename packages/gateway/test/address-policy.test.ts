@@ -1,4 +1,5 @@
-import { HostResolver, decodeConfig, refusalForAddress, refusalReason, transportOptions } from "@att/gateway"
+import { HostResolver, decodeConfig, transportOptions } from "@att/gateway"
+import { refusalForAddress, refusalReason } from "../src/security/AddressPolicy.js"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either } from "effect"
 

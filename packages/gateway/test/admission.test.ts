@@ -1,4 +1,5 @@
-import { admit, composeInstructions, forbiddenCharacter, printable, truncateUtf8 } from "@att/gateway"
+import { admit, forbiddenCharacter, printable } from "../src/catalog/Admission.js"
+import { composeInstructions, truncateUtf8 } from "../src/catalog/Instructions.js"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 

@@ -1,4 +1,4 @@
-import { driftOf, isEmptyDrift } from "@att/gateway"
+import { driftOf, isEmptyDrift } from "../src/catalog/Drift.js"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 

@@ -1,4 +1,6 @@
-import { type CatalogTool, PREFIX_SEPARATOR, type PrefixMode, exposure } from "@att/gateway"
+import type { PrefixMode } from "@att/gateway"
+import type { CatalogTool } from "../src/catalog/Catalog.js"
+import { PREFIX_SEPARATOR, exposure } from "../src/mcp/Exposure.js"
 import { describe, expect, it } from "@effect/vitest"
 import { FastCheck as fc } from "effect"
 

@@ -4,7 +4,8 @@ import { TransportError } from "@att/core"
 import { type Responder, type ScriptedAttOptions, scriptedAtt } from "@att/testkit"
 import { expect } from "@effect/vitest"
 import { Effect, Layer } from "effect"
-import { AttApi, GatewayOptions, type GatewaySettings, HostResolver, HttpLive, type InvocationFailed } from "@att/gateway"
+import { AttApi, GatewayOptions, type GatewaySettings, HostResolver, HttpLive } from "@att/gateway"
+import type { InvocationFailed } from "../src/api/Errors.js"
 
 export interface ApiHarnessOptions extends ScriptedAttOptions {
   readonly gateway?: Partial<GatewaySettings>

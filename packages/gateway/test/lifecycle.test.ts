@@ -1,5 +1,6 @@
 import { Manager } from "@att/core"
-import { type ConfigFile, Lifecycle, decodeConfig } from "@att/gateway"
+import { type ConfigFile, decodeConfig } from "@att/gateway"
+import { Lifecycle } from "../src/Gateway.js"
 import { scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Clock, Deferred, Effect, Either, Layer, Random, TestClock } from "effect"

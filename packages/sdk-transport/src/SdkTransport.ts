@@ -1,5 +1,4 @@
 import {
-  currentUtc,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -11,9 +10,9 @@ import {
   type SessionDiagnostics,
   Transport,
   TransportError,
-  type UpstreamTarget,
-  now
+  type UpstreamTarget
 } from "@att/core"
+import { currentUtc, now } from "@att/core/internal"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import {
   CallToolResultSchema,

@@ -1,4 +1,6 @@
-export * from "./AddressGuard.js"
-export * from "./Categorize.js"
-export * from "./SdkTransport.js"
-export * from "./StatefulHttp.js"
+/**
+ * @att/sdk-transport: the production `Transport` of `@att/core`, on the official MCP SDK client (Streamable HTTP,
+ * SSE, stdio). `SdkTransport.layer(options)` provides it. A stateful Streamable HTTP handler for SDK servers is at
+ * `@att/sdk-transport/stateful-http`.
+ */
+export { SdkTransport, type SdkTransportOptions } from "./SdkTransport.js"

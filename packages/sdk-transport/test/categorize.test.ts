@@ -1,5 +1,5 @@
 import { TransportError } from "@att/core"
-import { categorize, invalidatesSession, isUpstreamRpcError } from "@att/sdk-transport"
+import { categorize, invalidatesSession, isUpstreamRpcError } from "../src/Categorize.js"
 import { SseError } from "@modelcontextprotocol/sdk/client/sse.js"
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js"

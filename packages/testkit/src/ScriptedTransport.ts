@@ -8,9 +8,9 @@ import {
   type SessionDiagnostics,
   Transport,
   TransportError,
-  type UpstreamTarget,
-  now
+  type UpstreamTarget
 } from "@att/core"
+import { now } from "@att/core/internal"
 import { Context, type DateTime, Effect, Layer, Option, PubSub } from "effect"
 
 export type ScriptAction = "ok" | "timeout" | "error"

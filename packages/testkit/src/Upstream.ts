@@ -3,7 +3,7 @@ import type { AddressInfo, Socket } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Duration, Effect } from "effect"
 import { z } from "zod"
-import { readJsonBody, statefulMcpHandler } from "@att/sdk-transport"
+import { readJsonBody, statefulMcpHandler } from "@att/sdk-transport/stateful-http"
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
 
 /** What a test upstream has seen, counted at the upstream. */

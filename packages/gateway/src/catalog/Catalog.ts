@@ -1,4 +1,5 @@
-import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now, streamBase } from "@att/core"
+import { type ListChange, Manager, Registry, Transport } from "@att/core"
+import { RingBuffer, asJsonObject, now, streamBase } from "@att/core/internal"
 import { Clock, Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, type HiddenTool, exposure, hiddenReason } from "../mcp/Exposure.js"

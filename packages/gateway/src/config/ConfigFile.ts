@@ -1,4 +1,5 @@
-import { type ManagerOptions, type Upstream, sameEndpoint } from "@att/core"
+import type { ManagerOptions, Upstream } from "@att/core"
+import { sameEndpoint } from "@att/core/internal"
 import type { SdkTransportOptions } from "@att/sdk-transport"
 import { Schema } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"

@@ -1,21 +1,38 @@
 import { existsSync, readFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join, resolve } from "node:path"
-import { redact, secretList, urlSecrets, valueSecrets } from "@att/core"
+import { redact, secretList, urlSecrets, valueSecrets } from "@att/core/internal"
 import { Data, Either, ParseResult, Schema } from "effect"
 import { ConfigFile } from "./ConfigFile.js"
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly message: string }> {}
 
-/** The stdio command of `@modelcontextprotocol/server-everything`, a dependency of att. */
-export const everythingServerCommand = (): { command: string; args: Array<string> } => {
-  const require = createRequire(import.meta.url)
-  const manifestPath = require.resolve("@modelcontextprotocol/server-everything/package.json")
+const EVERYTHING = "@modelcontextprotocol/server-everything"
+
+/**
+ * The stdio command of `@modelcontextprotocol/server-everything`, resolved from `from` (this module by default). It
+ * is an optional dependency, needed only to serve without a config file: when it is not installed the error says so.
+ */
+export const everythingServer = (from: string = import.meta.url): Either.Either<{ command: string; args: Array<string> }, ConfigError> => {
+  let manifestPath: string
+  try {
+    manifestPath = createRequire(from).resolve(`${EVERYTHING}/package.json`)
+  } catch {
+    return Either.left(
+      new ConfigError({
+        message: `no config file, and ${EVERYTHING} (an optional dependency of @att/gateway, served when there is no config) is not installed: pass --config FILE (or ATT_CONFIG), or install it with npm install ${EVERYTHING}`
+      })
+    )
+  }
   const manifest = JSON.parse(readFileSync(manifestPath, "utf8")) as { bin?: string | Record<string, string> }
   const bin = typeof manifest.bin === "string" ? manifest.bin : Object.values(manifest.bin ?? {})[0]
-  if (bin === undefined) throw new Error("@modelcontextprotocol/server-everything has no bin")
-  return { command: process.execPath, args: [join(dirname(manifestPath), bin), "stdio"] }
+  if (bin === undefined) return Either.left(new ConfigError({ message: `${EVERYTHING} has no bin` }))
+  return Either.right({ command: process.execPath, args: [join(dirname(manifestPath), bin), "stdio"] })
 }
+
+/** The stdio command of `@modelcontextprotocol/server-everything`; throws the `ConfigError` when it is not installed. */
+export const everythingServerCommand = (): { command: string; args: Array<string> } =>
+  Either.getOrThrowWith(everythingServer(), (error) => error)
 
 /** What `att serve` runs with no config file: a gateway over the protocol's reference server. */
 export const embeddedDefault = (): unknown => ({ mcpServers: { everything: everythingServerCommand() } })
@@ -64,10 +81,10 @@ export const loadConfig = (explicit: string | undefined, cwd: string): Either.Ei
   const local = join(cwd, "att.config.json")
   const path = explicit !== undefined ? resolve(cwd, explicit) : existsSync(local) ? local : undefined
   if (path === undefined) {
-    return Either.map(decodeConfig(embeddedDefault(), "(embedded default)"), (config) => ({
-      config,
-      source: "embedded default: @modelcontextprotocol/server-everything over stdio"
-    }))
+    return everythingServer().pipe(
+      Either.flatMap((everything) => decodeConfig({ mcpServers: { everything } }, "(embedded default)")),
+      Either.map((config) => ({ config, source: `embedded default: ${EVERYTHING} over stdio` }))
+    )
   }
   let text: string
   try {

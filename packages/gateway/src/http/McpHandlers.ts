@@ -3,12 +3,12 @@ import {
   type InvocationResult,
   Manager,
   Registry,
-  now,
   type ServerNotFound,
   type ServerRecord,
   type SessionControlsUnavailable,
   type UpstreamRejected
 } from "@att/core"
+import { now } from "@att/core/internal"
 import { HttpApiBuilder } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"

@@ -1,4 +1,5 @@
-import { type ServerRecord, eligibleCandidates, orderCandidates, shouldRetry } from "@att/core"
+import type { ServerRecord } from "@att/core"
+import { eligibleCandidates, orderCandidates, shouldRetry } from "@att/core/internal"
 import type { DateTime } from "effect"
 import type { CatalogTool } from "../catalog/Catalog.js"
 import { type ExposedTool, schemaHash } from "./Exposure.js"
