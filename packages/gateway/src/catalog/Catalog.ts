@@ -1,35 +1,15 @@
-import { type ListChange, Manager, Registry, RingBuffer, Transport, asJsonObject, now, streamBase } from "@att/core"
+import { Manager, Registry, RingBuffer, Transport, now, streamBase } from "@att/core"
 import { Clock, Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, type HiddenTool, exposure, hiddenReason } from "../mcp/Exposure.js"
 import { admit, newlyRejected } from "./Admission.js"
-import type { CapabilityEvent, CapabilityEventKind, Item, ListKind, RejectedItem } from "./Drift.js"
-import { driftOf, isEmptyDrift, keyOf, rejectedEvent } from "./Drift.js"
+import type { CapabilityEvent, CapabilityEventKind, ListKind, RejectedItem } from "./Drift.js"
+import { driftOf, isEmptyDrift, rejectedEvent } from "./Drift.js"
+import { type CatalogEntry, type CatalogResource, type CatalogTool, type ServerLists, merge, text } from "./Entries.js"
 import { composeInstructions } from "./Instructions.js"
+import { ALL_LISTS, CHANGED_LISTS, LIST_METHODS, fetchList } from "./UpstreamLists.js"
 
-export interface CatalogTool {
-  readonly name: string
-  readonly description: string | null
-  readonly servers: ReadonlyArray<string>
-  /** Each offering server's own definition (input schema, annotations), by server. */
-  readonly definitions: Readonly<Record<string, Item>>
-}
-
-export interface CatalogResource {
-  readonly uri: string
-  readonly name: string | null
-  readonly description: string | null
-  readonly servers: ReadonlyArray<string>
-}
-
-/** An entry of any list with the servers that offer it (first server's definition). */
-export interface CatalogEntry {
-  readonly key: string
-  readonly definition: Item
-  readonly servers: ReadonlyArray<string>
-  /** Each offering server's own definition, by server. */
-  readonly definitions: Readonly<Record<string, Item>>
-}
+export type { CatalogEntry, CatalogResource, CatalogTool } from "./Entries.js"
 
 export interface CapabilityEventQuery {
   readonly server?: string | undefined
@@ -39,8 +19,6 @@ export interface CapabilityEventQuery {
   /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
   readonly cursor?: number | undefined
 }
-
-type ServerLists = Record<ListKind, ReadonlyArray<Item>>
 
 /** The catalog state a derived value was made from: the catalog's version and the registry's membership. */
 interface MadeFrom {
@@ -59,21 +37,6 @@ export interface ExposedTools extends MadeFrom {
   readonly tools: ReadonlyArray<ExposedTool>
   readonly byName: ReadonlyMap<string, ExposedTool>
 }
-
-const LIST_METHODS: Record<ListKind, { readonly method: string; readonly key: string; readonly capability: string }> = {
-  tools: { method: "tools/list", key: "tools", capability: "tools" },
-  resources: { method: "resources/list", key: "resources", capability: "resources" },
-  resource_templates: { method: "resources/templates/list", key: "resourceTemplates", capability: "resources" },
-  prompts: { method: "prompts/list", key: "prompts", capability: "prompts" }
-}
-const ALL_LISTS: ReadonlyArray<ListKind> = ["tools", "resources", "resource_templates", "prompts"]
-const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> = {
-  tools: ["tools"],
-  resources: ["resources", "resource_templates"],
-  prompts: ["prompts"]
-}
-
-const text = (value: unknown): string | null => (typeof value === "string" ? value : null)
 
 const hiddenKey = (tool: HiddenTool) => `${tool.server}\u0000${tool.upstreamName}`
 
@@ -98,29 +61,6 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
     let version = 0
 
-    /** Follow `nextCursor` up to a bound, collecting the items of one list. */
-    const fetchList = (server: string, kind: ListKind) =>
-      Effect.gen(function* () {
-        const { method, key } = LIST_METHODS[kind]
-        const target = yield* registry.target(server)
-        const items: Array<unknown> = []
-        let cursor: string | undefined
-        for (let page = 0; page < 50; page++) {
-          const response = yield* transport.send(target, {
-            jsonrpc: "2.0",
-            id: `${method}-${crypto.randomUUID()}`,
-            method,
-            ...(cursor === undefined ? {} : { params: { cursor } })
-          })
-          const result = asJsonObject(response.result)
-          const list = result?.[key]
-          if (Array.isArray(list)) items.push(...list)
-          cursor = text(result?.nextCursor) ?? undefined
-          if (cursor === undefined) break
-        }
-        return items
-      })
-
     /** Fetch `kinds` of one server (one refresh per server at a time), record drift, announce what changed. */
     const refresh = (server: string, kinds: ReadonlyArray<ListKind>) => {
       let lock = locks.get(server)
@@ -142,7 +82,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
               refused[kind] = []
             } else {
               // A list that fails to fetch keeps its last snapshot.
-              const fetched = yield* Effect.option(fetchList(server, kind))
+              const fetched = yield* Effect.option(fetchList(registry, transport, server, kind))
               if (Option.isSome(fetched)) {
                 const { accepted, rejected } = admit(kind, fetched.value)
                 updated[kind] = accepted
@@ -187,23 +127,6 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
         const known = lists.get(server)
         return known === undefined ? [] : [{ server, lists: known }]
       })
-
-    /** One entry per key of `kind`, with every server that offers it. */
-    const merge = (kind: ListKind, perServer: ReadonlyArray<{ server: string; lists: ServerLists }>) => {
-      const merged = new Map<string, { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }>()
-      for (const { server, lists: known } of perServer)
-        for (const item of known[kind]) {
-          const key = keyOf(kind, item)
-          if (key === null) continue
-          const existing = merged.get(key)
-          if (existing === undefined) merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
-          else if (!existing.servers.includes(server)) {
-            existing.servers.push(server)
-            existing.definitions[server] = item
-          }
-        }
-      return merged as ReadonlyMap<string, CatalogEntry>
-    }
 
     /** Made from the current state (compared as two numbers: every invocation checks, so no key is built). */
     const isCurrent = (made: MadeFrom | undefined | null): made is MadeFrom =>
