@@ -40,8 +40,8 @@ const invocationPage = (buffer: RingBuffer<InvocationEvent>, query: InvocationEv
   )
 
 /**
- * The two correlated event streams (spec §2.5, §2.6, §8), both in bounded buffers (the seed leaked connection
- * events, G5). Queries filter with AND on exact equality and keep the tail; with a cursor they read on from it.
+ * The two correlated event streams, connection events (status transitions) and invocation events, both in bounded
+ * buffers. Queries filter with AND on exact equality and keep the tail; with a cursor they read on from it.
  */
 export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics", {
   effect: Effect.gen(function* () {
@@ -58,7 +58,7 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
       listConnectionEvents: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query).items),
       listInvocationEvents: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query).items),
-      /** The same reads with the cursor to read on from (G23: pollers read only what is new). */
+      /** The same reads with the cursor to read on from (pollers read only what is new). */
       connectionEventPage: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query)),
       invocationEventPage: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query))
     }

@@ -16,10 +16,10 @@ import { type CheckResult, expiryOf, needsHandshake, shouldRetry } from "./Statu
 import type { TransportShape } from "./Transport.js"
 
 export interface InitializeOptions {
-  /** Handshake even when the current one is valid (spec `force`). */
+  /** Handshake even when the current one is valid. */
   readonly force?: boolean
   readonly correlationId?: string | null
-  /** Leave the server alone while its retry window is closed (routes and connect: fixes G17). */
+  /** Leave the server alone while its retry window is closed (the initialize routes and connect). */
   readonly respectWindow?: boolean
 }
 
@@ -46,7 +46,10 @@ export const makeInitialization = (
     const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
     const handshakes = yield* PubSub.unbounded<string>()
 
-    /** Spec §5 a–d with the notification as a real notification; its failure fails the whole handshake (G10, G12). */
+    /**
+     * `initialize`, then `notifications/initialized` as a real notification; a failure of either fails the whole
+     * handshake (recorded once, so a server that always fails the notification escalates to unreachable).
+     */
     const handshake = (name: string, correlationId: string | null) =>
       Effect.gen(function* () {
         const target = yield* registry.target(name)

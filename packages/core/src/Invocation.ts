@@ -36,11 +36,11 @@ const matchCause = <A, E, R, B, E2, R2>(
 export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
 
 export interface InvokeOptions {
-  /** Try only these servers (still in preferred order); the seed's `preferred` only orders (G15). */
+  /** Try only these servers (still in preferred order); `preferred` alone only orders, it never leaves a server out. */
   readonly only?: ReadonlyArray<string>
   /**
    * Move on to the next server after a failure that may have reached the upstream (a timeout, a dropped
-   * connection, an rpc error that is not the caller's). Default true, as the spec. False for calls that are not
+   * connection, an rpc error that is not the caller's). Default true. False for calls that are not
    * safe to repeat: then only failures before the request was sent (initialize, a session that could not be opened)
    * fail over.
    */
@@ -61,7 +61,7 @@ export interface InvocationParts {
 }
 
 /**
- * One invocation, spec §7.4: candidates in order, each initialized when due, until one answers. A class with
+ * One invocation: candidates in order, each initialized when due, until one answers. A class with
  * plain continuations (no generators): a call allocates one object instead of a named closure per step, which
  * matters on the hot path (tsx names every named closure it creates, at a `defineProperty` each). Every method
  * is called while the invocation runs (from a continuation), so its bookkeeping and registry reads happen then.
@@ -147,7 +147,7 @@ class Invocation {
     return Effect.succeed(null)
   }
 
-  /** The invoke stage on an initialized server (spec §7.4 steps 3–5); `entry` is the server as read just now. */
+  /** The invoke stage on an initialized server: send, classify the answer, record. `entry`: the server as read just now. */
   invokeOn(name: string, entry: RegistryEntry | undefined): Effect.Effect<InvocationResult | null, UpstreamRejected> {
     this.log.event(name, "initialize_success")
     this.log.succeeded(name, "initialize")
@@ -203,7 +203,7 @@ class Invocation {
 export const makeInvoke = (parts: InvocationParts) => {
   const { registry, diagnostics, clock } = parts
 
-  /** Spec §7: the candidates in order (§7.1, §7.2), then the invocation over them. */
+  /** The eligible candidates in order (none: fail at once, with no request id), then the invocation over them. */
   const invokeUntraced = (
     method: InvocationMethod,
     params: Record<string, unknown>,
@@ -226,7 +226,7 @@ export const makeInvoke = (parts: InvocationParts) => {
     })
 
   /**
-   * Spec §7, traced: one span per invocation, without a stack trace, when a tracer is installed (Effect's built-in
+   * Traced: one span per invocation, without a stack trace, when a tracer is installed (Effect's built-in
    * tracer keeps spans nowhere, so none is made for it: a span is a fifth of the hot path's allocations). The span
    * is not made the parent of what runs inside (nothing inside opens spans), which saves a context swap per call.
    */

@@ -25,7 +25,7 @@ export interface FleetOptions {
 }
 
 /**
- * The MCP client manager (spec §3–§10): registry operations, health checks, the initialize handshake, invocation
+ * The MCP client manager: registry operations, health checks, the initialize handshake, invocation
  * with ordered failover, and session controls, over whichever Transport and Probe are provided. The handshake is
  * in `Initialization.ts`, the invocation walk in `Invocation.ts`, the session controls in `SessionOperations.ts`.
  */
@@ -42,7 +42,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
     const invoke = makeInvoke({ registry, diagnostics, transport, bulkhead, clock, ensureInitialized })
 
-    /** A read view: an expired handshake is not shown as initialized (G16). */
+    /** A read view: once the handshake has expired, reads show `initialized: false`. */
     const view = (record: ServerRecord, at: Parameters<typeof isExpired>[1]): ServerRecord =>
       record.initialized && isExpired(record, at) ? { ...record, initialized: false } : record
 
@@ -92,7 +92,7 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         options: RegisterOptions = {}
       ) {
         const { record, previous } = yield* registry.register(name, upstream, options)
-        // A replaced endpoint must not keep talking to the old session (G6).
+        // A name re-registered at another endpoint must not keep talking to the old endpoint's session.
         if (Option.isSome(previous) && !sameEndpoint(previous.value.upstream, upstream)) {
           yield* transport.release(name)
         }

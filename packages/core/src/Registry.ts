@@ -50,8 +50,9 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
     const unsafeRedact = (name: string, text: string): string => redact(text, entries.get(name)?.secrets ?? [])
 
     /**
-     * Spec §4.1 on the live record, with the transition's connection event; `None` for an unknown name. A failure's
-     * error text is stored without the server's secrets, so neither `last_error` nor the event's reason shows them.
+     * A check result's status transition on the live record, with its connection event; `None` for an unknown name.
+     * A failure's error text is stored without the server's secrets, so neither `last_error` nor the event's reason
+     * shows them.
      */
     const unsafeRecord = (name: string, result: CheckResult, at?: DateTime.Utc): Option.Option<ServerRecord> => {
       const entry = entries.get(name)
@@ -79,7 +80,7 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       })
 
     return {
-      /** Register or replace (spec §2.3): a fresh record; returns the previous target so its session can be closed. */
+      /** Register or replace: a fresh record; returns the previous target so its session can be closed. */
       register: (name: string, upstream: Upstream, options: RegisterOptions = {}) =>
         Effect.sync(() => {
           const existing = entries.get(name)
@@ -112,14 +113,14 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       /** Changes whenever a server is registered (or replaced) or unregistered. */
       membership: Effect.sync(() => membership),
 
-      /** All records, sorted by name (spec §2.3 `list`). */
+      /** All records, sorted by name. */
       list: Effect.sync(unsafeList),
       /** `names`, `membership` and `list` for code already running synchronously inside an effect (the hot path). */
       unsafeNames,
       unsafeMembership: (): number => membership,
       unsafeList,
 
-      /** Spec §4.1 on the live record; records the transition's connection event. `None` for an unknown name. */
+      /** A check result's status transition on the live record, with its connection event. `None` for an unknown name. */
       record: (name: string, result: CheckResult, at?: DateTime.Utc) => Effect.sync(() => unsafeRecord(name, result, at)),
       /** `record` for code already running synchronously inside an effect (the manager's hot path). */
       unsafeRecord,

@@ -28,7 +28,7 @@ export interface SdkTransportOptions {
   /**
    * Asked about every address an HTTP upstream's connections go to (resolved names and literal addresses,
    * redirects included): a reason refuses the connection, and the call fails as `transport_error`, never sent.
-   * The gateway refuses link-local and private addresses for servers registered over HTTP (G2).
+   * The gateway refuses link-local and private addresses for servers registered over HTTP.
    */
   readonly refuseAddress?: (target: UpstreamTarget, address: string) => string | null
   /**

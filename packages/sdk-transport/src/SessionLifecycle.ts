@@ -174,7 +174,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
     /**
      * A failed request as a categorized TransportError; a session it broke is closed. A timeout breaks the session
      * only when the upstream has been silent on it since the request went out: one slow call on a session that keeps
-     * answering others is no reason to fail every call in flight on it (a deliberate departure from spec §9.3).
+     * answering others is no reason to fail every call in flight on it.
      */
     const failed = (session: Session, target: UpstreamTarget, cause: unknown, answersBefore: number) => {
       const categorized = categorize(cause)

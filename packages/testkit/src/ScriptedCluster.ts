@@ -24,7 +24,7 @@ const INVALIDATING: ReadonlySet<string> = new Set(["network_timeout", "http_stat
 const key = (server: string, method: string) => `${server}\u0000${method}`
 
 /**
- * The cluster fake of spec §13.4 as a Transport: per-server sessions named `<server>-session-<n>`, per-server and
+ * A scripted cluster of upstreams as a Transport: per-server sessions named `<server>-session-<n>`, per-server and
  * per-method scripts of `ok` / `timeout` / `error` that take precedence over set-based toggles, a call log, and the
  * adapter's rule that timeouts and transport errors close the session.
  */
@@ -92,7 +92,7 @@ export const makeScriptedCluster = (
     })
   }
 
-  /** An implicit initialize sends the notification too (fixes G13). */
+  /** An implicit initialize (before a call on a new session) sends the notification too. */
   const ensureInitialized = (server: string, current: Session): Effect.Effect<void, TransportError> =>
     current.initialized
       ? Effect.void
@@ -144,7 +144,7 @@ export const makeScriptedCluster = (
     }
   }
 
-  /** Bookkeeping shared by every call: activity on success only (G26), session closed on transport failures. */
+  /** Bookkeeping shared by every call: activity on success only, session closed on transport failures. */
   const settle = <A>(server: string, effect: Effect.Effect<A, TransportError>) =>
     effect.pipe(
       Effect.tap(() =>

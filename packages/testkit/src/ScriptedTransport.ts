@@ -14,7 +14,7 @@ import { makeScriptedCluster } from "./ScriptedCluster.js"
 export type ScriptAction = "ok" | "timeout" | "error"
 export type ScriptedMethod = "initialize" | "tools/call" | "resources/read"
 
-/** Set-based failure toggles (spec §13.4): a server in a set fails that stage until removed. */
+/** Set-based failure toggles: a server in a set fails that stage until removed. */
 export type Toggle =
   | "timeoutInitialize"
   | "failToolCalls"
@@ -59,7 +59,7 @@ export interface ScriptedTransportControls {
   readonly toggle: (toggle: Toggle, server: string, on?: boolean) => void
   /** Every call, in order: `(server, session_id, method)`, notifications included. */
   readonly calls: () => ReadonlyArray<CallLogEntry>
-  /** Calls restricted to initialize, tools/call and resources/read, as `[server, method]` (the spec's OCO). */
+  /** Calls restricted to initialize, tools/call and resources/read, as `[server, method]` (the observed call order). */
   readonly observedCallOrder: () => ReadonlyArray<readonly [string, string]>
   readonly created: (server: string) => number
   readonly closed: (server: string) => number

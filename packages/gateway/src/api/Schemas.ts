@@ -9,7 +9,7 @@ import {
 import { ParseResult, Schema } from "effect"
 import { CapabilityEvent, CapabilityEventKind, ListKind } from "../catalog/Drift.js"
 
-/** A server as the API shows it (spec §11.1 ServerResponse). */
+/** A server as the API shows it: its record, with its transport session. */
 export const ServerResponse = Schema.Struct({
   ...ServerRecord.fields,
   adapter_controls_available: Schema.Boolean,
@@ -84,7 +84,7 @@ export const WellKnown = Schema.Struct({
 
 export const HealthResponse = Schema.Struct({ status: Schema.Literal("ok") })
 
-/** Server names are path segments: no slashes, no control characters, not empty (fixes G4). */
+/** Server names are path segments: no slashes, no control characters, not empty. */
 export const ServerName = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
   Schema.annotations({
@@ -94,7 +94,7 @@ export const ServerName = Schema.String.pipe(
   })
 )
 
-/** An absolute http(s) URL with a host, stored normalized (spec §11.1; `http://x` becomes `http://x/`). */
+/** An absolute http(s) URL with a host, stored normalized (`http://x` becomes `http://x/`). */
 export const HttpUrl = Schema.transformOrFail(Schema.String, Schema.String, {
   strict: true,
   decode: (input, _, ast) => {
@@ -137,7 +137,7 @@ export const ReadResourceRequest = Schema.Struct({
   include_raw: IncludeRaw
 })
 
-/** `limit` must be an integer ≥ 1 (spec §8.3), written in decimal digits (no `0x10`, no ` 1`). */
+/** `limit` must be an integer ≥ 1, written in decimal digits (no `0x10`, no ` 1`). */
 export const Limit = Schema.String.pipe(
   Schema.pattern(/^[0-9]{1,9}$/, {
     message: () => "limit must be an integer written in decimal digits",
@@ -147,7 +147,7 @@ export const Limit = Schema.String.pipe(
   Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" })
 )
 
-/** An event stream's position (G23): 0 for its start, else the `cursor` a previous read answered. */
+/** An event stream's position: 0 for its start, else the `cursor` a previous read answered. */
 export const Cursor = Schema.String.pipe(
   Schema.pattern(/^[0-9]{1,16}$/, {
     message: () => "cursor must be a non-negative integer written in decimal digits",

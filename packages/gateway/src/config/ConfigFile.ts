@@ -33,7 +33,7 @@ const ServerEntry = Schema.Union(HttpServerEntry, StdioServerEntry)
 export const ConfigFile = Schema.Struct({
   mcpServers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: ServerEntry }), { default: () => ({}) }),
   health_interval_seconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 30 }),
-  /** Each health-check interval is drawn within ±this fraction of `health_interval_seconds` (G24): att instances
+  /** Each health-check interval is drawn within ±this fraction of `health_interval_seconds`: att instances
    * started together do not probe their upstreams in step. 0 keeps the interval exact. */
   health_jitter: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 0.5)), { default: () => 0.1 }),
   health_concurrency: Schema.optionalWith(PositiveInt, { default: () => 8 }),
@@ -137,7 +137,7 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null, bo
 
 /**
  * The SDK transport's options. The servers of the config file are trusted wherever they are; any other server came
- * through HTTP registration, and its connections are held to the address policy (G2) by what names resolve to.
+ * through HTTP registration, and its connections are held to the address policy by what names resolve to.
  */
 export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
   const configured = new Map(configuredServers(config).map((server) => [server.name, server.upstream]))

@@ -52,8 +52,8 @@ const answerOf =
     includeRaw === true ? { server, method, request_id, result, raw_response } : { server, method, request_id, result }
 
 /**
- * `preferred_servers` and invoke options of a REST tool call: the request's own order as the spec has it, or, when
- * it names none, only the servers that list the tool (every server when none lists it, as the spec). Reads the
+ * `preferred_servers` and invoke options of a REST tool call: the request's own order (which only orders), or, when
+ * it names none, only the servers that list the tool (every server when none lists it). Reads the
  * catalog as it is now: call it when the invocation starts.
  */
 export const toolInvocation = (
