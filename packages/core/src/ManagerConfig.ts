@@ -20,6 +20,17 @@ export const backoffTable = (schedule: Schedule.Schedule<unknown>, steps = 64): 
     )
   ).slice(0, steps)
 
+/** The manager's defaults, in one place: `makeSettings` applies them, and the gateway's config file shows them. */
+export const MANAGER_DEFAULTS = {
+  maxBackoffSeconds: 8,
+  unreachableAfter: 3,
+  maxInitializationAgeSeconds: 300,
+  sessionStaleAfterSeconds: 300,
+  maxInvocationEvents: 500,
+  maxConnectionEvents: 1000,
+  maxConcurrentCallsPerServer: 256
+} as const
+
 export interface ManagerOptions {
   /** Cap of the exponential backoff (default 8 s; 0 makes failed servers retryable at once). */
   readonly maxBackoff?: Duration.DurationInput
@@ -58,13 +69,18 @@ const optionalWindow = (input: Duration.DurationInput | null | undefined, fallba
   input === null ? Option.none() : Option.some(nonNegative(input ?? fallback))
 
 export const makeSettings = (options: ManagerOptions = {}): ManagerSettings => ({
-  unreachableAfter: options.unreachableAfter ?? 3,
-  backoffDelays: backoffTable(options.backoff ?? backoffSchedule(nonNegative(options.maxBackoff ?? "8 seconds"))),
-  maxInitializationAge: optionalWindow(options.maxInitializationAge, "300 seconds"),
-  sessionStaleAfter: optionalWindow(options.sessionStaleAfter, "300 seconds"),
-  maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? 500)),
-  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? 1000)),
-  maxConcurrentCallsPerServer: Math.max(1, Math.floor(options.maxConcurrentCallsPerServer ?? 256))
+  unreachableAfter: options.unreachableAfter ?? MANAGER_DEFAULTS.unreachableAfter,
+  backoffDelays: backoffTable(
+    options.backoff ?? backoffSchedule(nonNegative(options.maxBackoff ?? Duration.seconds(MANAGER_DEFAULTS.maxBackoffSeconds)))
+  ),
+  maxInitializationAge: optionalWindow(options.maxInitializationAge, Duration.seconds(MANAGER_DEFAULTS.maxInitializationAgeSeconds)),
+  sessionStaleAfter: optionalWindow(options.sessionStaleAfter, Duration.seconds(MANAGER_DEFAULTS.sessionStaleAfterSeconds)),
+  maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? MANAGER_DEFAULTS.maxInvocationEvents)),
+  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? MANAGER_DEFAULTS.maxConnectionEvents)),
+  maxConcurrentCallsPerServer: Math.max(
+    1,
+    Math.floor(options.maxConcurrentCallsPerServer ?? MANAGER_DEFAULTS.maxConcurrentCallsPerServer)
+  )
 })
 
 /** The manager's settings, resolved once. */

@@ -1,4 +1,5 @@
 import {
+  CLIENT_INFO,
   type JsonRpcNotification,
   type JsonRpcRequest,
   type JsonRpcResponse,
@@ -11,10 +12,16 @@ import { Effect, Layer, Option } from "effect"
 import { categorize, invalidatesSession } from "./Categorize.js"
 import { makeForwarding } from "./Forwarding.js"
 import { makeNotifications } from "./Notifications.js"
-import { DEFAULT_MAX_RESULT_BYTES } from "./ResultLimit.js"
 import type { Timeouts } from "./Session.js"
 import { makeSessionHandshake } from "./SessionHandshake.js"
 import { makeSessionLifecycle } from "./SessionLifecycle.js"
+
+/** The SDK transport's defaults, in one place: the transport applies them, and the gateway's config file shows them. */
+export const SDK_TRANSPORT_DEFAULTS = {
+  callTimeoutMs: 10_000,
+  /** The bound on one message from an upstream (a result, a notification, an SSE event): 16 MiB. */
+  maxResultBytes: 16 * 1024 * 1024
+} as const
 
 export interface SdkTransportOptions {
   /** Per-call timeout unless the target overrides it (default 10 s). */
@@ -49,16 +56,19 @@ export interface SdkTransportOptions {
  */
 export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
   Effect.gen(function* () {
-    const timeouts: Timeouts = { callTimeoutMs: options.callTimeoutMs ?? 10_000, connectTimeoutMs: options.connectTimeoutMs }
+    const timeouts: Timeouts = {
+      callTimeoutMs: options.callTimeoutMs ?? SDK_TRANSPORT_DEFAULTS.callTimeoutMs,
+      connectTimeoutMs: options.connectTimeoutMs
+    }
     // The clock of the context the transport is built in (TestClock in tests), read synchronously per call.
     const clock = yield* Effect.clock
-    const clientInfo = options.clientInfo ?? { name: "att", version: "0.1.0" }
+    const clientInfo = options.clientInfo ?? CLIENT_INFO
     const notifications = yield* makeNotifications
     const lifecycle = yield* makeSessionLifecycle({
       timeouts,
       clientInfo,
       refuseAddress: options.refuseAddress,
-      maxResultBytes: options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES,
+      maxResultBytes: options.maxResultBytes ?? SDK_TRANSPORT_DEFAULTS.maxResultBytes,
       announce: notifications.announce
     })
     const { withSession, closeBroken, closeAll } = lifecycle
