@@ -36,8 +36,7 @@ export class UpstreamRejected extends Schema.TaggedError<UpstreamRejected>()("Up
   request_id: Schema.String,
   code: Schema.Int,
   message: Schema.String,
-  /** The error's `data` member; absent when the upstream sent none. */
-  data: Schema.optional(JsonValue)
+  data: Schema.optional(JsonValue).annotations({ description: "The error's `data`; absent when the upstream sent none" })
 }) {}
 
 /** No server is registered under that name. */

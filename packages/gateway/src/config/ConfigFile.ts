@@ -1,10 +1,9 @@
-import { MANAGER_DEFAULTS, type ManagerOptions, type Upstream, sameEndpoint } from "@att/core"
+import { HttpUpstream, MANAGER_DEFAULTS, type ManagerOptions, StdioUpstream, type Upstream, sameEndpoint } from "@att/core"
 import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
 import { Schema } from "effect"
 import { type GatewaySettings, defaultGatewaySettings as gatewayDefaults } from "../GatewayOptions.js"
 import { refusalForAddress } from "../security/AddressPolicy.js"
 
-const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 const PositiveInt = Schema.Int.pipe(Schema.positive())
 const NonNegative = Schema.Number.pipe(Schema.nonNegative())
 
@@ -13,8 +12,8 @@ const HttpServerEntry = Schema.Struct({
   url: Schema.String.pipe(
     Schema.filter((url) => (URL.canParse(url) && /^https?:$/.test(new URL(url).protocol)) || "must be an http(s) URL")
   ),
-  transport: Schema.optionalWith(Schema.Literal("streamable-http", "sse"), { default: () => "streamable-http" as const }),
-  headers: Schema.optional(StringMap),
+  transport: Schema.optionalWith(HttpUpstream.fields.transport, { default: () => "streamable-http" as const }),
+  headers: HttpUpstream.fields.headers,
   timeout_ms: Schema.optional(PositiveInt)
 })
 
@@ -22,8 +21,8 @@ const HttpServerEntry = Schema.Struct({
 const StdioServerEntry = Schema.Struct({
   command: Schema.String.pipe(Schema.minLength(1)),
   args: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  env: Schema.optional(StringMap),
-  cwd: Schema.optional(Schema.String),
+  env: StdioUpstream.fields.env,
+  cwd: StdioUpstream.fields.cwd,
   timeout_ms: Schema.optional(PositiveInt)
 })
 
