@@ -11,7 +11,7 @@ export class ServerNotFoundError extends Schema.TaggedError<ServerNotFoundError>
 
 /** 409 when the transport has no session controls (invalidate, refresh). */
 export class SessionControlsConflict extends Schema.TaggedError<SessionControlsConflict>()(
-  "SessionControlsUnavailable",
+  "SessionControlsConflict",
   { detail: Schema.String },
   HttpApiSchema.annotations({ status: 409 })
 ) {}
