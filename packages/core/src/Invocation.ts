@@ -1,4 +1,4 @@
-import { type Cause, type Clock, Effect, Either, Tracer } from "effect"
+import { type Clock, Effect, Either, Tracer } from "effect"
 import type { Bulkhead } from "./Bulkhead.js"
 import { eligibleCandidates, orderCandidates } from "./Candidates.js"
 import { currentUtc } from "./CurrentUtc.js"
@@ -17,21 +17,6 @@ import type { SendOptions, TransportShape } from "./Transport.js"
 
 /** Effect's default tracer, which records spans nowhere. */
 const BUILT_IN_TRACER = Effect.runSync(Effect.tracer)
-
-/**
- * `Effect.matchEffect` / `matchCauseEffect` with the handlers as arguments, for the invocation's hot path: tsx
- * (esbuild's keepNames) names every function written as an object key, at a `defineProperty` per closure per call.
- */
-const match = <A, E, R, B, E2, R2>(
-  self: Effect.Effect<A, E, R>,
-  onFailure: (error: E) => Effect.Effect<B, E2, R2>,
-  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
-) => Effect.matchEffect(self, { onFailure, onSuccess })
-const matchCause = <A, E, R, B, E2, R2>(
-  self: Effect.Effect<A, E, R>,
-  onFailure: (cause: Cause.Cause<E>) => Effect.Effect<B, E2, R2>,
-  onSuccess: (value: A) => Effect.Effect<B, E2, R2>
-) => Effect.matchCauseEffect(self, { onFailure, onSuccess })
 
 export const NO_SERVERS_MESSAGE = "No reachable MCP servers are currently available"
 
@@ -61,10 +46,9 @@ export interface InvocationParts {
 }
 
 /**
- * One invocation: candidates in order, each initialized when due, until one answers. A class with
- * plain continuations (no generators): a call allocates one object instead of a named closure per step, which
- * matters on the hot path (tsx names every named closure it creates, at a `defineProperty` each). Every method
- * is called while the invocation runs (from a continuation), so its bookkeeping and registry reads happen then.
+ * One invocation: candidates in order, each initialized when due, until one answers. A class with plain
+ * continuations (no generator per step): a call allocates this object and the two handlers of each stage. Every
+ * method is called while the invocation runs (from a continuation), so its bookkeeping and registry reads happen then.
  */
 class Invocation {
   readonly sendOptions: SendOptions | undefined
@@ -96,17 +80,16 @@ class Invocation {
     // The slot is released however the attempt ends (interruption included); the next candidate runs with
     // the caller's interruptibility, outside the mask.
     return Effect.uninterruptibleMask((restore) =>
-      matchCause(
-        restore(this.attempt(name)),
-        (cause) => {
+      Effect.matchCauseEffect(restore(this.attempt(name)), {
+        onFailure: (cause) => {
           bulkhead.release(name)
           return Effect.failCause(cause)
         },
-        (served) => {
+        onSuccess: (served) => {
           bulkhead.release(name)
           return served === null ? restore(this.from(index + 1)) : Effect.succeed(served)
         }
-      )
+      })
     )
   }
 
@@ -154,16 +137,15 @@ class Invocation {
     this.log.event(name, "invoke_start")
     if (entry === undefined) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
     const generation = entry.state.generation
-    return match(
-      this.parts.transport.send(entry.target, this.request, this.sendOptions),
-      (error) => this.invokeFailed(name, failureOf(error), generation),
-      (response) => {
+    return Effect.matchEffect(this.parts.transport.send(entry.target, this.request, this.sendOptions), {
+      onFailure: (error) => this.invokeFailed(name, failureOf(error), generation),
+      onSuccess: (response) => {
         const failure = classifyInvoke(response)
         if (failure === null) return this.invokeSucceeded(name, response)
         const rejection = rejectionOf(response)
         return rejection === null ? this.invokeFailed(name, failure, generation) : this.invokeRejected(name, failure, rejection)
       }
-    )
+    })
   }
 
   invokeFailed(name: string, failure: StageFailure, generation: number | null) {
