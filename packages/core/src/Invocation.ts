@@ -192,8 +192,7 @@ export const makeInvoke = (parts: InvocationParts) => {
     preferred: ReadonlyArray<string> | null | undefined,
     options: InvokeOptions = {}
   ): Effect.Effect<InvocationResult, InvocationError | UpstreamRejected> =>
-    Effect.suspend(() => {
-      const registered = registry.unsafeList()
+    Effect.flatMap(registry.list, (registered) => {
       const startedAt = currentUtc(clock)
       const only = options.only === undefined ? null : new Set(options.only)
       const records = only === null ? registered : registered.filter((record) => only.has(record.name))

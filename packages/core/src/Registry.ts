@@ -66,8 +66,6 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
     }
 
     const unsafeNames = (): ReadonlyArray<string> => [...entries.keys()].sort(byName)
-    const unsafeList = (): ReadonlyArray<ServerRecord> =>
-      [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))
 
     /** Apply `f` to one entry atomically; `None` when the name is not registered. */
     const modify = <A>(name: string, f: (entry: Entry) => readonly [A, Entry]) =>
@@ -114,11 +112,12 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       membership: Effect.sync(() => membership),
 
       /** All records, sorted by name. */
-      list: Effect.sync(unsafeList),
-      /** `names`, `membership` and `list` for code already running synchronously inside an effect (the hot path). */
+      list: Effect.sync((): ReadonlyArray<ServerRecord> =>
+        [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))
+      ),
+      /** `names` and `membership` for code already running synchronously inside an effect (the gateway's catalog). */
       unsafeNames,
       unsafeMembership: (): number => membership,
-      unsafeList,
 
       /** A check result's status transition on the live record, with its connection event. `None` for an unknown name. */
       record: (name: string, result: CheckResult, at?: DateTime.Utc) => Effect.sync(() => unsafeRecord(name, result, at)),

@@ -177,9 +177,9 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     })
 
     /** The upstreams' instructions as one text for `/mcp` clients (see `composeInstructions`), in server-name order. */
-    const instructions = Effect.sync(() =>
+    const instructions = Effect.map(registry.list, (records) =>
       composeInstructions(
-        registry.unsafeList().map((record) => ({ server: record.name, instructions: record.capability_snapshot?.instructions })),
+        records.map((record) => ({ server: record.name, instructions: record.capability_snapshot?.instructions })),
         settings.maxInstructionsBytes
       )
     )
