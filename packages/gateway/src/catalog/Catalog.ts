@@ -132,8 +132,8 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const isCurrent = (made: MadeFrom | undefined | null): made is MadeFrom =>
       made != null && made.version === version && made.members === registry.unsafeMembership()
 
-    // The merged lists, recomputed only when a server's lists or the set of servers changed. Every invocation looks
-    // up which servers offer its name, so the lookup is synchronous (`unsafeOffering`).
+    // The merged lists, recomputed only when a server's lists or the set of servers changed (every REST tool call
+    // looks up which servers offer its name). Read in one synchronous step with the registry's membership.
     const indexes = new Map<ListKind, ListIndex>()
     const indexed = (kind: ListKind) => {
       const cached = indexes.get(kind)
@@ -145,7 +145,6 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       return index
     }
     const entries = (kind: ListKind) => Effect.sync(() => indexed(kind).entries)
-    const unsafeOffering = (kind: ListKind, key: string): ReadonlyArray<string> => indexed(kind).byKey.get(key)?.servers ?? []
 
     const tools = Effect.map(
       entries("tools"),
@@ -209,9 +208,8 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       /** What the upstreams say about using them, for `/mcp` clients; undefined when none says anything. */
       instructions,
       /** The servers that list `key` in `kind` (empty when none does). */
-      offering: (kind: ListKind, key: string) => Effect.sync(() => unsafeOffering(kind, key)),
-      /** `offering` for code already running synchronously inside an effect (the invoke hot path). */
-      unsafeOffering,
+      offering: (kind: ListKind, key: string) =>
+        Effect.sync((): ReadonlyArray<string> => indexed(kind).byKey.get(key)?.servers ?? []),
       resources: Effect.map(
         entries("resources"),
         (resources): ReadonlyArray<CatalogResource> =>
