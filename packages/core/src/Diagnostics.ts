@@ -53,8 +53,13 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
     return {
       recordConnection: (event: ConnectionEvent) => Effect.sync(() => connections.push(event)),
       recordInvocation: (event: InvocationEvent) => Effect.sync(() => invocations.push(event)),
-      /** The two `record`s for code already running synchronously inside an effect (the manager's hot path). */
+      /** `recordConnection` inside the registry's synchronous transition, so a transition and its event are one step. */
       unsafeRecordConnection: (event: ConnectionEvent): void => connections.push(event),
+      /**
+       * `recordInvocation` for the invocation log, whose events are recorded synchronously as the invocation runs.
+       * Measured in process: recording a served call's four events as effects instead costs it 1.9 µs of CPU (of
+       * 7.5 µs; p25 of 30 interleaved rounds).
+       */
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
       listConnectionEvents: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query).items),
       listInvocationEvents: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query).items),
