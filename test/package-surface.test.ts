@@ -42,6 +42,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "InvocationResult",
         "JsonValue",
         "LOG_LEVELS",
+        "MANAGER_DEFAULTS",
         "Manager",
         "ManagerConfig",
         "Probe",
@@ -65,6 +66,7 @@ describe("package surfaces (issue 15 §2)", () => {
   it("@att/sdk-transport exports the SDK transport; stateful-http the SDK server handler", async () => {
     expect(await namesOf("@att/sdk-transport")).toMatchInlineSnapshot(`
       [
+        "SDK_TRANSPORT_DEFAULTS",
         "SdkTransport",
       ]
     `)

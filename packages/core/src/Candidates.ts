@@ -5,8 +5,8 @@ import { shouldRetry } from "./StatusMachine.js"
 const byName = (a: ServerRecord, b: ServerRecord) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
 
 /**
- * Spec §7.1: the preferred servers in the given order (unknown names skipped), then the rest by name.
- * Duplicates in `preferred` are dropped: the seed tried a server twice in one invocation (G15).
+ * The order candidates are tried in: the preferred servers in the given order (unknown names skipped), then the rest
+ * by name. A server named twice in `preferred` is tried once.
  */
 export const orderCandidates = (
   records: ReadonlyArray<ServerRecord>,
@@ -27,7 +27,7 @@ export const orderCandidates = (
   return [...head, ...sorted.filter((record) => !seen.has(record.name))]
 }
 
-/** Spec §7.2: healthy servers, then degraded and unreachable ones whose retry window is open; order kept. */
+/** Who may be tried: healthy servers, then degraded and unreachable ones whose retry window is open; order kept. */
 export const eligibleCandidates = (
   ordered: ReadonlyArray<ServerRecord>,
   now: DateTime.Utc
@@ -37,7 +37,7 @@ export const eligibleCandidates = (
   ...ordered.filter((record) => record.status === "unreachable" && shouldRetry(record, now))
 ]
 
-/** Spec §3 `choose_server`: the first healthy server, else the first degraded one; windows are ignored. */
+/** `chooseServer`: the first healthy server, else the first degraded one; retry windows are ignored. */
 export const chooseServer = (
   records: ReadonlyArray<ServerRecord>,
   preferred?: ReadonlyArray<string> | null

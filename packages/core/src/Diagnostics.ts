@@ -40,8 +40,8 @@ const invocationPage = (buffer: RingBuffer<InvocationEvent>, query: InvocationEv
   )
 
 /**
- * The two correlated event streams (spec §2.5, §2.6, §8), both in bounded buffers (the seed leaked connection
- * events, G5). Queries filter with AND on exact equality and keep the tail; with a cursor they read on from it.
+ * The two correlated event streams, connection events (status transitions) and invocation events, both in bounded
+ * buffers. Queries filter with AND on exact equality and keep the tail; with a cursor they read on from it.
  */
 export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics", {
   effect: Effect.gen(function* () {
@@ -53,12 +53,17 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
     return {
       recordConnection: (event: ConnectionEvent) => Effect.sync(() => connections.push(event)),
       recordInvocation: (event: InvocationEvent) => Effect.sync(() => invocations.push(event)),
-      /** The two `record`s for code already running synchronously inside an effect (the manager's hot path). */
+      /** `recordConnection` inside the registry's synchronous transition, so a transition and its event are one step. */
       unsafeRecordConnection: (event: ConnectionEvent): void => connections.push(event),
+      /**
+       * `recordInvocation` for the invocation log, whose events are recorded synchronously as the invocation runs.
+       * Measured in process: recording a served call's four events as effects instead costs it 1.9 µs of CPU (of
+       * 7.5 µs; p25 of 30 interleaved rounds).
+       */
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
       listConnectionEvents: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query).items),
       listInvocationEvents: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query).items),
-      /** The same reads with the cursor to read on from (G23: pollers read only what is new). */
+      /** The same reads with the cursor to read on from (pollers read only what is new). */
       connectionEventPage: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query)),
       invocationEventPage: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query))
     }

@@ -2,7 +2,7 @@ import { DateTime, type Duration, Option } from "effect"
 import type { SessionDiagnostics } from "./domain/Events.js"
 import type { Freshness } from "./domain/Status.js"
 
-/** Spec §2.11: how recently a cached session was used, inclusive at the boundary. */
+/** How recently a cached session was used (`unknown`, `active_recent`, `stale`), inclusive at the boundary. */
 export const classifyFreshness = (
   diagnostics: SessionDiagnostics,
   now: DateTime.Utc,

@@ -6,7 +6,7 @@ import type { DateTime } from "effect"
 export const PROTOCOL_VERSION = "2025-11-25"
 export const CLIENT_INFO = { name: "att", version: "0.1.0" } as const
 
-/** The initialize request att sends (spec §5 step 3; no server-side capability names: G10). */
+/** The initialize request att sends (client capabilities `{}`: att offers none). */
 export const initializeRequest = () =>
   ({
     jsonrpc: "2.0",
@@ -27,7 +27,7 @@ export interface StageFailure {
   readonly callOnly?: boolean
 }
 
-/** Spec §5 b/c: classify an initialize response; the object `result` on success. */
+/** Classify an initialize response; the object `result` on success. */
 export const classifyInitialize = (response: JsonRpcResponse): StageFailure | { readonly result: Record<string, unknown> } => {
   const error = response.error
   if (error !== undefined && error !== null) return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
@@ -35,7 +35,7 @@ export const classifyInitialize = (response: JsonRpcResponse): StageFailure | { 
   return result === null ? { error: "rpc error: invalid initialize result", category: "invalid_payload" } : { result }
 }
 
-/** Spec §7.4 step 4: classify an invoke response. */
+/** Classify an invoke response: an rpc error, a missing `result`, or null for a result (`null` included). */
 export const classifyInvoke = (response: JsonRpcResponse): StageFailure | null => {
   const error = response.error
   if (error !== undefined && error !== null) return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
@@ -66,7 +66,7 @@ export const rejectionOf = (response: JsonRpcResponse): Rejection | null => {
   return Object.hasOwn(error, "data") ? { code: error.code, message, data: error.data } : { code: error.code, message }
 }
 
-/** Spec §2.4: what a successful initialize result says, field by field. */
+/** What a successful initialize result says, field by field. */
 export const snapshotOf = (result: Record<string, unknown>, capturedAt: DateTime.Utc): CapabilitySnapshot => ({
   protocol_version: typeof result.protocolVersion === "string" ? result.protocolVersion : null,
   server_info: asJsonObject(result.serverInfo),

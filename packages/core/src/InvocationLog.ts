@@ -6,7 +6,7 @@ import type { InvocationMethod } from "./domain/Status.js"
 import type { StageFailure } from "./Handshake.js"
 
 /**
- * The bookkeeping of one invocation (spec §7.4): its lifecycle events, as they happen, and its attempts and failure
+ * The bookkeeping of one invocation: its lifecycle events, as they happen, and its attempts and failure
  * messages for the error that ends it when no candidate serves. Plain synchronous methods, called from the
  * manager's continuations: one object per call instead of a closure per step, on the hot path. Every failure text
  * goes through `redact` (the registry's: the server's configured secrets out) before it is recorded or answered.
@@ -66,7 +66,7 @@ export class InvocationLog {
     this.failed(server, "invoke", { error, category: "unknown" }, error)
   }
 
-  /** The 503 of an invocation no candidate served (spec §7.5). */
+  /** The error of an invocation no candidate served (`Invocation failed across servers: …`, HTTP 503). */
   exhausted(): InvocationError {
     const errors = this.errors.length > 0 ? this.errors.join("; ") : "unknown invocation failure"
     return new InvocationError({

@@ -1,6 +1,6 @@
 import { Chunk, Context, Duration, Effect, Layer, Option, Schedule } from "effect"
 
-/** The retry-window policy of spec §4.1: 1 s, 2 s, 4 s, ... capped at `cap` per delay. */
+/** The retry-window policy: 1 s, 2 s, 4 s, ... capped at `cap` per delay. */
 export const backoffSchedule = (cap: Duration.DurationInput): Schedule.Schedule<Duration.Duration> =>
   Schedule.exponential("1 second").pipe(Schedule.modifyDelay((delay) => Duration.min(delay, cap)))
 
@@ -20,20 +20,31 @@ export const backoffTable = (schedule: Schedule.Schedule<unknown>, steps = 64): 
     )
   ).slice(0, steps)
 
+/** The manager's defaults, in one place: `makeSettings` applies them, and the gateway's config file shows them. */
+export const MANAGER_DEFAULTS = {
+  maxBackoffSeconds: 8,
+  unreachableAfter: 3,
+  maxInitializationAgeSeconds: 300,
+  sessionStaleAfterSeconds: 300,
+  maxInvocationEvents: 500,
+  maxConnectionEvents: 1000,
+  maxConcurrentCallsPerServer: 256
+} as const
+
 export interface ManagerOptions {
-  /** Cap of the exponential backoff (spec default 8 s; 0 makes failed servers retryable at once). */
+  /** Cap of the exponential backoff (default 8 s; 0 makes failed servers retryable at once). */
   readonly maxBackoff?: Duration.DurationInput
   /** A custom retry-window schedule; overrides `maxBackoff`. */
   readonly backoff?: Schedule.Schedule<unknown>
-  /** `unreachable` once `retry_count` reaches this (spec default 3). */
+  /** `unreachable` once `retry_count` reaches this (default 3). */
   readonly unreachableAfter?: number
-  /** Lifetime of a successful initialize; `null` never expires (spec default 300 s). */
+  /** Lifetime of a successful initialize; `null` never expires (default 300 s). */
   readonly maxInitializationAge?: Duration.DurationInput | null
-  /** Freshness window of transport sessions; `null` means always recent (spec default 300 s). */
+  /** Freshness window of transport sessions; `null` means always recent (default 300 s). */
   readonly sessionStaleAfter?: Duration.DurationInput | null
-  /** Ring-buffer size of invocation events (spec default 500, at least 1). */
+  /** Ring-buffer size of invocation events (default 500, at least 1). */
   readonly maxInvocationEvents?: number
-  /** Ring-buffer size of connection events (the seed leaked them, G5; default 1000, at least 1). */
+  /** Ring-buffer size of connection events (default 1000, at least 1). */
   readonly maxConnectionEvents?: number
   /** The bulkhead: calls in flight per server at most (default 256); over it a server is passed over as busy. */
   readonly maxConcurrentCallsPerServer?: number
@@ -58,16 +69,21 @@ const optionalWindow = (input: Duration.DurationInput | null | undefined, fallba
   input === null ? Option.none() : Option.some(nonNegative(input ?? fallback))
 
 export const makeSettings = (options: ManagerOptions = {}): ManagerSettings => ({
-  unreachableAfter: options.unreachableAfter ?? 3,
-  backoffDelays: backoffTable(options.backoff ?? backoffSchedule(nonNegative(options.maxBackoff ?? "8 seconds"))),
-  maxInitializationAge: optionalWindow(options.maxInitializationAge, "300 seconds"),
-  sessionStaleAfter: optionalWindow(options.sessionStaleAfter, "300 seconds"),
-  maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? 500)),
-  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? 1000)),
-  maxConcurrentCallsPerServer: Math.max(1, Math.floor(options.maxConcurrentCallsPerServer ?? 256))
+  unreachableAfter: options.unreachableAfter ?? MANAGER_DEFAULTS.unreachableAfter,
+  backoffDelays: backoffTable(
+    options.backoff ?? backoffSchedule(nonNegative(options.maxBackoff ?? Duration.seconds(MANAGER_DEFAULTS.maxBackoffSeconds)))
+  ),
+  maxInitializationAge: optionalWindow(options.maxInitializationAge, Duration.seconds(MANAGER_DEFAULTS.maxInitializationAgeSeconds)),
+  sessionStaleAfter: optionalWindow(options.sessionStaleAfter, Duration.seconds(MANAGER_DEFAULTS.sessionStaleAfterSeconds)),
+  maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? MANAGER_DEFAULTS.maxInvocationEvents)),
+  maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? MANAGER_DEFAULTS.maxConnectionEvents)),
+  maxConcurrentCallsPerServer: Math.max(
+    1,
+    Math.floor(options.maxConcurrentCallsPerServer ?? MANAGER_DEFAULTS.maxConcurrentCallsPerServer)
+  )
 })
 
-/** The manager's settings (spec §1), resolved once. */
+/** The manager's settings, resolved once. */
 export class ManagerConfig extends Context.Tag("att/ManagerConfig")<ManagerConfig, ManagerSettings>() {
   static readonly layer = (options: ManagerOptions = {}): Layer.Layer<ManagerConfig> =>
     Layer.succeed(ManagerConfig, makeSettings(options))

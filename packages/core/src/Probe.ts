@@ -10,7 +10,7 @@ export interface ProbeResult {
 
 export type ProbeShape = (target: UpstreamTarget) => Effect.Effect<ProbeResult>
 
-/** The health check of one server (spec §6.1). Never fails: a failed probe is an unhealthy result. */
+/** The health check of one server. Never fails: a failed probe is an unhealthy result. */
 export class Probe extends Context.Tag("att/Probe")<Probe, ProbeShape>() {
   /** The default probe: the MCP `ping` request through the transport. */
   static readonly ping: Layer.Layer<Probe, never, Transport> = Layer.effect(

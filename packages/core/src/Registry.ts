@@ -50,8 +50,9 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
     const unsafeRedact = (name: string, text: string): string => redact(text, entries.get(name)?.secrets ?? [])
 
     /**
-     * Spec §4.1 on the live record, with the transition's connection event; `None` for an unknown name. A failure's
-     * error text is stored without the server's secrets, so neither `last_error` nor the event's reason shows them.
+     * A check result's status transition on the live record, with its connection event; `None` for an unknown name.
+     * A failure's error text is stored without the server's secrets, so neither `last_error` nor the event's reason
+     * shows them.
      */
     const unsafeRecord = (name: string, result: CheckResult, at?: DateTime.Utc): Option.Option<ServerRecord> => {
       const entry = entries.get(name)
@@ -65,8 +66,6 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
     }
 
     const unsafeNames = (): ReadonlyArray<string> => [...entries.keys()].sort(byName)
-    const unsafeList = (): ReadonlyArray<ServerRecord> =>
-      [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))
 
     /** Apply `f` to one entry atomically; `None` when the name is not registered. */
     const modify = <A>(name: string, f: (entry: Entry) => readonly [A, Entry]) =>
@@ -79,7 +78,7 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       })
 
     return {
-      /** Register or replace (spec §2.3): a fresh record; returns the previous target so its session can be closed. */
+      /** Register or replace: a fresh record; returns the previous target so its session can be closed. */
       register: (name: string, upstream: Upstream, options: RegisterOptions = {}) =>
         Effect.sync(() => {
           const existing = entries.get(name)
@@ -104,7 +103,11 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       state: (name: string) => Effect.map(get(name), (entry) => entry.state),
       /** State and target together, in one read. */
       entry: get,
-      /** `entry` for code already running synchronously inside an effect (the manager's hot path); undefined when unknown. */
+      /**
+       * `entry` for code already running synchronously inside an effect (each attempt of an invocation); undefined
+       * when unknown. Measured in process: reading it through `entry` instead costs an invocation 0.56 µs of CPU
+       * (7.5 µs in all, one fiber per call, 32 at a time; p25 of 30 interleaved rounds).
+       */
       unsafeEntry: (name: string): Entry | undefined => entries.get(name),
       target: (name: string) => Effect.map(get(name), (entry) => entry.target),
       names: Effect.sync(unsafeNames),
@@ -112,18 +115,26 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       /** Changes whenever a server is registered (or replaced) or unregistered. */
       membership: Effect.sync(() => membership),
 
-      /** All records, sorted by name (spec §2.3 `list`). */
-      list: Effect.sync(unsafeList),
-      /** `names`, `membership` and `list` for code already running synchronously inside an effect (the hot path). */
+      /** All records, sorted by name. */
+      list: Effect.sync((): ReadonlyArray<ServerRecord> =>
+        [...entries.values()].map((entry) => entry.state.record).sort((a, b) => byName(a.name, b.name))
+      ),
+      /**
+       * `names` and `membership` for code already running synchronously inside an effect: the gateway's catalog reads
+       * them in the same step as the index it keeps by membership, so index and membership agree.
+       */
       unsafeNames,
       unsafeMembership: (): number => membership,
-      unsafeList,
 
-      /** Spec §4.1 on the live record; records the transition's connection event. `None` for an unknown name. */
+      /** A check result's status transition on the live record, with its connection event. `None` for an unknown name. */
       record: (name: string, result: CheckResult, at?: DateTime.Utc) => Effect.sync(() => unsafeRecord(name, result, at)),
-      /** `record` for code already running synchronously inside an effect (the manager's hot path). */
+      /**
+       * `record` for code already running synchronously inside an effect (the outcome of each invocation). Measured
+       * in process: recording through `record` instead costs an invocation 0.4 to 0.6 µs of CPU (of 7.5 µs; three
+       * runs of 30 to 40 interleaved rounds).
+       */
       unsafeRecord,
-      /** An error text about `name` as att may show it: without the server's configured secrets. */
+      /** An error text about `name` as att may show it: without the server's configured secrets (the invocation log's). */
       unsafeRedact,
       /** An error text as att may show it: without the configured secrets of any registered server (for logs). */
       redactAll: (text: string) =>

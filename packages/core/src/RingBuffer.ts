@@ -45,7 +45,7 @@ export class RingBuffer<A> {
   }
 
   /**
-   * The items `keep` accepts. Without a cursor: the last `limit` of them (spec §8, `tail`), and the cursor of the
+   * The items `keep` accepts. Without a cursor: the last `limit` of them (`tail`), and the cursor of the
    * newest item. With a cursor: those after it, oldest first, at most `limit` (a page), and the cursor to read on
    * from; `missed` counts the items after the cursor that were dropped (the buffer overflowed) before this read.
    * A cursor of another run (before this run's first position, or beyond its newest) reads from the oldest item
@@ -86,7 +86,7 @@ export interface Page<A> {
   readonly missed: number
 }
 
-/** Spec §8: `undefined` keeps everything, `limit <= 0` keeps nothing, else the last `limit` items (tail). */
+/** The tail of a read: `undefined` keeps everything, `limit <= 0` keeps nothing, else the last `limit` items. */
 export const tail = <A>(items: ReadonlyArray<A>, limit: number | null | undefined): ReadonlyArray<A> => {
   if (limit === null || limit === undefined) return items
   if (limit <= 0) return []

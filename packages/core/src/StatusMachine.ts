@@ -13,7 +13,7 @@ export interface ServerState {
   readonly generation: number
 }
 
-/** One outcome to record against a server (spec §4.1 `record_check_result`). */
+/** One outcome to record against a server. */
 export interface CheckResult {
   readonly healthy: boolean
   readonly error?: string | null | undefined
@@ -21,7 +21,7 @@ export interface CheckResult {
   readonly correlationId?: string | null | undefined
   /**
    * The server's `generation` when the attempt that produced this result started. A failure of an attempt that
-   * started before another failure was recorded belongs to the same outage round and is not counted again (G8: a
+   * started before another failure was recorded belongs to the same outage round and is not counted again (a
    * burst of N concurrent failures is one failure, not N). Manual marks and health checks leave it out.
    */
   readonly since?: number | undefined
@@ -43,7 +43,10 @@ export const isSameRound = (state: ServerState, result: CheckResult): boolean =>
   result.since !== state.generation &&
   state.record.retry_count > 0
 
-/** The status transition of spec §4.1, as a pure function. */
+/**
+ * The status transition of one check result, as a pure function: a success resets the server to healthy; a failure
+ * counts, opens a backoff window, and makes the server unreachable once it has failed `unreachableAfter` times.
+ */
 export const recordCheckResult = (
   state: ServerState,
   result: CheckResult,
@@ -81,7 +84,7 @@ const failed = (old: ServerRecord, result: CheckResult, when: DateTime.Utc, poli
   const retryCount = old.retry_count + 1
   return {
     ...old,
-    // Every failure ends the handshake's validity; the live protocol version goes with it (G19).
+    // Every failure ends the handshake's validity; the live protocol version goes with it.
     initialized: false,
     initialization_expires_at: null,
     protocol_version: null,
@@ -94,19 +97,19 @@ const failed = (old: ServerRecord, result: CheckResult, when: DateTime.Utc, poli
   }
 }
 
-/** Spec §4.2: the retry window opens inclusively at `next_retry_at`. */
+/** The retry window opens inclusively at `next_retry_at`. */
 export const shouldRetry = (record: ServerRecord, now: DateTime.Utc): boolean =>
   record.next_retry_at === null || DateTime.greaterThanOrEqualTo(now, record.next_retry_at)
 
-/** The handshake has expired (spec §7.4 step 2). */
+/** The handshake has expired. */
 export const isExpired = (record: ServerRecord, now: DateTime.Utc): boolean =>
   record.initialization_expires_at !== null && DateTime.greaterThanOrEqualTo(now, record.initialization_expires_at)
 
-/** A handshake is due: never done, expired, or done while the server was not healthy (spec §7.4, G16). */
+/** A handshake is due: never done, expired, or done while the server was not healthy. */
 export const needsHandshake = (record: ServerRecord, now: DateTime.Utc): boolean =>
   !record.initialized || record.status !== "healthy" || isExpired(record, now)
 
-/** A fresh record, optimistically healthy (spec §2.3). */
+/** A fresh record, optimistically healthy. */
 export const freshRecord = (name: string, url: string, transport: ServerRecord["transport"]): ServerRecord => ({
   name,
   url,

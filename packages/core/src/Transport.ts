@@ -4,7 +4,7 @@ import type { SessionDiagnostics } from "./domain/Events.js"
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 import type { UpstreamTarget } from "./domain/Upstream.js"
 
-/** Controls over cached sessions, offered only by transports that cache sessions (spec §10). */
+/** Controls over cached sessions, offered only by transports that cache sessions. */
 export interface SessionControls {
   /** Close the cached session of `name`, if any; true when one existed. */
   readonly invalidate: (name: string) => Effect.Effect<boolean>
@@ -58,9 +58,9 @@ export interface TransportShape {
     request: JsonRpcRequest,
     options?: SendOptions
   ) => Effect.Effect<JsonRpcResponse, TransportError>
-  /** Send a real JSON-RPC notification (no id, no response: fixes G10). */
+  /** Send a real JSON-RPC notification (no id, no response). */
   readonly notify: (target: UpstreamTarget, notification: JsonRpcNotification) => Effect.Effect<void, TransportError>
-  /** Close whatever is cached for `name` (unregister, endpoint change: G6). Never fails. */
+  /** Close whatever is cached for `name` (unregister, endpoint change). Never fails. */
   readonly release: (name: string) => Effect.Effect<void>
   readonly sessions: Option.Option<SessionControls>
   /** Subscribe (for the enclosing scope) to the upstreams' list-changed notifications, as they arrive. */

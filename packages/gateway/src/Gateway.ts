@@ -6,7 +6,7 @@ import { GatewayOptions } from "./GatewayOptions.js"
 import { HttpLive } from "./http/Http.js"
 import { HostResolver } from "./security/HostResolver.js"
 
-/** The spacing of health checks: `health_interval_seconds`, each one drawn within ±`health_jitter` of it (G24). */
+/** The spacing of health checks: `health_interval_seconds`, each one drawn within ±`health_jitter` of it. */
 export const healthSchedule = (config: Pick<ConfigFile, "health_interval_seconds" | "health_jitter">) => {
   const spaced = Schedule.spaced(Duration.seconds(config.health_interval_seconds))
   const jitter = config.health_jitter

@@ -346,7 +346,7 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       expect(servers.items[0]).toMatchObject({ adapter_controls_available: false, adapter_session: null })
       for (const call of [client.mcp.invalidateSession, client.mcp.refreshSession]) {
         const error = yield* Effect.flip(call({ path: { name: "nat" } }))
-        expect(error).toMatchObject({ _tag: "SessionControlsUnavailable", detail: "Adapter session controls are not available" })
+        expect(error).toMatchObject({ _tag: "SessionControlsConflict", detail: "Adapter session controls are not available" })
       }
       expect(yield* client.mcp.listSessions({ urlParams: {} })).toEqual({ adapter_controls_available: false, items: [] })
     }).pipe(Effect.provide(apiHarness({ transport: { sessionControls: false } })))

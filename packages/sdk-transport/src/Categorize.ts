@@ -31,13 +31,13 @@ export const isUpstreamRpcError = (error: unknown): error is McpError =>
 /**
  * The upstream answered a second `initialize` on a live session with a refusal: a JSON-RPC error, or the 400 an
  * SDK server over Streamable HTTP sends ("Server already initialized"). A session it does not know any more is a
- * 404 (spec: the client must start a new one), and a broken one fails without an answer: neither is a refusal.
+ * 404 (MCP: the client must start a new session), and a broken one fails without an answer: neither is a refusal.
  */
 export const refusesReinitialize = (error: unknown): boolean =>
   isUpstreamRpcError(error) || (error instanceof StreamableHTTPError && error.code === 400)
 
 /**
- * One mapping of SDK and HTTP failures onto the spec's categories (§2.2, §9.3; the same for every transport: G20):
+ * One mapping of SDK and HTTP failures onto att's error categories, the same for every transport:
  * timeouts → `network_timeout`; an HTTP status → `http_status` (`http status <code>`); malformed payloads, schema
  * failures and a result over `maxResultBytes` (that call's failure alone: `callOnly`) → `invalid_payload`;
  * everything else (refused, reset, closed) → `transport_error`.
@@ -63,7 +63,7 @@ export const categorize = (error: unknown): TransportError => {
   return new TransportError({ message: messageOf(error), category: "transport_error" })
 }
 
-/** Categories after which a session is not trusted any more (spec §9.3). */
+/** Categories after which a session is not trusted any more (a timeout, an HTTP status, a transport error). */
 export const invalidatesSession = (error: TransportError): boolean =>
   error.category === "network_timeout" || error.category === "http_status" || error.category === "transport_error"
 

@@ -10,7 +10,7 @@ import { BoundedStdioTransport } from "./StdioClient.js"
 
 export interface UpstreamConnection {
   readonly transport: SdkClientTransport
-  /** End the session at the upstream: a Streamable HTTP session is deleted (the spec's `DELETE`); others: nothing. */
+  /** End the session at the upstream: a Streamable HTTP session is deleted (MCP's `DELETE`); others: nothing. */
   readonly terminate: () => Promise<void>
   /** Close what the session owns besides the transport: its HTTP connection pool. */
   readonly dispose: () => Promise<void>

@@ -2,9 +2,6 @@ import { TransportError } from "@att/core"
 import { ErrorCode, type JSONRPCMessage, McpError } from "@modelcontextprotocol/sdk/types.js"
 import { randomUUID } from "node:crypto"
 
-/** The default bound on one message from an upstream (a result, a notification, an SSE event): 16 MiB. */
-export const DEFAULT_MAX_RESULT_BYTES = 16 * 1024 * 1024
-
 export const oversizedMessage = (limit: number) => `result exceeds max_result_bytes (${limit} bytes)`
 
 /**

@@ -3,4 +3,4 @@
  * SSE, stdio). `SdkTransport.layer(options)` provides it. A stateful Streamable HTTP handler for SDK servers is at
  * `@att/sdk-transport/stateful-http`.
  */
-export { SdkTransport, type SdkTransportOptions } from "./SdkTransport.js"
+export { SDK_TRANSPORT_DEFAULTS, SdkTransport, type SdkTransportOptions } from "./SdkTransport.js"

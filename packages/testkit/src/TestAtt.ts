@@ -11,13 +11,13 @@ import {
 } from "@att/core"
 import { ScriptedTransport, type ScriptedTransportOptions } from "./ScriptedTransport.js"
 
-/** The spec's test epoch `t0` (spec §0). */
+/** The test epoch `t0` scenario tests start from: 2026-01-01T00:00:00Z. */
 export const T0 = DateTime.unsafeMake("2026-01-01T00:00:00Z")
 
 /** Set the TestClock to `t0`; call first in a test that reads timestamps. */
 export const atT0 = TestClock.setTime(DateTime.toEpochMillis(T0))
 
-/** Advance the TestClock by whole seconds (the spec's `clock.advance`). */
+/** Advance the TestClock by whole seconds. */
 export const advanceSeconds = (seconds: number) => TestClock.adjust(`${seconds} seconds`)
 
 /** A probe that always answers the same. */

@@ -3,7 +3,7 @@ import { Schema } from "effect"
 import { InvocationAttempt } from "./Events.js"
 import { ErrorCategory } from "./Status.js"
 
-/** A categorized failure of a transport call (spec §2.10). */
+/** A categorized failure of a transport call. */
 export class TransportError extends Schema.TaggedError<TransportError>()("TransportError", {
   message: Schema.String,
   category: ErrorCategory,
@@ -16,7 +16,7 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   callOnly: Schema.optional(Schema.Boolean)
 }) {}
 
-/** Every candidate failed, or none was eligible (spec §2.9, §7.3, §7.5). Carries the request id (fixes G22). */
+/** Every candidate failed, or none was eligible. Carries the request id (null when there were no candidates). */
 export class InvocationError extends Schema.TaggedError<InvocationError>()("InvocationError", {
   message: Schema.String,
   method: Schema.NullOr(Schema.String),
@@ -36,8 +36,7 @@ export class UpstreamRejected extends Schema.TaggedError<UpstreamRejected>()("Up
   request_id: Schema.String,
   code: Schema.Int,
   message: Schema.String,
-  /** The error's `data` member; absent when the upstream sent none. */
-  data: Schema.optional(JsonValue)
+  data: Schema.optional(JsonValue).annotations({ description: "The error's `data`; absent when the upstream sent none" })
 }) {}
 
 /** No server is registered under that name. */
@@ -45,7 +44,7 @@ export class ServerNotFound extends Schema.TaggedError<ServerNotFound>()("Server
   name: Schema.String
 }) {}
 
-/** The configured transport has no session controls (spec §10; HTTP 409). */
+/** The configured transport has no session controls (HTTP 409). */
 export class SessionControlsUnavailable extends Schema.TaggedError<SessionControlsUnavailable>()(
   "SessionControlsUnavailable",
   {}

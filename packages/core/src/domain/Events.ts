@@ -2,7 +2,7 @@ import { JsonValue } from "./Json.js"
 import { Schema } from "effect"
 import { ErrorCategory, Freshness, ServerStatus } from "./Status.js"
 
-/** A status transition of one server (spec §2.5). */
+/** A status transition of one server. */
 export const ConnectionEvent = Schema.Struct({
   server: Schema.String,
   from_status: ServerStatus,
@@ -23,7 +23,7 @@ export const InvocationPhase = Schema.Literal(
 )
 export type InvocationPhase = typeof InvocationPhase.Type
 
-/** One lifecycle step of one invocation against one candidate server (spec §2.6). */
+/** One lifecycle step of one invocation against one candidate server. */
 export const InvocationEvent = Schema.Struct({
   server: Schema.String,
   method: Schema.String,
@@ -35,7 +35,7 @@ export const InvocationEvent = Schema.Struct({
 })
 export type InvocationEvent = typeof InvocationEvent.Type
 
-/** One stage of one candidate in an invocation (spec §2.7). */
+/** One stage of one candidate in an invocation. */
 export const InvocationAttempt = Schema.Struct({
   server: Schema.String,
   stage: Schema.Literal("initialize", "invoke"),
@@ -45,7 +45,7 @@ export const InvocationAttempt = Schema.Struct({
 })
 export type InvocationAttempt = typeof InvocationAttempt.Type
 
-/** A successful invocation (spec §2.8). */
+/** A successful invocation. */
 export const InvocationResult = Schema.Struct({
   server: Schema.String,
   method: Schema.String,
@@ -55,7 +55,7 @@ export const InvocationResult = Schema.Struct({
 })
 export type InvocationResult = typeof InvocationResult.Type
 
-/** What a transport knows about its cached session for one server (spec §2.11). */
+/** What a transport knows about its cached session for one server. */
 export const SessionDiagnostics = Schema.Struct({
   active: Schema.Boolean,
   initialized: Schema.Boolean,

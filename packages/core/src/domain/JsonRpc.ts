@@ -13,7 +13,7 @@ export interface JsonRpcNotification {
   readonly params?: Record<string, unknown>
 }
 
-/** A response as received: kept raw, because the manager classifies `error`, a missing `result` and so on (spec §7.4). */
+/** A response as received: kept raw, because the manager classifies `error`, a missing `result` and so on. */
 export type JsonRpcResponse = Readonly<Record<string, unknown>>
 
 export const hasOwn = (value: object, key: string): boolean => Object.hasOwn(value, key)
@@ -22,8 +22,8 @@ const isPlainObject = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /**
- * The text of a JSON-RPC `error` member (spec §5 `extract`): its string message, else `code=<code>`
- * (`code=null` when absent: G33), else the JSON text of a non-object value (G14).
+ * The text of a JSON-RPC `error` member: its string message, else `code=<code>` as JSON (`code=null` when
+ * absent), else the JSON text of a non-object value.
  */
 export const rpcErrorText = (error: unknown): string => {
   if (isPlainObject(error)) {

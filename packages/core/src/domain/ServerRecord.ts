@@ -4,7 +4,7 @@ import { ErrorCategory, ServerStatus } from "./Status.js"
 
 const JsonObject = Schema.Record({ key: Schema.String, value: JsonValue })
 
-/** What the last successful initialize said about the server (spec §2.4). Never cleared, only replaced. */
+/** What the last successful initialize said about the server. Never cleared, only replaced. */
 export const CapabilitySnapshot = Schema.Struct({
   protocol_version: Schema.NullOr(Schema.String),
   server_info: Schema.NullOr(JsonObject),
@@ -15,7 +15,7 @@ export const CapabilitySnapshot = Schema.Struct({
 })
 export type CapabilitySnapshot = typeof CapabilitySnapshot.Type
 
-/** The state of one registered upstream server (spec §2.3); field names are the wire names. */
+/** The state of one registered upstream server; field names are the wire names. */
 export const ServerRecord = Schema.Struct({
   name: Schema.String,
   url: Schema.String,

@@ -1,10 +1,10 @@
 import { Schema } from "effect"
 
-/** Health of one upstream server (spec §2.1). */
+/** Health of one upstream server. */
 export const ServerStatus = Schema.Literal("healthy", "degraded", "unreachable")
 export type ServerStatus = typeof ServerStatus.Type
 
-/** The closed set of failure categories (spec §2.2). */
+/** The closed set of failure categories. */
 export const ErrorCategory = Schema.Literal(
   "health_check",
   "initialize_error",
@@ -17,7 +17,7 @@ export const ErrorCategory = Schema.Literal(
 )
 export type ErrorCategory = typeof ErrorCategory.Type
 
-/** Freshness of a transport session (spec §2.11). */
+/** Freshness of a transport session. */
 export const Freshness = Schema.Literal("unknown", "active_recent", "stale")
 export type Freshness = typeof Freshness.Type
 

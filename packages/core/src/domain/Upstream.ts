@@ -41,5 +41,5 @@ export const httpUpstream = (url: string, headers?: Record<string, string>): Htt
 export const displayUrl = (upstream: Upstream): string =>
   upstream.transport === "stdio" ? `stdio:${upstream.command}` : redactUrl(upstream.url)
 
-/** Two upstreams address the same endpoint (a change means the cached session must be closed, G6). */
+/** Two upstreams address the same endpoint (a change means the cached session must be closed). */
 export const sameEndpoint = (a: Upstream, b: Upstream): boolean => JSON.stringify(a) === JSON.stringify(b)

@@ -43,7 +43,7 @@ import {
 const perServer = <Id extends string>(id: Id, suffix: `/${string}`) =>
   HttpApiEndpoint.post(id, `/servers/:name${suffix}`).setPath(NamePath).addSuccess(ServerResponse).addError(ServerNotFoundError)
 
-/** The manager routes of spec §11.2 under `/api/v1/mcp`. */
+/** The manager's routes under `/api/v1/mcp`. */
 export class McpGroup extends HttpApiGroup.make("mcp")
   .add(HttpApiEndpoint.get("listTools", "/tools").addSuccess(Schema.Array(ToolDescriptor)))
   .add(HttpApiEndpoint.get("listResources", "/resources").addSuccess(Schema.Array(ResourceDescriptor)))

@@ -2,21 +2,21 @@ import { HttpApiSchema } from "@effect/platform"
 import { Schema } from "effect"
 import { InvocationErrorDetail, UpstreamRejectionDetail } from "./Schemas.js"
 
-/** 404 `{"detail":"Server not found"}` (spec R4). */
+/** 404 `{"detail":"Server not found"}`: no server is registered under the path's name. */
 export class ServerNotFoundError extends Schema.TaggedError<ServerNotFoundError>()(
   "ServerNotFoundError",
   { detail: Schema.String },
   HttpApiSchema.annotations({ status: 404 })
 ) {}
 
-/** 409 when the transport has no session controls (spec R14, R15). */
+/** 409 when the transport has no session controls (invalidate, refresh). */
 export class SessionControlsConflict extends Schema.TaggedError<SessionControlsConflict>()(
-  "SessionControlsUnavailable",
+  "SessionControlsConflict",
   { detail: Schema.String },
   HttpApiSchema.annotations({ status: 409 })
 ) {}
 
-/** 503 with every attempt (spec §7.5, with the request id: G22). */
+/** 503 with every attempt and the request id: no server served the invocation. */
 export class InvocationFailed extends Schema.TaggedError<InvocationFailed>()(
   "InvocationFailed",
   { detail: InvocationErrorDetail },

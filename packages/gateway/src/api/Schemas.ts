@@ -3,13 +3,19 @@ import {
   AdapterSessionStatus,
   ConnectionEvent,
   Freshness,
-  InvocationAttempt,
+  HttpUpstream,
+  InvocationError,
   InvocationEvent,
-  ServerRecord, JsonValue } from "@att/core"
+  InvocationResult,
+  JsonValue,
+  ServerRecord,
+  ServerStatus,
+  UpstreamRejected
+} from "@att/core"
 import { ParseResult, Schema } from "effect"
 import { CapabilityEvent, CapabilityEventKind, ListKind } from "../catalog/Drift.js"
 
-/** A server as the API shows it (spec §11.1 ServerResponse). */
+/** A server as the API shows it: its record, with its transport session. */
 export const ServerResponse = Schema.Struct({
   ...ServerRecord.fields,
   adapter_controls_available: Schema.Boolean,
@@ -38,31 +44,19 @@ export const AdapterSessionsResponse = Schema.Struct({
   items: Schema.Array(AdapterSessionStatus)
 })
 
+/** A served invocation as the manager answers it; `raw_response` only when asked for. */
 export const InvocationResponse = Schema.Struct({
-  server: Schema.String,
-  method: Schema.String,
-  request_id: Schema.String,
-  result: JsonValue,
+  ...InvocationResult.fields,
   raw_response: Schema.optional(JsonValue).annotations({
     description: "The upstream's JSON-RPC response as received; only when the request set `include_raw`"
   })
 })
 
-/** An upstream's JSON-RPC error about the request itself, passed on as the upstream sent it. */
-export const UpstreamRejectionDetail = Schema.Struct({
-  server: Schema.String,
-  request_id: Schema.String,
-  code: Schema.Int,
-  message: Schema.String,
-  data: Schema.optional(JsonValue).annotations({ description: "The error's `data`; absent when the upstream sent none" })
-})
+/** An upstream's JSON-RPC error about the request itself, passed on as the upstream sent it (the manager's `UpstreamRejected`). */
+export const UpstreamRejectionDetail = Schema.Struct(UpstreamRejected.fields).omit("_tag", "method")
 
-export const InvocationErrorDetail = Schema.Struct({
-  message: Schema.String,
-  method: Schema.NullOr(Schema.String),
-  request_id: Schema.NullOr(Schema.String),
-  attempts: Schema.Array(InvocationAttempt)
-})
+/** The manager's `InvocationError`: every attempt, and the request id. */
+export const InvocationErrorDetail = Schema.Struct(InvocationError.fields).omit("_tag")
 
 export const ToolDescriptor = Schema.Struct({
   name: Schema.String,
@@ -84,7 +78,7 @@ export const WellKnown = Schema.Struct({
 
 export const HealthResponse = Schema.Struct({ status: Schema.Literal("ok") })
 
-/** Server names are path segments: no slashes, no control characters, not empty (fixes G4). */
+/** Server names are path segments: no slashes, no control characters, not empty. */
 export const ServerName = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),
   Schema.annotations({
@@ -94,7 +88,7 @@ export const ServerName = Schema.String.pipe(
   })
 )
 
-/** An absolute http(s) URL with a host, stored normalized (spec §11.1; `http://x` becomes `http://x/`). */
+/** An absolute http(s) URL with a host, stored normalized (`http://x` becomes `http://x/`). */
 export const HttpUrl = Schema.transformOrFail(Schema.String, Schema.String, {
   strict: true,
   decode: (input, _, ast) => {
@@ -107,13 +101,11 @@ export const HttpUrl = Schema.transformOrFail(Schema.String, Schema.String, {
   encode: ParseResult.succeed
 }).annotations({ identifier: "HttpUrl", description: "An absolute http or https URL" })
 
-const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
-
 export const RegisterRequest = Schema.Struct({
   name: ServerName,
   url: HttpUrl,
-  transport: Schema.optionalWith(Schema.Literal("streamable-http", "sse"), { default: () => "streamable-http" as const }),
-  headers: Schema.optional(StringMap)
+  transport: Schema.optionalWith(HttpUpstream.fields.transport, { default: () => "streamable-http" as const }),
+  headers: HttpUpstream.fields.headers
 })
 
 // The invoke bodies are decoded on every call, so their optional fields have no decoding default (a default makes
@@ -137,7 +129,7 @@ export const ReadResourceRequest = Schema.Struct({
   include_raw: IncludeRaw
 })
 
-/** `limit` must be an integer ≥ 1 (spec §8.3), written in decimal digits (no `0x10`, no ` 1`). */
+/** `limit` must be an integer ≥ 1, written in decimal digits (no `0x10`, no ` 1`). */
 export const Limit = Schema.String.pipe(
   Schema.pattern(/^[0-9]{1,9}$/, {
     message: () => "limit must be an integer written in decimal digits",
@@ -147,7 +139,7 @@ export const Limit = Schema.String.pipe(
   Schema.greaterThanOrEqualTo(1, { message: () => "limit must be at least 1" })
 )
 
-/** An event stream's position (G23): 0 for its start, else the `cursor` a previous read answered. */
+/** An event stream's position: 0 for its start, else the `cursor` a previous read answered. */
 export const Cursor = Schema.String.pipe(
   Schema.pattern(/^[0-9]{1,16}$/, {
     message: () => "cursor must be a non-negative integer written in decimal digits",
@@ -189,14 +181,12 @@ export const RouteToolRequest = Schema.Struct({
   tool_name: Schema.String.annotations({ description: "The tool's name as att's /mcp exposes it" })
 })
 
-const ServerStatusValue = Schema.Literal("healthy", "degraded", "unreachable")
-
 /** A dry run of a `/mcp` tool call: who would be tried, in order, and why each other server would not. */
 export const RoutePlanResponse = Schema.Struct({
   tool_name: Schema.String,
   upstream_name: Schema.String,
   failover_after_send: Schema.Boolean,
-  candidates: Schema.Array(Schema.Struct({ server: Schema.String, status: ServerStatusValue })),
+  candidates: Schema.Array(Schema.Struct({ server: Schema.String, status: ServerStatus })),
   skipped: Schema.Array(
     Schema.Struct({
       server: Schema.String,

@@ -1,36 +1,16 @@
-import { type ListChange, Manager, Registry, Transport } from "@att/core"
-import { RingBuffer, asJsonObject, now, streamBase } from "@att/core/internal"
+import { Manager, Registry, Transport } from "@att/core"
+import { RingBuffer, now, streamBase } from "@att/core/internal"
 import { Clock, Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, type HiddenTool, exposure, hiddenReason } from "../mcp/Exposure.js"
 import { admit, newlyRejected } from "./Admission.js"
-import type { CapabilityEvent, CapabilityEventKind, Item, ListKind, RejectedItem } from "./Drift.js"
-import { driftOf, isEmptyDrift, keyOf, rejectedEvent } from "./Drift.js"
+import type { CapabilityEvent, CapabilityEventKind, ListKind, RejectedItem } from "./Drift.js"
+import { driftOf, isEmptyDrift, rejectedEvent } from "./Drift.js"
+import { type CatalogEntry, type CatalogResource, type CatalogTool, type ServerLists, merge, text } from "./Entries.js"
 import { composeInstructions } from "./Instructions.js"
+import { ALL_LISTS, CHANGED_LISTS, LIST_METHODS, fetchList } from "./UpstreamLists.js"
 
-export interface CatalogTool {
-  readonly name: string
-  readonly description: string | null
-  readonly servers: ReadonlyArray<string>
-  /** Each offering server's own definition (input schema, annotations), by server. */
-  readonly definitions: Readonly<Record<string, Item>>
-}
-
-export interface CatalogResource {
-  readonly uri: string
-  readonly name: string | null
-  readonly description: string | null
-  readonly servers: ReadonlyArray<string>
-}
-
-/** An entry of any list with the servers that offer it (first server's definition). */
-export interface CatalogEntry {
-  readonly key: string
-  readonly definition: Item
-  readonly servers: ReadonlyArray<string>
-  /** Each offering server's own definition, by server. */
-  readonly definitions: Readonly<Record<string, Item>>
-}
+export type { CatalogEntry, CatalogResource, CatalogTool } from "./Entries.js"
 
 export interface CapabilityEventQuery {
   readonly server?: string | undefined
@@ -40,8 +20,6 @@ export interface CapabilityEventQuery {
   /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
   readonly cursor?: number | undefined
 }
-
-type ServerLists = Record<ListKind, ReadonlyArray<Item>>
 
 /** The catalog state a derived value was made from: the catalog's version and the registry's membership. */
 interface MadeFrom {
@@ -60,21 +38,6 @@ export interface ExposedTools extends MadeFrom {
   readonly tools: ReadonlyArray<ExposedTool>
   readonly byName: ReadonlyMap<string, ExposedTool>
 }
-
-const LIST_METHODS: Record<ListKind, { readonly method: string; readonly key: string; readonly capability: string }> = {
-  tools: { method: "tools/list", key: "tools", capability: "tools" },
-  resources: { method: "resources/list", key: "resources", capability: "resources" },
-  resource_templates: { method: "resources/templates/list", key: "resourceTemplates", capability: "resources" },
-  prompts: { method: "prompts/list", key: "prompts", capability: "prompts" }
-}
-const ALL_LISTS: ReadonlyArray<ListKind> = ["tools", "resources", "resource_templates", "prompts"]
-const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> = {
-  tools: ["tools"],
-  resources: ["resources", "resource_templates"],
-  prompts: ["prompts"]
-}
-
-const text = (value: unknown): string | null => (typeof value === "string" ? value : null)
 
 const hiddenKey = (tool: HiddenTool) => `${tool.server}\u0000${tool.upstreamName}`
 
@@ -99,29 +62,6 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
     let version = 0
 
-    /** Follow `nextCursor` up to a bound, collecting the items of one list. */
-    const fetchList = (server: string, kind: ListKind) =>
-      Effect.gen(function* () {
-        const { method, key } = LIST_METHODS[kind]
-        const target = yield* registry.target(server)
-        const items: Array<unknown> = []
-        let cursor: string | undefined
-        for (let page = 0; page < 50; page++) {
-          const response = yield* transport.send(target, {
-            jsonrpc: "2.0",
-            id: `${method}-${crypto.randomUUID()}`,
-            method,
-            ...(cursor === undefined ? {} : { params: { cursor } })
-          })
-          const result = asJsonObject(response.result)
-          const list = result?.[key]
-          if (Array.isArray(list)) items.push(...list)
-          cursor = text(result?.nextCursor) ?? undefined
-          if (cursor === undefined) break
-        }
-        return items
-      })
-
     /** Fetch `kinds` of one server (one refresh per server at a time), record drift, announce what changed. */
     const refresh = (server: string, kinds: ReadonlyArray<ListKind>) => {
       let lock = locks.get(server)
@@ -143,7 +83,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
               refused[kind] = []
             } else {
               // A list that fails to fetch keeps its last snapshot.
-              const fetched = yield* Effect.option(fetchList(server, kind))
+              const fetched = yield* Effect.option(fetchList(registry, transport, server, kind))
               if (Option.isSome(fetched)) {
                 const { accepted, rejected } = admit(kind, fetched.value)
                 updated[kind] = accepted
@@ -189,29 +129,12 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
         return known === undefined ? [] : [{ server, lists: known }]
       })
 
-    /** One entry per key of `kind`, with every server that offers it. */
-    const merge = (kind: ListKind, perServer: ReadonlyArray<{ server: string; lists: ServerLists }>) => {
-      const merged = new Map<string, { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }>()
-      for (const { server, lists: known } of perServer)
-        for (const item of known[kind]) {
-          const key = keyOf(kind, item)
-          if (key === null) continue
-          const existing = merged.get(key)
-          if (existing === undefined) merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
-          else if (!existing.servers.includes(server)) {
-            existing.servers.push(server)
-            existing.definitions[server] = item
-          }
-        }
-      return merged as ReadonlyMap<string, CatalogEntry>
-    }
-
     /** Made from the current state (compared as two numbers: every invocation checks, so no key is built). */
     const isCurrent = (made: MadeFrom | undefined | null): made is MadeFrom =>
       made != null && made.version === version && made.members === registry.unsafeMembership()
 
-    // The merged lists, recomputed only when a server's lists or the set of servers changed. Every invocation looks
-    // up which servers offer its name, so the lookup is synchronous (`unsafeOffering`).
+    // The merged lists, recomputed only when a server's lists or the set of servers changed (every REST tool call
+    // looks up which servers offer its name). Read in one synchronous step with the registry's membership.
     const indexes = new Map<ListKind, ListIndex>()
     const indexed = (kind: ListKind) => {
       const cached = indexes.get(kind)
@@ -223,7 +146,6 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       return index
     }
     const entries = (kind: ListKind) => Effect.sync(() => indexed(kind).entries)
-    const unsafeOffering = (kind: ListKind, key: string): ReadonlyArray<string> => indexed(kind).byKey.get(key)?.servers ?? []
 
     const tools = Effect.map(
       entries("tools"),
@@ -255,9 +177,9 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     })
 
     /** The upstreams' instructions as one text for `/mcp` clients (see `composeInstructions`), in server-name order. */
-    const instructions = Effect.sync(() =>
+    const instructions = Effect.map(registry.list, (records) =>
       composeInstructions(
-        registry.unsafeList().map((record) => ({ server: record.name, instructions: record.capability_snapshot?.instructions })),
+        records.map((record) => ({ server: record.name, instructions: record.capability_snapshot?.instructions })),
         settings.maxInstructionsBytes
       )
     )
@@ -287,9 +209,8 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       /** What the upstreams say about using them, for `/mcp` clients; undefined when none says anything. */
       instructions,
       /** The servers that list `key` in `kind` (empty when none does). */
-      offering: (kind: ListKind, key: string) => Effect.sync(() => unsafeOffering(kind, key)),
-      /** `offering` for code already running synchronously inside an effect (the invoke hot path). */
-      unsafeOffering,
+      offering: (kind: ListKind, key: string) =>
+        Effect.sync((): ReadonlyArray<string> => indexed(kind).byKey.get(key)?.servers ?? []),
       resources: Effect.map(
         entries("resources"),
         (resources): ReadonlyArray<CatalogResource> =>

@@ -32,7 +32,9 @@ const App = gatewayRoutes(config).pipe(
 )
 
 // Effect 3 keeps fiber metrics by default: every fiber (one per request) updates four tagged metrics. att exports
-// no metrics, so the service does not pay for them (in a profile, about a third of the hot path's Effect runtime).
+// no metrics, so the service does not pay for them. Measured: 0.3 to 0.5 µs of CPU per fiber in process (an
+// invocation in a fiber of its own, 32 at a time); a CPU profile of the service under 32 callers put Effect's runtime
+// at ~70 µs per request with them and ~48 µs without (before the invoke routes moved to the HttpApi handlers).
 const withoutFiberMetrics = Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.disable(RuntimeFlags.RuntimeMetrics))
 
 NodeRuntime.runMain(Layer.launch(App).pipe(withoutFiberMetrics))

@@ -1,11 +1,10 @@
-import type { ManagerOptions, Upstream } from "@att/core"
+import { HttpUpstream, MANAGER_DEFAULTS, type ManagerOptions, StdioUpstream, type Upstream } from "@att/core"
 import { sameEndpoint } from "@att/core/internal"
-import type { SdkTransportOptions } from "@att/sdk-transport"
+import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
 import { Schema } from "effect"
-import type { GatewaySettings } from "../GatewayOptions.js"
+import { type GatewaySettings, defaultGatewaySettings as gatewayDefaults } from "../GatewayOptions.js"
 import { refusalForAddress } from "../security/AddressPolicy.js"
 
-const StringMap = Schema.Record({ key: Schema.String, value: Schema.String })
 const PositiveInt = Schema.Int.pipe(Schema.positive())
 const NonNegative = Schema.Number.pipe(Schema.nonNegative())
 
@@ -14,8 +13,8 @@ const HttpServerEntry = Schema.Struct({
   url: Schema.String.pipe(
     Schema.filter((url) => (URL.canParse(url) && /^https?:$/.test(new URL(url).protocol)) || "must be an http(s) URL")
   ),
-  transport: Schema.optionalWith(Schema.Literal("streamable-http", "sse"), { default: () => "streamable-http" as const }),
-  headers: Schema.optional(StringMap),
+  transport: Schema.optionalWith(HttpUpstream.fields.transport, { default: () => "streamable-http" as const }),
+  headers: HttpUpstream.fields.headers,
   timeout_ms: Schema.optional(PositiveInt)
 })
 
@@ -23,60 +22,70 @@ const HttpServerEntry = Schema.Struct({
 const StdioServerEntry = Schema.Struct({
   command: Schema.String.pipe(Schema.minLength(1)),
   args: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
-  env: Schema.optional(StringMap),
-  cwd: Schema.optional(Schema.String),
+  env: StdioUpstream.fields.env,
+  cwd: StdioUpstream.fields.cwd,
   timeout_ms: Schema.optional(PositiveInt)
 })
 
 const ServerEntry = Schema.Union(HttpServerEntry, StdioServerEntry)
 
-/** `att.config.json`: `mcpServers` plus att's own options (all optional). */
+/**
+ * `att.config.json`: `mcpServers` plus att's own options (all optional). The defaults of the manager's, the
+ * transport's and the HTTP service's options are theirs (`MANAGER_DEFAULTS`, `SDK_TRANSPORT_DEFAULTS`,
+ * `defaultGatewaySettings`); those of the service's process (health checks, Node's server limits, the drain) are here.
+ */
 export const ConfigFile = Schema.Struct({
   mcpServers: Schema.optionalWith(Schema.Record({ key: Schema.String, value: ServerEntry }), { default: () => ({}) }),
   health_interval_seconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => 30 }),
-  /** Each health-check interval is drawn within ±this fraction of `health_interval_seconds` (G24): att instances
+  /** Each health-check interval is drawn within ±this fraction of `health_interval_seconds`: att instances
    * started together do not probe their upstreams in step. 0 keeps the interval exact. */
   health_jitter: Schema.optionalWith(Schema.Number.pipe(Schema.between(0, 0.5)), { default: () => 0.1 }),
   health_concurrency: Schema.optionalWith(PositiveInt, { default: () => 8 }),
-  call_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
+  call_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => SDK_TRANSPORT_DEFAULTS.callTimeoutMs }),
   /** Bound on opening a session (a stdio child's start-up included); the call timeout when absent. */
   connect_timeout_ms: Schema.optional(PositiveInt),
-  max_backoff_seconds: Schema.optionalWith(NonNegative, { default: () => 8 }),
-  unreachable_after: Schema.optionalWith(PositiveInt, { default: () => 3 }),
-  max_initialization_age_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), { default: () => 300 }),
-  session_stale_after_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), { default: () => 300 }),
-  max_invocation_events: Schema.optionalWith(PositiveInt, { default: () => 500 }),
-  max_connection_events: Schema.optionalWith(PositiveInt, { default: () => 1000 }),
-  max_capability_events: Schema.optionalWith(PositiveInt, { default: () => 500 }),
+  max_backoff_seconds: Schema.optionalWith(NonNegative, { default: () => MANAGER_DEFAULTS.maxBackoffSeconds }),
+  unreachable_after: Schema.optionalWith(PositiveInt, { default: () => MANAGER_DEFAULTS.unreachableAfter }),
+  max_initialization_age_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), {
+    default: () => MANAGER_DEFAULTS.maxInitializationAgeSeconds
+  }),
+  session_stale_after_seconds: Schema.optionalWith(Schema.NullOr(NonNegative), {
+    default: () => MANAGER_DEFAULTS.sessionStaleAfterSeconds
+  }),
+  max_invocation_events: Schema.optionalWith(PositiveInt, { default: () => MANAGER_DEFAULTS.maxInvocationEvents }),
+  max_connection_events: Schema.optionalWith(PositiveInt, { default: () => MANAGER_DEFAULTS.maxConnectionEvents }),
+  max_capability_events: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxCapabilityEvents }),
   /** Tools `/mcp` may retry on another server after the request may have reached one (beside annotated ones). */
-  idempotent_tools: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  idempotent_tools: Schema.optionalWith(Schema.Array(Schema.String), { default: () => gatewayDefaults.idempotentTools }),
   /** Host names accepted in the Host header besides loopback and the bound address (DNS-rebinding protection). */
-  allowed_hosts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  allowed_hosts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => gatewayDefaults.allowedHosts }),
   /** Origins (`https://app.example`) whose pages may call att; any other `Origin` is refused. */
-  allowed_origins: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  allowed_origins: Schema.optionalWith(Schema.Array(Schema.String), { default: () => gatewayDefaults.allowedOrigins }),
   /** Behind a reverse proxy: take the Host from `X-Forwarded-Host` (ignored otherwise). */
-  trust_proxy: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  max_json_depth: Schema.optionalWith(PositiveInt, { default: () => 64 }),
-  max_mcp_sessions: Schema.optionalWith(PositiveInt, { default: () => 256 }),
-  mcp_session_idle_seconds: Schema.optionalWith(PositiveInt, { default: () => 1800 }),
+  trust_proxy: Schema.optionalWith(Schema.Boolean, { default: () => gatewayDefaults.trustProxy }),
+  max_json_depth: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxJsonDepth }),
+  max_mcp_sessions: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxMcpSessions }),
+  mcp_session_idle_seconds: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.mcpSessionIdleSeconds }),
   /** Node's server limits: the whole head within this, the whole request within that (streams are exempt). */
   headers_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
   request_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 60_000 }),
   keep_alive_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
   max_connections: Schema.optionalWith(PositiveInt, { default: () => 1024 }),
-  preferred_order: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
+  preferred_order: Schema.optionalWith(Schema.Array(Schema.String), { default: () => gatewayDefaults.preferredOrder }),
   auth_token: Schema.optionalWith(Schema.NullOr(Schema.String.pipe(Schema.minLength(1))), { default: () => null }),
-  allow_private_networks: Schema.optionalWith(Schema.Boolean, { default: () => false }),
-  max_servers: Schema.optionalWith(PositiveInt, { default: () => 256 }),
-  max_concurrent_calls_per_server: Schema.optionalWith(PositiveInt, { default: () => 256 }),
-  max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => 1024 * 1024 }),
+  allow_private_networks: Schema.optionalWith(Schema.Boolean, { default: () => gatewayDefaults.allowPrivateNetworks }),
+  max_servers: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxServers }),
+  max_concurrent_calls_per_server: Schema.optionalWith(PositiveInt, {
+    default: () => MANAGER_DEFAULTS.maxConcurrentCallsPerServer
+  }),
+  max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxBodyBytes }),
   /** Bound on one message from an upstream (a result): a bigger one fails its call alone, naming the limit. */
-  max_result_bytes: Schema.optionalWith(PositiveInt, { default: () => 16 * 1024 * 1024 }),
+  max_result_bytes: Schema.optionalWith(PositiveInt, { default: () => SDK_TRANSPORT_DEFAULTS.maxResultBytes }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
   /** How `/mcp` names upstream tools: `SERVER__name` only on conflicting schemas, always, or never. */
-  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => "conditional" as const }),
+  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => gatewayDefaults.prefixMode }),
   /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
-  max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => 8192 })
+  max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxInstructionsBytes })
 })
 export type ConfigFile = typeof ConfigFile.Type
 
@@ -138,7 +147,7 @@ export const gatewaySettings = (config: ConfigFile, authToken: string | null, bo
 
 /**
  * The SDK transport's options. The servers of the config file are trusted wherever they are; any other server came
- * through HTTP registration, and its connections are held to the address policy (G2) by what names resolve to.
+ * through HTTP registration, and its connections are held to the address policy by what names resolve to.
  */
 export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
   const configured = new Map(configuredServers(config).map((server) => [server.name, server.upstream]))

@@ -52,18 +52,16 @@ const answerOf =
     includeRaw === true ? { server, method, request_id, result, raw_response } : { server, method, request_id, result }
 
 /**
- * `preferred_servers` and invoke options of a REST tool call: the request's own order as the spec has it, or, when
- * it names none, only the servers that list the tool (every server when none lists it, as the spec). Reads the
- * catalog as it is now: call it when the invocation starts.
+ * `preferred_servers` and invoke options of a REST tool call: the request's own order (which only orders), or, when
+ * it names none, only the servers that list the tool, `offering` (every server when none lists it).
  */
 export const toolInvocation = (
-  catalog: Catalog,
+  offering: ReadonlyArray<string>,
   options: GatewayOptions["Type"],
-  payload: { readonly tool_name: string; readonly preferred_servers?: ReadonlyArray<string> | null | undefined }
+  payload: { readonly preferred_servers?: ReadonlyArray<string> | null | undefined }
 ) => {
   if (payload.preferred_servers != null) return [payload.preferred_servers, {}] as const
-  const servers = catalog.unsafeOffering("tools", payload.tool_name)
-  return servers.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: servers }] as const)
+  return offering.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: offering }] as const)
 }
 
 export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
@@ -150,8 +148,8 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       .handle("listEvents", ({ urlParams }) => manager.connectionEventPage(urlParams))
       .handle("listInvocationEvents", ({ urlParams }) => manager.invocationEventPage(urlParams))
       .handle("invokeTool", ({ payload }) =>
-        Effect.suspend(() => {
-          const [preferred, invokeOptions] = toolInvocation(catalog, options, payload)
+        Effect.flatMap(catalog.offering("tools", payload.tool_name), (offering) => {
+          const [preferred, invokeOptions] = toolInvocation(offering, options, payload)
           return manager.invokeTool(payload.tool_name, payload.arguments, preferred, invokeOptions)
         }).pipe(Effect.mapBoth({ onFailure: fromInvokeError, onSuccess: answerOf(payload.include_raw) }))
       )

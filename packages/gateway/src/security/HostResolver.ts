@@ -2,7 +2,7 @@ import { lookup } from "node:dns/promises"
 import { Context, Duration, Effect, Layer } from "effect"
 
 /**
- * What a host name resolves to, for the registration check of the address policy (G2): a name whose addresses
+ * What a host name resolves to, for the registration check of the address policy: a name whose addresses
  * the policy refuses is refused at registration, as a literal address is. Answers no addresses for a name that does
  * not resolve (yet), or not in time: such a server is registered, and the connect-time guard still holds it to the
  * policy by what the name resolves to when att connects.

@@ -1,0 +1,46 @@
+import { type ListChange, type Registry, type TransportShape } from "@att/core"
+import { asJsonObject } from "@att/core/internal"
+import { Effect } from "effect"
+import type { ListKind } from "./Drift.js"
+import { text } from "./Entries.js"
+
+/** The request that lists each kind, the result's key holding the items, and the capability that offers it. */
+export const LIST_METHODS: Record<ListKind, { readonly method: string; readonly key: string; readonly capability: string }> = {
+  tools: { method: "tools/list", key: "tools", capability: "tools" },
+  resources: { method: "resources/list", key: "resources", capability: "resources" },
+  resource_templates: { method: "resources/templates/list", key: "resourceTemplates", capability: "resources" },
+  prompts: { method: "prompts/list", key: "prompts", capability: "prompts" }
+}
+export const ALL_LISTS: ReadonlyArray<ListKind> = ["tools", "resources", "resource_templates", "prompts"]
+/** The lists to fetch again when an upstream says one changed (resources and templates change together). */
+export const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> = {
+  tools: ["tools"],
+  resources: ["resources", "resource_templates"],
+  prompts: ["prompts"]
+}
+
+/** At most this many pages of one list are fetched. */
+const MAX_PAGES = 50
+
+/** Fetch one list of a server from its upstream, following `nextCursor` up to a bound, collecting the items. */
+export const fetchList = (registry: Registry, transport: TransportShape, server: string, kind: ListKind) =>
+  Effect.gen(function* () {
+    const { method, key } = LIST_METHODS[kind]
+    const target = yield* registry.target(server)
+    const items: Array<unknown> = []
+    let cursor: string | undefined
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const response = yield* transport.send(target, {
+        jsonrpc: "2.0",
+        id: `${method}-${crypto.randomUUID()}`,
+        method,
+        ...(cursor === undefined ? {} : { params: { cursor } })
+      })
+      const result = asJsonObject(response.result)
+      const list = result?.[key]
+      if (Array.isArray(list)) items.push(...list)
+      cursor = text(result?.nextCursor) ?? undefined
+      if (cursor === undefined) break
+    }
+    return items
+  })

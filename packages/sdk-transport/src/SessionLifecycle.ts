@@ -1,0 +1,218 @@
+import { type SessionDiagnostics, TransportError, type UpstreamTarget } from "@att/core"
+import { now } from "@att/core/internal"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { Effect, Exit, Runtime, Scope } from "effect"
+import { categorize, invalidatesSession, neverSent } from "./Categorize.js"
+import { closeClient } from "./ClientClose.js"
+import { connectionFor } from "./Connection.js"
+import { ObservedTransport } from "./ObservedTransport.js"
+import {
+  type Ending,
+  type Session,
+  type Timeouts,
+  call,
+  connectTimeoutOf,
+  isInitializeResponse,
+  routeProgress
+} from "./Session.js"
+
+export interface LifecycleOptions {
+  readonly timeouts: Timeouts
+  readonly clientInfo: { readonly name: string; readonly version: string }
+  readonly refuseAddress: ((target: UpstreamTarget, address: string) => string | null) | undefined
+  readonly maxResultBytes: number
+  /** Hand the upstream's notifications on a new client to their subscribers. */
+  readonly announce: (client: Client, server: string) => void
+}
+
+/**
+ * The sessions of every server: opened on first use (single-flight per server) as a scoped resource; retired when
+ * a new handshake replaces one (it drains, then closes); closed on release, invalidation, shutdown, and when the
+ * upstream broke one or went silent on it.
+ */
+export const makeSessionLifecycle = (options: LifecycleOptions) =>
+  Effect.gen(function* () {
+    const { timeouts, clientInfo, maxResultBytes, announce } = options
+    const sessions = new Map<string, Session>()
+    const locks = new Map<string, Effect.Semaphore>()
+    /** Per server, the session a new handshake replaced, closed once its last request settles (at most one). */
+    const retired = new Map<string, Session>()
+    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+
+    /** One lock per server: its session is opened, and initialized again, one at a time. */
+    const lockFor = (name: string) => {
+      const existing = locks.get(name)
+      if (existing !== undefined) return existing
+      const lock = Effect.unsafeMakeSemaphore(1)
+      locks.set(name, lock)
+      return lock
+    }
+
+    const closeSession = (session: Session) =>
+      Effect.suspend(() => {
+        if (retired.get(session.name) === session) retired.delete(session.name)
+        return Scope.close(session.scope, Exit.void)
+      })
+
+    /** Close the server's session (only `only`, when given, retired or current); true if it was the current one. */
+    const close = (name: string, only?: Session) =>
+      Effect.suspend(() => {
+        const session = sessions.get(name)
+        if (only !== undefined && session !== only) {
+          return retired.get(name) === only ? Effect.as(closeSession(only), false) : Effect.succeed(false)
+        }
+        if (session === undefined) return Effect.succeed(false)
+        sessions.delete(name)
+        return Effect.as(closeSession(session), true)
+      })
+
+    /** Close a session the upstream broke or went silent on: a DELETE would wait on it and delay the failover. */
+    const closeBroken = (name: string, session: Session) =>
+      Effect.suspend(() => {
+        session.ending.terminate = false
+        return close(name, session)
+      })
+
+    const closeRetired = (name: string) => {
+      const draining = retired.get(name)
+      return draining === undefined ? Effect.void : closeSession(draining)
+    }
+
+    /** Close the server's session and the retired one still draining (unregister, explicit invalidation). */
+    const closeAll = (name: string) =>
+      Effect.map(Effect.all([close(name), closeRetired(name)], { concurrency: "unbounded" }), ([current]) => current)
+
+    /**
+     * Take the server's session out of use for a new one. Requests in flight on it finish there (a re-initialize
+     * must not fail the calls of other callers); it closes when the last one settles, bounded by the call timeout.
+     * One session per server drains at a time: an older one still draining is closed now (no pile of stdio children).
+     */
+    const retire = (name: string) =>
+      Effect.suspend(() => {
+        const session = sessions.get(name)
+        if (session === undefined) return Effect.void
+        sessions.delete(name)
+        if (session.inFlight === 0) return closeSession(session)
+        // Retired before the older one is closed: a close can wait, and the last request may settle meanwhile.
+        const older = retired.get(name)
+        retired.set(name, session)
+        return older === undefined ? Effect.void : closeSession(older)
+      })
+
+    /** A request on the session settled (called from the SDK's promise, outside any fiber). */
+    const settled = (session: Session) => {
+      session.inFlight -= 1
+      if (session.inFlight === 0 && retired.get(session.name) === session) runFork(closeSession(session))
+    }
+
+    const open = (target: UpstreamTarget) =>
+      Effect.gen(function* () {
+        const scope = yield* Scope.make()
+        const handshake: Session["handshake"] = { result: {} }
+        const progress: Session["progress"] = new Map()
+        const ending: Ending = { terminate: true }
+        const refuseAddress = options.refuseAddress
+        const connection = connectionFor(
+          target.upstream,
+          refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address),
+          maxResultBytes
+        )
+        const transport = new ObservedTransport(connection.transport, (message) => {
+          if (isInitializeResponse(message)) handshake.result = message.result
+          return routeProgress(progress, message)
+        })
+        const client = yield* Effect.acquireRelease(
+          Effect.sync(() => {
+            const client = new Client(clientInfo, { capabilities: {} })
+            announce(client, target.name)
+            return client
+          }),
+          (client) => closeClient(client, transport, connection, ending)
+        ).pipe(Scope.extend(scope))
+        yield* call((signal, timeout) => client.connect(transport, { signal, timeout }), connectTimeoutOf(timeouts, target)).pipe(
+          // Nothing but the handshake was sent: a call that needed this session can safely go elsewhere.
+          Effect.mapError((error) => {
+            const { message, category } = categorize(error)
+            return new TransportError({ message, category, unsent: true })
+          }),
+          Effect.onError(() => Scope.close(scope, Exit.void))
+        )
+        const session: Session = {
+          name: target.name,
+          client,
+          transport,
+          scope,
+          handshake,
+          notificationPending: true,
+          claimed: false,
+          lastActivity: yield* now,
+          inFlight: 0,
+          answers: 0,
+          progress,
+          ending
+        }
+        sessions.set(target.name, session)
+        return session
+      })
+
+    /**
+     * `use` on the cached session, or on a new one (two racing first calls open one session). The cache is read
+     * synchronously: every forwarded call passes here.
+     */
+    const withSession = <A, E>(target: UpstreamTarget, use: (session: Session) => Effect.Effect<A, E>) =>
+      Effect.suspend(() => {
+        const cached = sessions.get(target.name)
+        if (cached !== undefined) return use(cached)
+        const opened = lockFor(target.name).withPermits(1)(
+          Effect.suspend(() => {
+            const raced = sessions.get(target.name)
+            return raced !== undefined ? Effect.succeed(raced) : open(target)
+          })
+        )
+        return Effect.flatMap(opened, use)
+      })
+
+    /**
+     * A failed request as a categorized TransportError; a session it broke is closed. A timeout breaks the session
+     * only when the upstream has been silent on it since the request went out: one slow call on a session that keeps
+     * answering others is no reason to fail every call in flight on it.
+     */
+    const failed = (session: Session, target: UpstreamTarget, cause: unknown, answersBefore: number) => {
+      const categorized = categorize(cause)
+      const error = neverSent(cause)
+        ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
+        : categorized
+      const answering = error.category === "network_timeout" && session.answers > answersBefore
+      if (!invalidatesSession(error) || answering) return Effect.fail(error)
+      return Effect.zipRight(closeBroken(target.name, session), Effect.fail(error))
+    }
+
+    yield* Effect.addFinalizer(() =>
+      Effect.forEach(new Set([...sessions.keys(), ...retired.keys()]), closeAll, {
+        concurrency: "unbounded",
+        discard: true
+      })
+    )
+
+    return {
+      /** The server's current session, if any. */
+      current: (name: string): Session | undefined => sessions.get(name),
+      lockFor,
+      open,
+      retire,
+      settled,
+      withSession,
+      failed,
+      closeBroken,
+      closeAll,
+      diagnostics: (name: string) =>
+        Effect.sync((): SessionDiagnostics => {
+          const session = sessions.get(name)
+          return session === undefined
+            ? { active: false, initialized: false, last_activity_at: null }
+            : { active: true, initialized: true, last_activity_at: session.lastActivity }
+        })
+    }
+  })
+
+export type SessionLifecycle = Effect.Effect.Success<ReturnType<typeof makeSessionLifecycle>>

@@ -1,0 +1,236 @@
+import {
+  type JsonRpcNotification,
+  type JsonRpcRequest,
+  type ListChange,
+  type LogMessage,
+  type ResourceUpdate,
+  type SessionDiagnostics,
+  Transport,
+  TransportError,
+  type UpstreamTarget
+} from "@att/core"
+import { now } from "@att/core/internal"
+import { type DateTime, Effect, Option, PubSub } from "effect"
+import type { CallLogEntry, ScriptAction, ScriptedMethod, ScriptedTransportControls, ScriptedTransportOptions, Toggle } from "./ScriptedTransport.js"
+
+interface Session {
+  readonly id: string
+  initialized: boolean
+  lastActivity: DateTime.Utc | null
+}
+
+const ACTIONS: ReadonlySet<string> = new Set(["ok", "timeout", "error"])
+const INVALIDATING: ReadonlySet<string> = new Set(["network_timeout", "http_status", "transport_error"])
+const key = (server: string, method: string) => `${server}\u0000${method}`
+
+/**
+ * A scripted cluster of upstreams as a Transport: per-server sessions named `<server>-session-<n>`, per-server and
+ * per-method scripts of `ok` / `timeout` / `error` that take precedence over set-based toggles, a call log, and the
+ * adapter's rule that timeouts and transport errors close the session.
+ */
+export const makeScriptedCluster = (
+  options: ScriptedTransportOptions,
+  changes: PubSub.PubSub<ListChange>,
+  updates: PubSub.PubSub<ResourceUpdate>,
+  logs: PubSub.PubSub<LogMessage>
+) => {
+  const scripts = new Map<string, Array<string>>()
+  const toggles = new Map<Toggle, Set<string>>()
+  const sessions = new Map<string, Session>()
+  const created = new Map<string, number>()
+  const closed = new Map<string, number>()
+  const log: Array<CallLogEntry> = []
+
+  const toggled = (toggle: Toggle, server: string) => toggles.get(toggle)?.has(server) ?? false
+
+  const consume = (server: string, method: ScriptedMethod): Option.Option<ScriptAction> => {
+    const queue = scripts.get(key(server, method))
+    if (queue === undefined || queue.length === 0) return Option.none()
+    const action = queue.shift() as string
+    if (!ACTIONS.has(action)) throw new Error(`unsupported scripted action: ${action}`)
+    return Option.some(action as ScriptAction)
+  }
+
+  const session = (server: string): Session => {
+    const existing = sessions.get(server)
+    if (existing !== undefined) return existing
+    const count = (created.get(server) ?? 0) + 1
+    created.set(server, count)
+    const fresh: Session = { id: `${server}-session-${count}`, initialized: false, lastActivity: null }
+    sessions.set(server, fresh)
+    return fresh
+  }
+
+  const invalidate = (server: string): boolean => {
+    if (!sessions.delete(server)) return false
+    closed.set(server, (closed.get(server) ?? 0) + 1)
+    return true
+  }
+
+  const timeout = (message: string) => new TransportError({ message, category: "network_timeout" })
+  const unavailable = (message: string) => new TransportError({ message, category: "transport_error" })
+
+  /** The action decided by the script, else by the toggles (the timeout toggle wins). */
+  const decide = (server: string, method: ScriptedMethod, timeoutToggle: Toggle, failToggle?: Toggle) => {
+    const scripted = consume(server, method)
+    if (Option.isSome(scripted)) return scripted.value
+    if (toggled(timeoutToggle, server)) return "timeout"
+    if (failToggle !== undefined && toggled(failToggle, server)) return "error"
+    return "ok"
+  }
+
+  const sdkInitialize = (server: string, current: Session): Effect.Effect<Record<string, unknown>, TransportError> => {
+    const action = decide(server, "initialize", "timeoutInitialize")
+    if (action === "timeout") return Effect.fail(timeout(`${server} initialize timed out`))
+    if (action === "error") return Effect.fail(unavailable(`${server} initialize unavailable`))
+    log.push({ server, session_id: current.id, method: "initialize" })
+    current.initialized = true
+    return Effect.succeed({
+      protocolVersion: "2025-11-25",
+      serverInfo: { name: server },
+      capabilities: { tools: {}, resources: {} }
+    })
+  }
+
+  /** An implicit initialize (before a call on a new session) sends the notification too. */
+  const ensureInitialized = (server: string, current: Session): Effect.Effect<void, TransportError> =>
+    current.initialized
+      ? Effect.void
+      : sdkInitialize(server, current).pipe(
+          Effect.tap(() => log.push({ server, session_id: current.id, method: "notifications/initialized" })),
+          Effect.asVoid
+        )
+
+  const cluster = (server: string, request: JsonRpcRequest): Effect.Effect<unknown, TransportError> => {
+    const current = session(server)
+    const params = request.params ?? {}
+    switch (request.method) {
+      case "initialize":
+        return sdkInitialize(server, current)
+      case "ping":
+        return Effect.succeed({})
+      case "tools/call":
+      case "resources/read": {
+        const isTool = request.method === "tools/call"
+        return ensureInitialized(server, current).pipe(
+          Effect.flatMap(() => {
+            log.push({ server, session_id: current.id, method: request.method })
+            const action = isTool
+              ? decide(server, "tools/call", "timeoutToolCalls", "failToolCalls")
+              : decide(server, "resources/read", "timeoutResourceReads", "failResourceReads")
+            if (action === "timeout") return Effect.fail(timeout(`${server} timed out`))
+            if (action === "error") return Effect.fail(unavailable(`${server} unavailable`))
+            return Effect.succeed(
+              isTool
+                ? {
+                    content: [{ type: "text", text: "ok" }],
+                    structuredContent: {
+                      session_id: current.id,
+                      server,
+                      tool: params.name,
+                      arguments: params.arguments ?? {}
+                    },
+                    isError: false
+                  }
+                : { contents: [{ uri: params.uri, mimeType: "text/plain", text: "data" }] }
+            )
+          })
+        )
+      }
+      default:
+        return Effect.fail(
+          new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
+        )
+    }
+  }
+
+  /** Bookkeeping shared by every call: activity on success only, session closed on transport failures. */
+  const settle = <A>(server: string, effect: Effect.Effect<A, TransportError>) =>
+    effect.pipe(
+      Effect.tap(() =>
+        Effect.map(now, (at) => {
+          const current = sessions.get(server)
+          if (current !== undefined) current.lastActivity = at
+        })
+      ),
+      Effect.tapError((error) => Effect.sync(() => INVALIDATING.has(error.category) && invalidate(server)))
+    )
+
+  const custom = (server: string, message: JsonRpcRequest | JsonRpcNotification) => {
+    const answer = options.responder?.(server, message)
+    if (answer === undefined) return undefined
+    const current = session(server)
+    log.push({ server, session_id: current.id, method: message.method })
+    if (message.method === "initialize") current.initialized = true
+    return answer
+  }
+
+  const transport = Transport.of({
+    send: (target: UpstreamTarget, request: JsonRpcRequest) =>
+      settle(
+        target.name,
+        Effect.suspend(
+          () =>
+            custom(target.name, request) ??
+            Effect.map(cluster(target.name, request), (result) => ({ jsonrpc: "2.0", id: request.id, result }))
+        )
+      ),
+    notify: (target: UpstreamTarget, notification: JsonRpcNotification) =>
+      settle(
+        target.name,
+        Effect.suspend(() => {
+          const answered = custom(target.name, notification)
+          if (answered !== undefined) return Effect.asVoid(answered)
+          log.push({ server: target.name, session_id: session(target.name).id, method: notification.method })
+          return Effect.void
+        })
+      ),
+    release: (name: string) => Effect.sync(() => void invalidate(name)),
+    subscribeListChanges: PubSub.subscribe(changes),
+    subscribeResourceUpdates: PubSub.subscribe(updates),
+    subscribeLogMessages: PubSub.subscribe(logs),
+    sessions:
+      options.sessionControls === false
+        ? Option.none()
+        : Option.some({
+            invalidate: (name: string) => Effect.sync(() => invalidate(name)),
+            diagnostics: (name: string) =>
+              Effect.sync((): SessionDiagnostics => {
+                const current = sessions.get(name)
+                return current === undefined
+                  ? { active: false, initialized: false, last_activity_at: null }
+                  : { active: true, initialized: current.initialized, last_activity_at: current.lastActivity }
+              })
+          })
+  })
+
+  const controls: ScriptedTransportControls = {
+    setScript: (server, method, actions) => void scripts.set(key(server, method), [...actions]),
+    script: (server, method) => [...(scripts.get(key(server, method)) ?? [])],
+    consume,
+    toggle: (toggle, server, on = true) => {
+      const set = toggles.get(toggle) ?? new Set<string>()
+      toggles.set(toggle, set)
+      if (on) set.add(server)
+      else set.delete(server)
+    },
+    calls: () => [...log],
+    observedCallOrder: () =>
+      log
+        .filter((entry) => entry.method === "initialize" || entry.method === "tools/call" || entry.method === "resources/read")
+        .map((entry) => [entry.server, entry.method] as const),
+    created: (server) => created.get(server) ?? 0,
+    closed: (server) => closed.get(server) ?? 0,
+    sessionId: (server) => Option.fromNullable(sessions.get(server)?.id),
+    setLastActivity: (server, at) => {
+      const current = sessions.get(server)
+      if (current !== undefined) current.lastActivity = at
+    },
+    announceListChange: (change) => Effect.asVoid(PubSub.publish(changes, change)),
+    announceResourceUpdate: (update) => Effect.asVoid(PubSub.publish(updates, update)),
+    announceLogMessage: (message) => Effect.asVoid(PubSub.publish(logs, message))
+  }
+
+  return { controls, transport }
+}
+
