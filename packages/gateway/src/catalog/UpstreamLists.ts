@@ -1,4 +1,4 @@
-import { type ListChange, type Registry, type TransportShape } from "@att/core"
+import type { ListChange, Registry, TransportShape } from "@att/core"
 import { asJsonObject } from "@att/core/internal"
 import { Effect } from "effect"
 import type { ListKind } from "./Drift.js"
