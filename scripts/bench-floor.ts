@@ -22,7 +22,11 @@ if (inFiber) setFlagsFromString("--no-allocation-site-pretenuring")
 const runFork = Runtime.runFork(Runtime.disableRuntimeFlag(Runtime.defaultRuntime, RuntimeFlags.RuntimeMetrics))
 
 /** The forward as a promise, or in a fiber of its own observed for its exit. */
-const forward = (call: () => Promise<CallResult>, done: (result: CallResult) => void, failed: (error: unknown) => void) => {
+const forward = (
+  call: () => Promise<CallResult>,
+  done: (result: CallResult) => void,
+  failed: (error: unknown) => void
+) => {
   if (!inFiber) return void call().then(done, failed)
   const fiber = runFork(Effect.tryPromise({ try: call, catch: (error) => error }))
   fiber.addObserver((exit) => (Exit.isSuccess(exit) ? done(exit.value) : failed(exit.cause)))
@@ -39,7 +43,10 @@ const server = createServer((req, res) => {
   const chunks: Array<Buffer> = []
   req.on("data", (chunk: Buffer) => chunks.push(chunk))
   req.on("end", () => {
-    const body = JSON.parse(Buffer.concat(chunks).toString()) as { tool_name: string; arguments: Record<string, unknown> }
+    const body = JSON.parse(Buffer.concat(chunks).toString()) as {
+      tool_name: string
+      arguments: Record<string, unknown>
+    }
     forward(
       () => client.callTool({ name: body.tool_name, arguments: body.arguments }),
       (result) => {

@@ -82,7 +82,11 @@ const track = (child: ChildProcess) => {
 }
 
 const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
-  const child = track(spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], { stdio: ["ignore", "pipe", "inherit"] }))
+  const child = track(
+    spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+  )
   const port = await new Promise<string>((resolve) => {
     child.stdout?.on("data", (chunk: Buffer) => {
       const match = /listening (\d+)/.exec(chunk.toString())
@@ -105,8 +109,16 @@ const connectClient = async (upstream: Upstream): Promise<Client> => {
 const echo = (client: Client) => () => client.callTool({ name: "echo", arguments: { message: "hi" } })
 
 /** Start a server process and wait for the port it prints. */
-const startProcess = async (args: ReadonlyArray<string>, pattern: RegExp): Promise<{ child: ChildProcess; port: string }> => {
-  const child = track(spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT }))
+const startProcess = async (
+  args: ReadonlyArray<string>,
+  pattern: RegExp
+): Promise<{ child: ChildProcess; port: string }> => {
+  const child = track(
+    spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: ROOT
+    })
+  )
   const port = await new Promise<string>((resolve, reject) => {
     let seen = ""
     const onData = (chunk: Buffer) => {
@@ -123,7 +135,8 @@ const startProcess = async (args: ReadonlyArray<string>, pattern: RegExp): Promi
 
 /** (b): the floor server process; (b′) with `fiber`: the same, each forward in an Effect fiber of its own. */
 const startFloor = async (upstream: Upstream, mode: "plain" | "fiber" = "plain") => {
-  const spec = upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
+  const spec =
+    upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
   const args = [join(ROOT, "scripts", "bench-floor.ts"), JSON.stringify(spec), ...(mode === "fiber" ? ["fiber"] : [])]
   const { child, port } = await startProcess(args, /listening (\d+)/)
   return { child, url: `http://127.0.0.1:${port}/invoke/tool` }
@@ -133,7 +146,8 @@ const startFloor = async (upstream: Upstream, mode: "plain" | "fiber" = "plain")
 const startAtt = async (upstream: Upstream) => {
   const dir = mkdtempSync(join(tmpdir(), "att-bench-"))
   const config = join(dir, "att.config.json")
-  const entry = upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
+  const entry =
+    upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
   writeFileSync(config, JSON.stringify({ mcpServers: { bench: entry }, health_interval_seconds: 3600 }))
   const { child, port } = await startProcess(
     [join(ROOT, "packages", "gateway", "src", "cli", "main.ts"), "serve", "--config", config, "--port", "0"],
@@ -237,7 +251,11 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       }
     }
     const [a, b, bFiber, c, d] = paths.map((path) => pooled(path.samples)) as [Stats, Stats, Stats, Stats, Stats]
-    const [cpuB, cpuBFiber, cpuC] = [1, 2, 3].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [number, number, number]
+    const [cpuB, cpuBFiber, cpuC] = [1, 2, 3].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [
+      number,
+      number,
+      number
+    ]
     results.push(
       `${kind}, concurrency ${concurrency}:`,
       row("(a) SDK client direct", a),
@@ -265,7 +283,11 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
 const http = await startHttpUpstream()
 const lines = [
   ...(await benchUpstream("streamable-http upstream", { transport: "streamable-http", url: http.url })),
-  ...(await benchUpstream("stdio upstream", { transport: "stdio", command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "stdio"] }))
+  ...(await benchUpstream("stdio upstream", {
+    transport: "stdio",
+    command: process.execPath,
+    args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "stdio"]
+  }))
 ]
 http.child.kill("SIGTERM")
 process.stdout.write(`${lines.join("\n")}\n`)

@@ -23,7 +23,11 @@ const runtime = ManagedRuntime.make(
 )
 const manager = await runtime.runPromise(Manager)
 await runtime.runPromise(
-  manager.register("memory", { transport: "stdio", command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "memory", "stdio"] })
+  manager.register("memory", {
+    transport: "stdio",
+    command: process.execPath,
+    args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "memory", "stdio"]
+  })
 )
 /** `CONCURRENCY` callers, each invoking in a loop until `count` calls were made in all. */
 const run = (count: number) => {
@@ -31,12 +35,19 @@ const run = (count: number) => {
   const caller = Effect.suspend(() => manager.invokeTool("echo", { message: String(next++) })).pipe(
     Effect.repeat({ while: () => next < count })
   )
-  return runtime.runPromise(Effect.all(Array.from({ length: CONCURRENCY }, () => caller), { concurrency: "unbounded", discard: true }))
+  return runtime.runPromise(
+    Effect.all(
+      Array.from({ length: CONCURRENCY }, () => caller),
+      { concurrency: "unbounded", discard: true }
+    )
+  )
 }
 const rssMb = () => {
   ;(globalThis as { gc?: () => void }).gc?.()
   const usage = process.memoryUsage()
-  process.stdout.write(`  rss ${(usage.rss / 1048576).toFixed(1)} MB, heapUsed ${(usage.heapUsed / 1048576).toFixed(1)} MB\n`)
+  process.stdout.write(
+    `  rss ${(usage.rss / 1048576).toFixed(1)} MB, heapUsed ${(usage.heapUsed / 1048576).toFixed(1)} MB\n`
+  )
   return usage.rss / 1024 / 1024
 }
 

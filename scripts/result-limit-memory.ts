@@ -20,7 +20,10 @@ const CAP = 16 * MB
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error("run with node --expose-gc")
 
-const http = spawn(process.execPath, ["--import", "tsx", FIXTURE, "memory-http", "0"], { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] })
+const http = spawn(process.execPath, ["--import", "tsx", FIXTURE, "memory-http", "0"], {
+  cwd: ROOT,
+  stdio: ["ignore", "pipe", "inherit"]
+})
 const [line] = (await once(http.stdout, "data")) as [Buffer]
 const port = /listening (\d+)/.exec(line.toString())?.[1]
 
@@ -34,10 +37,16 @@ const runtime = ManagedRuntime.make(
 const manager = await runtime.runPromise(Manager)
 await runtime.runPromise(manager.register("http", httpUpstream(`http://127.0.0.1:${port}/mcp`)))
 await runtime.runPromise(
-  manager.register("stdio", { transport: "stdio", command: process.execPath, args: ["--import", "tsx", FIXTURE, "memory-stdio", "stdio"], cwd: ROOT })
+  manager.register("stdio", {
+    transport: "stdio",
+    command: process.execPath,
+    args: ["--import", "tsx", FIXTURE, "memory-stdio", "stdio"],
+    cwd: ROOT
+  })
 )
 
-const big = (server: string, bytes: number) => runtime.runPromise(Effect.either(manager.invokeTool("big", { bytes }, [server])))
+const big = (server: string, bytes: number) =>
+  runtime.runPromise(Effect.either(manager.invokeTool("big", { bytes }, [server])))
 
 /** Peak RSS above the baseline while one `big` call runs, and what the call ended with. */
 const measure = async (server: string, bytes: number) => {
@@ -54,7 +63,9 @@ const measure = async (server: string, bytes: number) => {
   const ms = performance.now() - started
   clearInterval(sampler)
   peak = Math.max(peak, process.memoryUsage().rss)
-  const ended = Either.isLeft(outcome) ? `failed: ${outcome.left._tag === "InvocationError" ? outcome.left.attempts.at(-1)?.error : outcome.left.message}` : "succeeded"
+  const ended = Either.isLeft(outcome)
+    ? `failed: ${outcome.left._tag === "InvocationError" ? outcome.left.attempts.at(-1)?.error : outcome.left.message}`
+    : "succeeded"
   return { above: (peak - baseline) / MB, ms, ended }
 }
 
@@ -68,7 +79,9 @@ for (const server of ["http", "stdio"]) {
   ] as const) {
     const { above, ms, ended } = await measure(server, bytes)
     const verdict = bytes > CAP ? (above < 2 * (CAP / MB) ? " OK (< 2x cap)" : " OVER 2x cap") : ""
-    process.stdout.write(`${server.padEnd(5)} ${label.padEnd(24)} peak RSS +${above.toFixed(1)} MB in ${ms.toFixed(0)} ms, ${ended}${verdict}\n`)
+    process.stdout.write(
+      `${server.padEnd(5)} ${label.padEnd(24)} peak RSS +${above.toFixed(1)} MB in ${ms.toFixed(0)} ms, ${ended}${verdict}\n`
+    )
   }
 }
 

@@ -84,18 +84,20 @@ describe("the transport's address guard (refuseAddress, G2) against real servers
     }).pipe(Effect.provide(sdkAtt({ transport: { refuseAddress: refusing("127.0.0.1") } })))
   )
 
-  it.scopedLive("a redirect to another origin is not followed (the SDK's same-origin policy), so it cannot lead past the guard", () =>
-    Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha" })
-      const redirector = yield* startRedirector(upstream.url)
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(redirector.url))
-      const record = yield* manager.initializeServer("alpha")
-      expect(record.initialized).toBe(false)
-      expect(record.last_error).toContain("not followed")
-      expect(redirector.hits()).toBeGreaterThan(0)
-      expect(upstream.counters.sessions).toBe(0)
-    }).pipe(Effect.provide(sdkAtt({ transport: { refuseAddress: refusing("127.0.0.1") } })))
+  it.scopedLive(
+    "a redirect to another origin is not followed (the SDK's same-origin policy), so it cannot lead past the guard",
+    () =>
+      Effect.gen(function* () {
+        const upstream = yield* startHttpUpstream({ name: "alpha" })
+        const redirector = yield* startRedirector(upstream.url)
+        const manager = yield* Manager
+        yield* manager.register("alpha", httpUpstream(redirector.url))
+        const record = yield* manager.initializeServer("alpha")
+        expect(record.initialized).toBe(false)
+        expect(record.last_error).toContain("not followed")
+        expect(redirector.hits()).toBeGreaterThan(0)
+        expect(upstream.counters.sessions).toBe(0)
+      }).pipe(Effect.provide(sdkAtt({ transport: { refuseAddress: refusing("127.0.0.1") } })))
   )
 
   it.scopedLive("allowed addresses connect as before, by name too", () =>
@@ -108,32 +110,37 @@ describe("the transport's address guard (refuseAddress, G2) against real servers
     }).pipe(Effect.provide(sdkAtt({ transport: { refuseAddress: refusing("10.0.0.1") } })))
   )
 
-  it.scopedLive("a name resolves once per connection and the socket goes to the checked address, not a second answer (DNS rebinding)", () =>
-    Effect.gen(function* () {
-      const checked = yield* startListener("127.0.0.1", 0)
-      const rebound = yield* startListener("127.0.0.2", checked.port)
-      // A resolver that answers the allowed address first and the refused one on every later lookup.
-      let lookups = 0
-      const rebinding: ResolveAll = (_hostname, _options, callback) => {
-        lookups += 1
-        const address: LookupAddress = { address: lookups === 1 ? "127.0.0.1" : "127.0.0.2", family: 4 }
-        setImmediate(() => callback(null, [address]))
-      }
-      const connector = guardedConnector((address) => (address === "127.0.0.2" ? "refused by this test" : null), rebinding)
-      const socket = yield* connectThrough(connector, "rebind.test", checked.port)
-      expect(socket.remoteAddress).toBe("127.0.0.1")
-      expect(lookups).toBe(1)
-      // The next connection resolves anew, and that answer is checked as well.
-      const second = yield* Effect.flip(connectThrough(connector, "rebind.test", checked.port))
-      expect(second.message).toBe("rebind.test resolves to 127.0.0.2: refused by this test")
-      expect((second as Error & { code?: string }).code).toBe(ADDRESS_REFUSED)
-      expect(lookups).toBe(2)
-      // The server sees the accepted connection a moment after the client does.
-      yield* Effect.sync(checked.connections).pipe(
-        Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (count) => count > 0, times: 200 })
-      )
-      expect(checked.connections()).toBe(1)
-      expect(rebound.connections()).toBe(0)
-    })
+  it.scopedLive(
+    "a name resolves once per connection and the socket goes to the checked address, not a second answer (DNS rebinding)",
+    () =>
+      Effect.gen(function* () {
+        const checked = yield* startListener("127.0.0.1", 0)
+        const rebound = yield* startListener("127.0.0.2", checked.port)
+        // A resolver that answers the allowed address first and the refused one on every later lookup.
+        let lookups = 0
+        const rebinding: ResolveAll = (_hostname, _options, callback) => {
+          lookups += 1
+          const address: LookupAddress = { address: lookups === 1 ? "127.0.0.1" : "127.0.0.2", family: 4 }
+          setImmediate(() => callback(null, [address]))
+        }
+        const connector = guardedConnector(
+          (address) => (address === "127.0.0.2" ? "refused by this test" : null),
+          rebinding
+        )
+        const socket = yield* connectThrough(connector, "rebind.test", checked.port)
+        expect(socket.remoteAddress).toBe("127.0.0.1")
+        expect(lookups).toBe(1)
+        // The next connection resolves anew, and that answer is checked as well.
+        const second = yield* Effect.flip(connectThrough(connector, "rebind.test", checked.port))
+        expect(second.message).toBe("rebind.test resolves to 127.0.0.2: refused by this test")
+        expect((second as Error & { code?: string }).code).toBe(ADDRESS_REFUSED)
+        expect(lookups).toBe(2)
+        // The server sees the accepted connection a moment after the client does.
+        yield* Effect.sync(checked.connections).pipe(
+          Effect.repeat({ schedule: Schedule.spaced("10 millis"), until: (count) => count > 0, times: 200 })
+        )
+        expect(checked.connections()).toBe(1)
+        expect(rebound.connections()).toBe(0)
+      })
   )
 })

@@ -51,22 +51,24 @@ describe("registration over HTTP refuses every address form of an internal addre
     })
   )
 
-  it.scopedLive("with allow_private_networks, cloud metadata endpoints (any form) and reserved ranges stay refused", () =>
-    Effect.gen(function* () {
-      const origin = new URL(yield* startAtt({}, { allow_private_networks: true })).origin
-      for (const url of [
-        "http://[::ffff:169.254.169.254]/mcp",
-        "http://100.100.100.200/mcp",
-        "http://[fd00:ec2::254]/mcp",
-        "http://[64:ff9b::100.100.100.200]/mcp",
-        "http://metadata.google.internal./"
-      ]) {
-        const answer = yield* register(origin, url)
-        expect(answer.status, url).toBe(400)
-        expect(answer.body.field, url).toBe("url")
-      }
-      // 192.0.2.0/24 is documentation space: refused as reserved even here, and never connected to.
-      expect((yield* register(origin, "http://192.0.2.1/mcp")).status).toBe(400)
-    })
+  it.scopedLive(
+    "with allow_private_networks, cloud metadata endpoints (any form) and reserved ranges stay refused",
+    () =>
+      Effect.gen(function* () {
+        const origin = new URL(yield* startAtt({}, { allow_private_networks: true })).origin
+        for (const url of [
+          "http://[::ffff:169.254.169.254]/mcp",
+          "http://100.100.100.200/mcp",
+          "http://[fd00:ec2::254]/mcp",
+          "http://[64:ff9b::100.100.100.200]/mcp",
+          "http://metadata.google.internal./"
+        ]) {
+          const answer = yield* register(origin, url)
+          expect(answer.status, url).toBe(400)
+          expect(answer.body.field, url).toBe("url")
+        }
+        // 192.0.2.0/24 is documentation space: refused as reserved even here, and never connected to.
+        expect((yield* register(origin, "http://192.0.2.1/mcp")).status).toBe(400)
+      })
   )
 })

@@ -3,7 +3,15 @@ import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
-import { ROOT, childPids, commandLineOf, exitOf, spawnTs, startUpstreamProcess, waitForOutput } from "./support/processes.js"
+import {
+  ROOT,
+  childPids,
+  commandLineOf,
+  exitOf,
+  spawnTs,
+  startUpstreamProcess,
+  waitForOutput
+} from "./support/processes.js"
 
 const started: Array<ChildProcess> = []
 afterAll(() => {
@@ -58,7 +66,10 @@ describe("chaos", () => {
         mcpServers: {
           alpha: { url: alpha.url },
           beta: { url: beta.url },
-          gamma: { command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", fixture, "gamma", "stdio"] }
+          gamma: {
+            command: process.execPath,
+            args: ["--conditions=att-source", "--import", "tsx", fixture, "gamma", "stdio"]
+          }
         },
         // Long enough that a healthy upstream on a loaded 2-core machine does not time out (a timeout closes the
         // session for every call on it, spec §9.4); short enough that the hung server (2 s) times out.
@@ -164,7 +175,8 @@ describe("chaos", () => {
     for (const refusal of refusals.slice(0, 5)) console.log(`chaos: refused ${refusal}`)
     expect(rate).toBeGreaterThanOrEqual(0.999)
 
-    const events = ((await (await fetch(`${base}/api/v1/mcp/invocation-events`)).json()) as { items: Array<Event> }).items
+    const events = ((await (await fetch(`${base}/api/v1/mcp/invocation-events`)).json()) as { items: Array<Event> })
+      .items
     const byRequest = new Map<string, Array<Event>>()
     for (const event of events) byRequest.set(event.request_id, [...(byRequest.get(event.request_id) ?? []), event])
     for (const { status, requestId } of answers) {

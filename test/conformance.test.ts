@@ -36,7 +36,8 @@ const resultsIn = (dir: string): Map<string, ReadonlyArray<Check>> => {
   for (const entry of readdirSync(dir)) {
     const scenario = entry.match(/^server-(.+)-\d{4}-\d{2}-\d{2}T[\d-]+Z$/)?.[1]
     const file = join(dir, entry, "checks.json")
-    if (scenario !== undefined && existsSync(file)) results.set(scenario, JSON.parse(readFileSync(file, "utf8")) as Array<Check>)
+    if (scenario !== undefined && existsSync(file))
+      results.set(scenario, JSON.parse(readFileSync(file, "utf8")) as Array<Check>)
   }
   return results
 }
@@ -59,11 +60,21 @@ describe("the MCP conformance suite against att's /mcp", () => {
     for (const name of baseline) expect(scenarios).toContain(name)
 
     const att = await startAttServe({
-      mcpServers: { conformance: { command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", UPSTREAM, "stdio"], cwd: ROOT } }
+      mcpServers: {
+        conformance: {
+          command: process.execPath,
+          args: ["--conditions=att-source", "--import", "tsx", UPSTREAM, "stdio"],
+          cwd: ROOT
+        }
+      }
     })
     started.push(att.child)
     dirs.push(att.dir)
-    const tools = await waitForMcpTools(att.mcpUrl, ["test_simple_text", "json_schema_2020_12_tool", "test_reconnection"])
+    const tools = await waitForMcpTools(att.mcpUrl, [
+      "test_simple_text",
+      "json_schema_2020_12_tool",
+      "test_reconnection"
+    ])
     expect(tools).toContain("test_tool_with_progress")
 
     const out = mkdtempSync(join(tmpdir(), "att-conformance-"))

@@ -4,7 +4,15 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, describe, expect, it } from "vitest"
 import { everythingServerCommand } from "@att/gateway"
-import { childPids, exitOf, isAlive, spawnTs, startUpstreamProcess, waitForCatalog, waitForOutput } from "./support/processes.js"
+import {
+  childPids,
+  exitOf,
+  isAlive,
+  spawnTs,
+  startUpstreamProcess,
+  waitForCatalog,
+  waitForOutput
+} from "./support/processes.js"
 
 const started: Array<ChildProcess> = []
 afterAll(() => {
@@ -19,7 +27,8 @@ const post = async (base: string, path: string, body: unknown) => {
   })
   return { status: response.status, body: (await response.json()) as Record<string, unknown> }
 }
-const get = async (base: string, path: string) => (await (await fetch(`${base}${path}`)).json()) as { items: Array<Record<string, unknown>> }
+const get = async (base: string, path: string) =>
+  (await (await fetch(`${base}${path}`)).json()) as { items: Array<Record<string, unknown>> }
 
 describe("att serve, end to end", () => {
   it("fails over when the primary dies, records it, and exits cleanly on SIGTERM", async () => {
@@ -73,7 +82,9 @@ describe("att serve, end to end", () => {
       "backup:invoke_start",
       "backup:invoke_success"
     ])
-    expect(phases.items.some((event) => event.server === "primary" && String(event.phase).endsWith("_failure"))).toBe(true)
+    expect(phases.items.some((event) => event.server === "primary" && String(event.phase).endsWith("_failure"))).toBe(
+      true
+    )
 
     const transitions = await get(base, `/api/v1/mcp/events?server=primary&correlation_id=${requestId}`)
     expect(transitions.items.map((event) => event.to_status)).toEqual(["degraded"])
@@ -98,7 +109,10 @@ describe("att serve, end to end", () => {
     const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--port", "0"], { ATT_CONFIG: undefined })
     started.push(att)
     const [, port] = await waitForOutput(att, /Listening on http:\/\/127\.0\.0\.1:(\d+)/)
-    const answer = await post(`http://127.0.0.1:${port}`, "/api/v1/mcp/invoke/tool", { tool_name: "echo", arguments: { message: "hi" } })
+    const answer = await post(`http://127.0.0.1:${port}`, "/api/v1/mcp/invoke/tool", {
+      tool_name: "echo",
+      arguments: { message: "hi" }
+    })
     expect(answer.status).toBe(200)
     expect(answer.body.server).toBe("everything")
     expect(answer.body.result).toMatchObject({ content: [{ type: "text", text: "Echo: hi" }] })
@@ -121,7 +135,9 @@ describe("att serve, end to end", () => {
   }, 30_000)
 
   it("refuses to bind a non-loopback host without a token", async () => {
-    const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--host", "0.0.0.0", "--port", "0"], { ATT_TOKEN: "" })
+    const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--host", "0.0.0.0", "--port", "0"], {
+      ATT_TOKEN: ""
+    })
     started.push(att)
     const [message] = await waitForOutput(att, /refusing to bind[^\n]*/)
     expect(message).toContain("0.0.0.0")
@@ -130,7 +146,9 @@ describe("att serve, end to end", () => {
 
   it("refuses to bind a name spelled like loopback without a token: a name is loopback only by what it resolves to (issue 14 §4)", async () => {
     // `.invalid` never resolves (RFC 6761), so this name is not loopback, whatever its spelling.
-    const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--host", "127.0.0.1.invalid", "--port", "0"], { ATT_TOKEN: "" })
+    const att = spawnTs("packages/gateway/src/cli/main.ts", ["serve", "--host", "127.0.0.1.invalid", "--port", "0"], {
+      ATT_TOKEN: ""
+    })
     started.push(att)
     const [message] = await waitForOutput(att, /refusing to bind[^\n]*/)
     expect(message).toContain("127.0.0.1.invalid")

@@ -18,7 +18,13 @@ const UPSTREAM = join(ROOT, "test", "fixtures", "upstream-server.ts")
 describe("the MCP Inspector CLI against att's /mcp", () => {
   it("lists the upstream's tools and calls one through att", async () => {
     const att = await startAttServe({
-      mcpServers: { alpha: { command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", UPSTREAM, "alpha", "stdio"], cwd: ROOT } }
+      mcpServers: {
+        alpha: {
+          command: process.execPath,
+          args: ["--conditions=att-source", "--import", "tsx", UPSTREAM, "alpha", "stdio"],
+          cwd: ROOT
+        }
+      }
     })
     started.push(att.child)
     dirs.push(att.dir)

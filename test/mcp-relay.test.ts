@@ -17,7 +17,10 @@ import { eventually, listedWhen, mcpClient, startAtt, text } from "./support/mcp
 /** What att relays from its upstreams to its own MCP clients: progress, log messages, resource updates. */
 
 const FIXTURE = join(import.meta.dirname, "fixtures", "upstream-server.ts")
-const stdioUpstream = (name: string) => ({ command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", FIXTURE, name, "stdio"] })
+const stdioUpstream = (name: string) => ({
+  command: process.execPath,
+  args: ["--conditions=att-source", "--import", "tsx", FIXTURE, name, "stdio"]
+})
 
 describe("relays through /mcp", () => {
   it.scopedLive("every progress notification of a call reaches the caller under its own token, before the result", () =>
@@ -29,13 +32,17 @@ describe("relays through /mcp", () => {
       for (const steps of [1, 5, 20]) {
         const seen: Array<Progress> = []
         const result = yield* Effect.promise(() =>
-          client.callTool({ name: "progress", arguments: { steps } }, CallToolResultSchema, { onprogress: (p) => seen.push(p) })
+          client.callTool({ name: "progress", arguments: { steps } }, CallToolResultSchema, {
+            onprogress: (p) => seen.push(p)
+          })
         )
         expect(text(result)).toBe(`alpha: ${steps} steps`)
         expect(seen).toEqual(Array.from({ length: steps }, (_, i) => ({ progress: i + 1, total: steps })))
       }
       // A call without a token gets no progress and still answers.
-      expect(text(yield* Effect.promise(() => client.callTool({ name: "progress", arguments: { steps: 3 } })))).toBe("alpha: 3 steps")
+      expect(text(yield* Effect.promise(() => client.callTool({ name: "progress", arguments: { steps: 3 } })))).toBe(
+        "alpha: 3 steps"
+      )
     })
   )
 
@@ -66,66 +73,77 @@ describe("relays through /mcp", () => {
     })
   )
 
-  it.scopedLive("resource subscriptions: one upstream subscription per URI, updates to every subscriber, dropped on close", () =>
-    Effect.gen(function* () {
-      const upstream = { subscribes: 0, unsubscribes: 0 }
-      const alpha = yield* startHttpUpstream({
-        name: "alpha",
-        extend: (server) => {
-          server.server.registerCapabilities({ resources: { subscribe: true } })
-          const subscribed = new Set<string>()
-          server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
-            upstream.subscribes += 1
-            subscribed.add(request.params.uri)
-            return {}
-          })
-          server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
-            upstream.unsubscribes += 1
-            subscribed.delete(request.params.uri)
-            return {}
-          })
-          server.registerTool("touch", { description: "Change a resource", inputSchema: { uri: z.string() } }, async ({ uri }) => {
-            if (subscribed.has(uri)) await server.server.sendResourceUpdated({ uri })
-            return { content: [{ type: "text", text: "touched" }] }
-          })
-        }
+  it.scopedLive(
+    "resource subscriptions: one upstream subscription per URI, updates to every subscriber, dropped on close",
+    () =>
+      Effect.gen(function* () {
+        const upstream = { subscribes: 0, unsubscribes: 0 }
+        const alpha = yield* startHttpUpstream({
+          name: "alpha",
+          extend: (server) => {
+            server.server.registerCapabilities({ resources: { subscribe: true } })
+            const subscribed = new Set<string>()
+            server.server.setRequestHandler(SubscribeRequestSchema, (request) => {
+              upstream.subscribes += 1
+              subscribed.add(request.params.uri)
+              return {}
+            })
+            server.server.setRequestHandler(UnsubscribeRequestSchema, (request) => {
+              upstream.unsubscribes += 1
+              subscribed.delete(request.params.uri)
+              return {}
+            })
+            server.registerTool(
+              "touch",
+              { description: "Change a resource", inputSchema: { uri: z.string() } },
+              async ({ uri }) => {
+                if (subscribed.has(uri)) await server.server.sendResourceUpdated({ uri })
+                return { content: [{ type: "text", text: "touched" }] }
+              }
+            )
+          }
+        })
+        const url = yield* startAtt({ alpha: { url: alpha.url } })
+        const first = yield* mcpClient(url)
+        const second = yield* mcpClient(url)
+        yield* listedWhen(first, (r) => r.tools.some((tool) => tool.name === "touch"))
+        const updates = { first: [] as Array<string>, second: [] as Array<string> }
+        first.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.first.push(n.params.uri))
+        second.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.second.push(n.params.uri))
+
+        yield* Effect.promise(() => first.subscribeResource({ uri: "test://static" }))
+        yield* Effect.promise(() => second.subscribeResource({ uri: "test://static" }))
+        expect(upstream.subscribes).toBe(1)
+        const unknown = yield* Effect.either(
+          Effect.tryPromise(() => first.subscribeResource({ uri: "test://nowhere" }))
+        )
+        expect(unknown._tag).toBe("Left")
+
+        yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
+        yield* eventually(
+          () => updates.first.length === 1 && updates.second.length === 1,
+          "resource update not relayed yet"
+        )
+        expect(updates).toEqual({ first: ["test://static"], second: ["test://static"] })
+
+        yield* Effect.promise(() => first.unsubscribeResource({ uri: "test://static" }))
+        expect(upstream.unsubscribes).toBe(0) // the second session still listens
+        yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
+        yield* eventually(() => updates.second.length === 2, "second update not relayed yet")
+        expect(updates.first).toEqual(["test://static"])
+
+        // A forced re-initialize opens a new upstream session, which att subscribes again.
+        const reinitialized = yield* Effect.promise(() =>
+          fetch(url.replace(/\/mcp$/, "/api/v1/mcp/servers/alpha/initialize?force=true"), { method: "POST" })
+        )
+        expect(reinitialized.status).toBe(200)
+        yield* eventually(() => upstream.subscribes === 2, "new upstream session not subscribed")
+        yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
+        yield* eventually(() => updates.second.length === 3, "update from the new upstream session not relayed")
+
+        // Ending the last subscribed session ends the upstream subscription.
+        yield* Effect.promise(() => (second.transport as StreamableHTTPClientTransport).terminateSession())
+        yield* eventually(() => upstream.unsubscribes === 1, "upstream subscription not dropped")
       })
-      const url = yield* startAtt({ alpha: { url: alpha.url } })
-      const first = yield* mcpClient(url)
-      const second = yield* mcpClient(url)
-      yield* listedWhen(first, (r) => r.tools.some((tool) => tool.name === "touch"))
-      const updates = { first: [] as Array<string>, second: [] as Array<string> }
-      first.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.first.push(n.params.uri))
-      second.setNotificationHandler(ResourceUpdatedNotificationSchema, (n) => void updates.second.push(n.params.uri))
-
-      yield* Effect.promise(() => first.subscribeResource({ uri: "test://static" }))
-      yield* Effect.promise(() => second.subscribeResource({ uri: "test://static" }))
-      expect(upstream.subscribes).toBe(1)
-      const unknown = yield* Effect.either(Effect.tryPromise(() => first.subscribeResource({ uri: "test://nowhere" })))
-      expect(unknown._tag).toBe("Left")
-
-      yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
-      yield* eventually(() => updates.first.length === 1 && updates.second.length === 1, "resource update not relayed yet")
-      expect(updates).toEqual({ first: ["test://static"], second: ["test://static"] })
-
-      yield* Effect.promise(() => first.unsubscribeResource({ uri: "test://static" }))
-      expect(upstream.unsubscribes).toBe(0) // the second session still listens
-      yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
-      yield* eventually(() => updates.second.length === 2, "second update not relayed yet")
-      expect(updates.first).toEqual(["test://static"])
-
-      // A forced re-initialize opens a new upstream session, which att subscribes again.
-      const reinitialized = yield* Effect.promise(() =>
-        fetch(url.replace(/\/mcp$/, "/api/v1/mcp/servers/alpha/initialize?force=true"), { method: "POST" })
-      )
-      expect(reinitialized.status).toBe(200)
-      yield* eventually(() => upstream.subscribes === 2, "new upstream session not subscribed")
-      yield* Effect.promise(() => first.callTool({ name: "touch", arguments: { uri: "test://static" } }))
-      yield* eventually(() => updates.second.length === 3, "update from the new upstream session not relayed")
-
-      // Ending the last subscribed session ends the upstream subscription.
-      yield* Effect.promise(() => (second.transport as StreamableHTTPClientTransport).terminateSession())
-      yield* eventually(() => upstream.unsubscribes === 1, "upstream subscription not dropped")
-    })
   )
 })

@@ -7,7 +7,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Option, Schedule, Supervisor } from "effect"
 import { sdkAtt } from "./support/sdkAtt.js"
 
-type Behaviour = (request: { readonly id: unknown; readonly method: string }, res: ServerResponse, req: IncomingMessage) => void
+type Behaviour = (
+  request: { readonly id: unknown; readonly method: string },
+  res: ServerResponse,
+  req: IncomingMessage
+) => void
 
 const readJson = (req: IncomingMessage): Promise<Record<string, unknown>> =>
   new Promise((resolve) => {
@@ -76,7 +80,11 @@ const silent = Effect.acquireRelease(
     })
 )
 
-const INIT_RESULT = { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "odd", version: "0" } }
+const INIT_RESULT = {
+  protocolVersion: "2025-11-25",
+  capabilities: { tools: {} },
+  serverInfo: { name: "odd", version: "0" }
+}
 const json = (res: ServerResponse, body: unknown) => {
   res.writeHead(200, { "content-type": "application/json" })
   res.end(typeof body === "string" ? body : JSON.stringify(body))
@@ -99,7 +107,9 @@ const failureOf = (url: string) =>
     const manager = yield* Manager
     const supervisor = yield* Supervisor.track
     yield* manager.register("odd", httpUpstream(url))
-    const error = yield* invocationError(manager.invokeTool("echo", { message: "x" })).pipe(Effect.supervised(supervisor))
+    const error = yield* invocationError(manager.invokeTool("echo", { message: "x" })).pipe(
+      Effect.supervised(supervisor)
+    )
     expect(yield* supervisor.value).toEqual([]) // every fiber the invocation started has ended
     const failed = error.attempts.find((attempt) => !attempt.success)
     const kept = Option.getOrThrow(yield* manager.sessionDiagnostics("odd")).active
@@ -127,7 +137,9 @@ describe("upstreams that misbehave", () => {
 
   it.scopedLive("a response with the wrong id never matches: network_timeout", () =>
     Effect.gen(function* () {
-      const server = yield* misbehaving(afterHandshake((_, res) => json(res, { jsonrpc: "2.0", id: "someone-else", result: {} })))
+      const server = yield* misbehaving(
+        afterHandshake((_, res) => json(res, { jsonrpc: "2.0", id: "someone-else", result: {} }))
+      )
       const { failed, kept } = yield* failureOf(server.url)
       expect(kept).toBe(false)
       expect(failed).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
@@ -139,7 +151,9 @@ describe("upstreams that misbehave", () => {
     Effect.gen(function* () {
       const blob = "x".repeat(8 * 1024 * 1024)
       const server = yield* misbehaving(
-        afterHandshake((request, res) => json(res, { jsonrpc: "2.0", id: request.id, result: { content: [{ type: "text", text: blob }] } }))
+        afterHandshake((request, res) =>
+          json(res, { jsonrpc: "2.0", id: request.id, result: { content: [{ type: "text", text: blob }] } })
+        )
       )
       const manager = yield* Manager
       yield* manager.register("odd", httpUpstream(server.url))

@@ -28,7 +28,15 @@ describe("att mounted into a host app", () => {
     Effect.gen(function* () {
       const alpha = yield* startHttpUpstream({ name: "alpha" })
       const config = Either.getOrThrow(
-        decodeConfig({ mcpServers: { alpha: { url: alpha.url } }, auth_token: "s3cret", max_body_bytes: 1024, health_interval_seconds: 3600 }, "host")
+        decodeConfig(
+          {
+            mcpServers: { alpha: { url: alpha.url } },
+            auth_token: "s3cret",
+            max_body_bytes: 1024,
+            health_interval_seconds: 3600
+          },
+          "host"
+        )
       )
       // The host serves its routes and att's together; att brings its service core and its lifecycle.
       const context = yield* Layer.build(
@@ -43,30 +51,51 @@ describe("att mounted into a host app", () => {
 
       // The host's routes: no token, no body limit, any content type.
       expect((yield* rawRequest(`${origin}/hello`, { method: "GET" })).text).toBe("hello from the host")
-      const upload = yield* rawRequest(`${origin}/upload`, { headers: { "content-type": "text/plain" }, body: "x".repeat(10_000) })
+      const upload = yield* rawRequest(`${origin}/upload`, {
+        headers: { "content-type": "text/plain" },
+        body: "x".repeat(10_000)
+      })
       expect([upload.status, upload.text]).toEqual([200, "got 10000 bytes"])
 
       // att's routes: the token, the body limit, the content type, Host and Origin.
       expect((yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "GET" })).status).toBe(401)
       expect((yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "GET", headers: auth })).status).toBe(200)
       expect((yield* rawRequest(`${origin}/api/v1/health`, { method: "GET" })).status).toBe(200)
-      const big = yield* rawRequest(`${origin}/api/v1/mcp/invoke/tool`, { headers: { ...auth, "content-type": "application/json" }, body: JSON.stringify({ tool_name: "x".repeat(2_000) }) })
+      const big = yield* rawRequest(`${origin}/api/v1/mcp/invoke/tool`, {
+        headers: { ...auth, "content-type": "application/json" },
+        body: JSON.stringify({ tool_name: "x".repeat(2_000) })
+      })
       expect(big.status).toBe(413)
-      const form = yield* rawRequest(`${origin}/api/v1/mcp/invoke/tool`, { headers: { ...auth, "content-type": "text/plain" }, body: "{}" })
+      const form = yield* rawRequest(`${origin}/api/v1/mcp/invoke/tool`, {
+        headers: { ...auth, "content-type": "text/plain" },
+        body: "{}"
+      })
       expect(form.status).toBe(415)
-      expect((yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "GET", headers: { ...auth, host: "evil.example" } })).status).toBe(421)
+      expect(
+        (yield* rawRequest(`${origin}/api/v1/mcp/servers`, {
+          method: "GET",
+          headers: { ...auth, host: "evil.example" }
+        })).status
+      ).toBe(421)
       expect((yield* rawRequest(`${origin}/openapi.json`, { method: "GET" })).status).toBe(401)
 
       // /mcp: refused without the token, served with it.
       const refused = yield* rawRequest(`${origin}/mcp`, {
         headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "0" } } })
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "initialize",
+          params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "x", version: "0" } }
+        })
       })
       expect(refused.status).toBe(401)
       const client = yield* Effect.acquireRelease(
         Effect.promise(async () => {
           const client = new Client({ name: "host-test", version: "0.0.0" })
-          await client.connect(new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: auth } }))
+          await client.connect(
+            new StreamableHTTPClientTransport(new URL(`${origin}/mcp`), { requestInit: { headers: auth } })
+          )
           return client
         }),
         (client) => Effect.promise(() => client.close())

@@ -20,7 +20,8 @@ interface Manifest {
   readonly dependencies?: Record<string, string>
   readonly peerDependencies?: Record<string, string>
 }
-const manifestOf = (dir: string): Manifest => JSON.parse(readFileSync(join(ROOT, "packages", dir, "package.json"), "utf8")) as Manifest
+const manifestOf = (dir: string): Manifest =>
+  JSON.parse(readFileSync(join(ROOT, "packages", dir, "package.json"), "utf8")) as Manifest
 
 describe("package surfaces (issue 15 §2)", () => {
   it("@att/core exports the manager, its config, registry, diagnostics, transport, probe and the domain", async () => {

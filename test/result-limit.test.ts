@@ -21,7 +21,8 @@ const LIMIT_MESSAGE = `result exceeds max_result_bytes (${LIMIT} bytes)`
 const OVERSIZED = { stage: "invoke", success: false, error: LIMIT_MESSAGE, error_category: "invalid_payload" }
 
 // No backoff: how the manager weighs a call-only failure is not what these tests are about.
-const att = (callTimeoutMs = 10_000) => sdkAtt({ callTimeoutMs, transport: { maxResultBytes: LIMIT }, manager: { maxBackoff: 0 } })
+const att = (callTimeoutMs = 10_000) =>
+  sdkAtt({ callTimeoutMs, transport: { maxResultBytes: LIMIT }, manager: { maxBackoff: 0 } })
 const text = (result: unknown) => (result as { content: Array<{ text: string }> }).content[0]?.text ?? ""
 
 /** `big {bytes}` answers a text of that many bytes (and `echo`, `slow` as every test upstream). */
@@ -32,7 +33,11 @@ const withBigTool = (server: McpServer) => {
 }
 
 /** A too-big call, with a slow one in flight meanwhile: the too-big one fails alone, then a normal call works. */
-const oversizedAmongOthers = (slowTool: { readonly name: string; readonly args: Record<string, unknown>; readonly answer: string }) =>
+const oversizedAmongOthers = (slowTool: {
+  readonly name: string
+  readonly args: Record<string, unknown>
+  readonly answer: string
+}) =>
   Effect.gen(function* () {
     const manager = yield* Manager
     const inFlight = yield* Effect.fork(manager.invokeTool(slowTool.name, slowTool.args))
@@ -74,9 +79,14 @@ const legacySseUpstream = Effect.gen(function* () {
       transports.set(transport.sessionId, transport)
       const mcp = new McpServer({ name: "legacy", version: "1.0.0" })
       withBigTool(mcp)
-      mcp.registerTool("echo", { inputSchema: { message: z.string() } }, ({ message }) => ({ content: [{ type: "text", text: message }] }))
-      mcp.registerTool("slow", { inputSchema: { ms: z.number() } }, ({ ms }) =>
-        new Promise((resolve) => setTimeout(() => resolve({ content: [{ type: "text", text: "done" }] }), ms))
+      mcp.registerTool("echo", { inputSchema: { message: z.string() } }, ({ message }) => ({
+        content: [{ type: "text", text: message }]
+      }))
+      mcp.registerTool(
+        "slow",
+        { inputSchema: { ms: z.number() } },
+        ({ ms }) =>
+          new Promise((resolve) => setTimeout(() => resolve({ content: [{ type: "text", text: "done" }] }), ms))
       )
       void mcp.connect(transport)
       return
@@ -133,7 +143,15 @@ const handWrittenUpstream = Effect.gen(function* () {
     void readBody(req).then((request) => {
       const { id, method } = request
       if (method === "initialize") {
-        return json(res, { jsonrpc: "2.0", id, result: { protocolVersion: "2025-11-25", capabilities: { tools: {} }, serverInfo: { name: "hand", version: "0" } } })
+        return json(res, {
+          jsonrpc: "2.0",
+          id,
+          result: {
+            protocolVersion: "2025-11-25",
+            capabilities: { tools: {} },
+            serverInfo: { name: "hand", version: "0" }
+          }
+        })
       }
       if (id === undefined) return void res.writeHead(202).end()
       const tool = request.params?.name
@@ -142,13 +160,19 @@ const handWrittenUpstream = Effect.gen(function* () {
       }
       if (tool === "endless") {
         res.writeHead(200, { "content-type": "text/event-stream" })
-        res.write(`event: message\ndata: {"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"content":[{"type":"text","text":"`)
+        res.write(
+          `event: message\ndata: {"jsonrpc":"2.0","id":${JSON.stringify(id)},"result":{"content":[{"type":"text","text":"`
+        )
         res.once("close", () => {
           state.endlessClosed = true
         })
         return void pour(res, Number.POSITIVE_INFINITY)
       }
-      json(res, { jsonrpc: "2.0", id, result: method === "ping" ? {} : { content: [{ type: "text", text: "echoed" }] } })
+      json(res, {
+        jsonrpc: "2.0",
+        id,
+        result: method === "ping" ? {} : { content: [{ type: "text", text: "echoed" }] }
+      })
     })
   })
   return { url: `${server.url}/mcp`, state }
@@ -164,7 +188,9 @@ const retainedBytes = () => {
 }
 
 const eventually = (condition: () => boolean) =>
-  Effect.sync(condition).pipe(Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done, times: 500 }))
+  Effect.sync(condition).pipe(
+    Effect.repeat({ schedule: Schedule.spaced("20 millis"), until: (done) => done, times: 500 })
+  )
 
 describe("results over max_result_bytes (issue 14 §2)", () => {
   it("the config's max_result_bytes reaches the transport: 16777216 by default; a bad value is refused, naming it", () => {
@@ -175,45 +201,56 @@ describe("results over max_result_bytes (issue 14 §2)", () => {
     expect(Either.isLeft(refused) && refused.left.message).toMatch(/max_result_bytes/)
   })
 
-  it.scopedLive("Streamable HTTP: a result over the limit fails that call alone, naming the limit; the session and a call in flight go on", () =>
-    Effect.gen(function* () {
-      const upstream = yield* startHttpUpstream({ name: "alpha", extend: withBigTool })
-      const manager = yield* Manager
-      yield* manager.register("alpha", httpUpstream(upstream.url))
-      yield* manager.initializeServer("alpha")
-      yield* oversizedAmongOthers({ name: "slow", args: { ms: 500 }, answer: "done" })
-      expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("alpha: after")
-      expect(upstream.counters.sessions).toBe(1)
-      expect(upstream.counters.openings).toBe(1)
-    }).pipe(Effect.provide(att()))
+  it.scopedLive(
+    "Streamable HTTP: a result over the limit fails that call alone, naming the limit; the session and a call in flight go on",
+    () =>
+      Effect.gen(function* () {
+        const upstream = yield* startHttpUpstream({ name: "alpha", extend: withBigTool })
+        const manager = yield* Manager
+        yield* manager.register("alpha", httpUpstream(upstream.url))
+        yield* manager.initializeServer("alpha")
+        yield* oversizedAmongOthers({ name: "slow", args: { ms: 500 }, answer: "done" })
+        expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("alpha: after")
+        expect(upstream.counters.sessions).toBe(1)
+        expect(upstream.counters.openings).toBe(1)
+      }).pipe(Effect.provide(att()))
   )
 
-  it.scopedLive("stdio: a line over the limit fails that call alone (the id read past the result); the same child serves on", () =>
-    Effect.gen(function* () {
-      const manager = yield* Manager
-      const fixture = join(ROOT, "test", "fixtures", "upstream-server.ts")
-      yield* manager.register("gamma", { transport: "stdio", command: process.execPath, args: ["--import", "tsx", fixture, "gamma", "stdio"], cwd: ROOT })
-      yield* manager.initializeServer("gamma")
-      const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))
-      const before = children()
-      expect(before.length).toBe(1)
-      yield* oversizedAmongOthers({ name: "slow", args: { ms: 500 }, answer: "gamma: slept 500" })
-      expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("gamma: after")
-      expect(children()).toEqual(before)
-    }).pipe(Effect.provide(att())),
+  it.scopedLive(
+    "stdio: a line over the limit fails that call alone (the id read past the result); the same child serves on",
+    () =>
+      Effect.gen(function* () {
+        const manager = yield* Manager
+        const fixture = join(ROOT, "test", "fixtures", "upstream-server.ts")
+        yield* manager.register("gamma", {
+          transport: "stdio",
+          command: process.execPath,
+          args: ["--import", "tsx", fixture, "gamma", "stdio"],
+          cwd: ROOT
+        })
+        yield* manager.initializeServer("gamma")
+        const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))
+        const before = children()
+        expect(before.length).toBe(1)
+        yield* oversizedAmongOthers({ name: "slow", args: { ms: 500 }, answer: "gamma: slept 500" })
+        expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("gamma: after")
+        expect(children()).toEqual(before)
+      }).pipe(Effect.provide(att())),
     20_000
   )
 
-  it.scopedLive("legacy SSE: an event over the limit on the session's stream fails its call alone; the stream goes on", () =>
-    Effect.gen(function* () {
-      const upstream = yield* legacySseUpstream
-      const manager = yield* Manager
-      yield* manager.register("legacy", { transport: "sse", url: upstream.url })
-      yield* manager.initializeServer("legacy")
-      yield* oversizedAmongOthers({ name: "slow", args: { ms: 500 }, answer: "done" })
-      expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("after")
-      expect(upstream.streams.opened).toBe(1)
-    }).pipe(Effect.provide(att()))
+  it.scopedLive(
+    "legacy SSE: an event over the limit on the session's stream fails its call alone; the stream goes on",
+    () =>
+      Effect.gen(function* () {
+        const upstream = yield* legacySseUpstream
+        const manager = yield* Manager
+        yield* manager.register("legacy", { transport: "sse", url: upstream.url })
+        yield* manager.initializeServer("legacy")
+        yield* oversizedAmongOthers({ name: "slow", args: { ms: 500 }, answer: "done" })
+        expect(text((yield* manager.invokeTool("echo", { message: "after" })).result)).toBe("after")
+        expect(upstream.streams.opened).toBe(1)
+      }).pipe(Effect.provide(att()))
   )
 
   it.scopedLive("a JSON body over the limit fails its call alone", () =>
@@ -241,24 +278,30 @@ describe("results over max_result_bytes (issue 14 §2)", () => {
     }).pipe(Effect.provide(att(60_000)))
   )
 
-  it.scopedLive("an endless event on the session's GET stream is read past without being kept; the stream stays open", () =>
-    Effect.gen(function* () {
-      const upstream = yield* handWrittenUpstream
-      const manager = yield* Manager
-      yield* manager.register("hand", httpUpstream(upstream.url))
-      yield* manager.initializeServer("hand")
-      yield* eventually(() => upstream.state.getStream !== null)
-      const stream = upstream.state.getStream as ServerResponse
-      const baseline = retainedBytes()
-      yield* Effect.promise(() => pour(stream, 32 * LIMIT))
-      // Until att has read what the upstream's socket still buffers (in this same process: it counts as retained
-      // while unread; on a loaded machine that takes a while). Had att kept the event, it would never fall below.
-      const grown = yield* Effect.sync(() => retainedBytes() - baseline).pipe(
-        Effect.repeat({ schedule: Schedule.spaced("100 millis"), until: (bytes) => bytes < 8 * 1024 * 1024 && stream.writableLength === 0, times: 100 })
-      )
-      expect(grown).toBeLessThan(8 * 1024 * 1024)
-      expect(stream.destroyed).toBe(false)
-      expect(text((yield* manager.invokeTool("echo", {})).result)).toBe("echoed")
-    }).pipe(Effect.provide(att()))
+  it.scopedLive(
+    "an endless event on the session's GET stream is read past without being kept; the stream stays open",
+    () =>
+      Effect.gen(function* () {
+        const upstream = yield* handWrittenUpstream
+        const manager = yield* Manager
+        yield* manager.register("hand", httpUpstream(upstream.url))
+        yield* manager.initializeServer("hand")
+        yield* eventually(() => upstream.state.getStream !== null)
+        const stream = upstream.state.getStream as ServerResponse
+        const baseline = retainedBytes()
+        yield* Effect.promise(() => pour(stream, 32 * LIMIT))
+        // Until att has read what the upstream's socket still buffers (in this same process: it counts as retained
+        // while unread; on a loaded machine that takes a while). Had att kept the event, it would never fall below.
+        const grown = yield* Effect.sync(() => retainedBytes() - baseline).pipe(
+          Effect.repeat({
+            schedule: Schedule.spaced("100 millis"),
+            until: (bytes) => bytes < 8 * 1024 * 1024 && stream.writableLength === 0,
+            times: 100
+          })
+        )
+        expect(grown).toBeLessThan(8 * 1024 * 1024)
+        expect(stream.destroyed).toBe(false)
+        expect(text((yield* manager.invokeTool("echo", {})).result)).toBe("echoed")
+      }).pipe(Effect.provide(att()))
   )
 })

@@ -109,7 +109,10 @@ describe("the SDK transport against real MCP servers", () => {
 
   it.scopedLive("issue 14: an upstream's rpc error and its result reach the manager as the upstream sent them", () =>
     Effect.gen(function* () {
-      const data = { elicitations: [{ mode: "url", url: "https://example.com/consent", elicitationId: "e1" }], extra: 1 }
+      const data = {
+        elicitations: [{ mode: "url", url: "https://example.com/consent", elicitationId: "e1" }],
+        extra: 1
+      }
       const { manager } = yield* initializedAlpha({
         extend: (server) => {
           server.registerTool("consent", {}, () => {
@@ -119,7 +122,12 @@ describe("the SDK transport against real MCP servers", () => {
       })
       const rejected = yield* Effect.flip(manager.invokeTool("consent", {}))
       // The SDK server words the message so; the SDK client would prefix it again and keep only `elicitations`.
-      expect(rejected).toMatchObject({ _tag: "UpstreamRejected", server: "alpha", code: -32042, message: "MCP error -32042: consent needed" })
+      expect(rejected).toMatchObject({
+        _tag: "UpstreamRejected",
+        server: "alpha",
+        code: -32042,
+        message: "MCP error -32042: consent needed"
+      })
       expect(rejected._tag === "UpstreamRejected" && rejected.data).toEqual(data)
       expect((yield* manager.get("alpha")).status).toBe("healthy")
 
@@ -165,29 +173,31 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 
-  it.scopedLive("a call that times out while the session answers others ends alone; the re-initialize after it keeps the session", () =>
-    Effect.gen(function* () {
-      const { upstream, manager } = yield* initializedAlpha()
-      const invoke = (name: string, args: Record<string, unknown>) =>
-        Effect.map(manager.invokeTool(name, args), (result) => text(result.result))
-      // The session answers this one before the slow call's timeout...
-      const early = yield* Effect.fork(Effect.delay(invoke("echo", { message: "early" }), "100 millis"))
-      // ...and this one is still in flight when the slow call times out, and when the next call re-initializes.
-      const spanning = yield* Effect.fork(Effect.delay(invoke("slow", { ms: 1_500 }), "1 second"))
-      const timedOut = yield* invocationError(manager.invokeTool("slow", { ms: 10_000 }))
-      expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
-      expect(yield* Fiber.join(early)).toBe("alpha: early")
-      // The failure left alpha degraded: this call re-initializes. The SDK server refuses a second initialize on a
-      // session (400): it is alive, so the session and whatever the server keeps for it stay.
-      expect(yield* invoke("echo", { message: "after" })).toBe("alpha: after")
-      expect(upstream.counters.sessions).toBe(1)
-      expect(upstream.counters.openings).toBe(1)
-      expect(upstream.counters.ended).toBe(0)
-      expect(upstream.counters.initializedNotifications).toBe(1) // no initialize took place, so no second one
-      expect(yield* Fiber.join(spanning)).toBe("done")
-      yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
-      expect(upstream.counters.cancelled).toBe(1)
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 2_000, manager: { maxBackoff: 0 } })))
+  it.scopedLive(
+    "a call that times out while the session answers others ends alone; the re-initialize after it keeps the session",
+    () =>
+      Effect.gen(function* () {
+        const { upstream, manager } = yield* initializedAlpha()
+        const invoke = (name: string, args: Record<string, unknown>) =>
+          Effect.map(manager.invokeTool(name, args), (result) => text(result.result))
+        // The session answers this one before the slow call's timeout...
+        const early = yield* Effect.fork(Effect.delay(invoke("echo", { message: "early" }), "100 millis"))
+        // ...and this one is still in flight when the slow call times out, and when the next call re-initializes.
+        const spanning = yield* Effect.fork(Effect.delay(invoke("slow", { ms: 1_500 }), "1 second"))
+        const timedOut = yield* invocationError(manager.invokeTool("slow", { ms: 10_000 }))
+        expect(timedOut.attempts.at(-1)).toMatchObject({ stage: "invoke", error_category: "network_timeout" })
+        expect(yield* Fiber.join(early)).toBe("alpha: early")
+        // The failure left alpha degraded: this call re-initializes. The SDK server refuses a second initialize on a
+        // session (400): it is alive, so the session and whatever the server keeps for it stay.
+        expect(yield* invoke("echo", { message: "after" })).toBe("alpha: after")
+        expect(upstream.counters.sessions).toBe(1)
+        expect(upstream.counters.openings).toBe(1)
+        expect(upstream.counters.ended).toBe(0)
+        expect(upstream.counters.initializedNotifications).toBe(1) // no initialize took place, so no second one
+        expect(yield* Fiber.join(spanning)).toBe("done")
+        yield* eventually(() => upstream.counters.cancelled === 1) // the timed-out call was cancelled upstream
+        expect(upstream.counters.cancelled).toBe(1)
+      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 2_000, manager: { maxBackoff: 0 } })))
   )
 
   it.scopedLive("an upstream that answers 400 for a session it forgot gets a new session at the re-initialize", () =>
@@ -203,17 +213,19 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  it.scopedLive("a re-initialize of an upstream that stopped answering fails at the timeout, without a second session", () =>
-    Effect.gen(function* () {
-      const { upstream, manager } = yield* initializedAlpha()
-      yield* upstream.hang
-      const openings = upstream.counters.openings
-      const record = yield* manager.initializeServer("alpha", { force: true })
-      expect(record).toMatchObject({ status: "degraded", initialized: false })
-      expect(record.last_error).toMatch(/timed out/i)
-      expect(upstream.counters.openings - openings).toBe(0) // tried in place only: no new session
-      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false) // silent: closed
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
+  it.scopedLive(
+    "a re-initialize of an upstream that stopped answering fails at the timeout, without a second session",
+    () =>
+      Effect.gen(function* () {
+        const { upstream, manager } = yield* initializedAlpha()
+        yield* upstream.hang
+        const openings = upstream.counters.openings
+        const record = yield* manager.initializeServer("alpha", { force: true })
+        expect(record).toMatchObject({ status: "degraded", initialized: false })
+        expect(record.last_error).toMatch(/timed out/i)
+        expect(upstream.counters.openings - openings).toBe(0) // tried in place only: no new session
+        expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false) // silent: closed
+      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 
   it.scopedLive("a per-server timeout overrides the transport's default", () =>
@@ -314,62 +326,66 @@ describe("the SDK transport against real MCP servers", () => {
     ["stdio", "stdio: a re-initialize runs on the live child; a call in flight carries on"],
     ["stdio-once", "stdio: a child that refuses a second initialize keeps its session and its state"]
   ] as const) {
-    it.scopedLive(title, () =>
-      Effect.gen(function* () {
-        const { manager, children, slowCall, sent } = yield* stdioGamma(mode)
-        const [child] = children()
-        const before = yield* manager.get("gamma")
-        const call = yield* slowCall(1_000)
-        yield* sent(1)
-        const after = yield* manager.initializeServer("gamma", { force: true })
-        expect(after).toMatchObject({ status: "healthy", initialized: true })
-        expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
-        const { captured_at: _, ...negotiated } = before.capability_snapshot ?? {}
-        expect(after.capability_snapshot).toMatchObject({ ...negotiated, server_info: { name: "gamma" } })
-        expect(children()).toEqual([child]) // the same process: its state survives the handshake
-        const result = yield* Fiber.join(call)
-        expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
-        expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
-      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+    it.scopedLive(
+      title,
+      () =>
+        Effect.gen(function* () {
+          const { manager, children, slowCall, sent } = yield* stdioGamma(mode)
+          const [child] = children()
+          const before = yield* manager.get("gamma")
+          const call = yield* slowCall(1_000)
+          yield* sent(1)
+          const after = yield* manager.initializeServer("gamma", { force: true })
+          expect(after).toMatchObject({ status: "healthy", initialized: true })
+          expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
+          const { captured_at: _, ...negotiated } = before.capability_snapshot ?? {}
+          expect(after.capability_snapshot).toMatchObject({ ...negotiated, server_info: { name: "gamma" } })
+          expect(children()).toEqual([child]) // the same process: its state survives the handshake
+          const result = yield* Fiber.join(call)
+          expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
+          expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
+        }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
       20_000
     )
   }
 
-  it.scopedLive("an upstream that no longer knows the session at a re-initialize gets a new one; calls in flight finish on the old, one drains at a time, unregister ends all", () =>
-    Effect.gen(function* () {
-      const { upstream, manager } = yield* initializedAlpha({ forgetsSessionAtReinitialize: true })
-      const slowCall = (ms: number) => Effect.fork(Effect.either(manager.invokeTool("slow", { ms })))
-      const sent = (n: number) => eventually(() => upstream.counters.toolCalls === n)
+  it.scopedLive(
+    "an upstream that no longer knows the session at a re-initialize gets a new one; calls in flight finish on the old, one drains at a time, unregister ends all",
+    () =>
+      Effect.gen(function* () {
+        const { upstream, manager } = yield* initializedAlpha({ forgetsSessionAtReinitialize: true })
+        const slowCall = (ms: number) => Effect.fork(Effect.either(manager.invokeTool("slow", { ms })))
+        const sent = (n: number) => eventually(() => upstream.counters.toolCalls === n)
 
-      const answered = yield* slowCall(1_500)
-      yield* sent(1)
-      yield* manager.initializeServer("alpha", { force: true })
-      expect(upstream.counters.sessions).toBe(2)
-      const [old] = upstream.sessionIds()
-      expect(upstream.openConnections(old ?? "")).toBeGreaterThan(0) // the old session is still answering its call
-      const result = yield* Fiber.join(answered)
-      expect(result._tag === "Right" && text(result.right.result)).toBe("done")
-      yield* eventually(() => upstream.openConnections(old ?? "") === 0) // closed once its last call settled
-      expect(upstream.openConnections(old ?? "")).toBe(0)
+        const answered = yield* slowCall(1_500)
+        yield* sent(1)
+        yield* manager.initializeServer("alpha", { force: true })
+        expect(upstream.counters.sessions).toBe(2)
+        const [old] = upstream.sessionIds()
+        expect(upstream.openConnections(old ?? "")).toBeGreaterThan(0) // the old session is still answering its call
+        const result = yield* Fiber.join(answered)
+        expect(result._tag === "Right" && text(result.right.result)).toBe("done")
+        yield* eventually(() => upstream.openConnections(old ?? "") === 0) // closed once its last call settled
+        expect(upstream.openConnections(old ?? "")).toBe(0)
 
-      // One session drains at a time: a second re-initialize ends the first one still draining.
-      const cut = yield* slowCall(5_000)
-      yield* sent(2)
-      yield* manager.initializeServer("alpha", { force: true })
-      const draining = yield* slowCall(5_000)
-      yield* sent(3)
-      yield* manager.initializeServer("alpha", { force: true })
-      expect((yield* Fiber.join(cut))._tag).toBe("Left")
-      expect(upstream.counters.sessions).toBe(4)
-      yield* manager.unregister("alpha")
-      expect((yield* Fiber.join(draining))._tag).toBe("Left")
-      // Only the current session is deleted: the upstream said it no longer knew the others (404).
-      yield* eventually(() => upstream.counters.ended === 1)
-      expect(upstream.counters.ended).toBe(1)
-      const allClosed = () => upstream.sessionIds().every((id) => upstream.openConnections(id) === 0)
-      yield* eventually(allClosed)
-      expect(allClosed()).toBe(true)
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+        // One session drains at a time: a second re-initialize ends the first one still draining.
+        const cut = yield* slowCall(5_000)
+        yield* sent(2)
+        yield* manager.initializeServer("alpha", { force: true })
+        const draining = yield* slowCall(5_000)
+        yield* sent(3)
+        yield* manager.initializeServer("alpha", { force: true })
+        expect((yield* Fiber.join(cut))._tag).toBe("Left")
+        expect(upstream.counters.sessions).toBe(4)
+        yield* manager.unregister("alpha")
+        expect((yield* Fiber.join(draining))._tag).toBe("Left")
+        // Only the current session is deleted: the upstream said it no longer knew the others (404).
+        yield* eventually(() => upstream.counters.ended === 1)
+        expect(upstream.counters.ended).toBe(1)
+        const allClosed = () => upstream.sessionIds().every((id) => upstream.openConnections(id) === 0)
+        yield* eventually(allClosed)
+        expect(allClosed()).toBe(true)
+      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
     30_000
   )
 })

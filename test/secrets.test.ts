@@ -43,7 +43,9 @@ describe("secrets never leave, through the SDK transport (issue 14 §4)", () => 
           Effect.promise(async () => {
             const response = await fetch(`${base}/${path}`, {
               method: body === undefined ? "GET" : "POST",
-              ...(body === undefined ? {} : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
+              ...(body === undefined
+                ? {}
+                : { headers: { "content-type": "application/json" }, body: JSON.stringify(body) })
             })
             return { status: response.status, text: await response.text() }
           })
@@ -88,10 +90,7 @@ describe("secrets never leave, through the SDK transport (issue 14 §4)", () => 
         const logged = [...lines, ...written.mock.calls.map((args) => String(args[0]))]
         expect(lines.some((line) => line.includes("Listening on"))).toBe(true)
         expect(logged.join("\n")).not.toMatch(SECRET)
-      }).pipe(
-        Effect.provide(collect),
-        Effect.ensuring(Effect.sync(() => written.mockRestore()))
-      )
+      }).pipe(Effect.provide(collect), Effect.ensuring(Effect.sync(() => written.mockRestore())))
     }
   )
 })

@@ -18,7 +18,12 @@ describe("shutdown under load", () => {
     writeFileSync(
       config,
       JSON.stringify({
-        mcpServers: { slowpoke: { command: process.execPath, args: ["--conditions=att-source", "--import", "tsx", fixture, "slowpoke", "stdio"] } },
+        mcpServers: {
+          slowpoke: {
+            command: process.execPath,
+            args: ["--conditions=att-source", "--import", "tsx", fixture, "slowpoke", "stdio"]
+          }
+        },
         drain_timeout_ms: 3000,
         health_interval_seconds: 60
       })

@@ -23,7 +23,10 @@ const managerOverSdk = Effect.gen(function* () {
   const manager = yield* Manager
   yield* manager.register("alpha", httpUpstream(upstream.url))
   const answer = yield* manager.invokeTool("echo", { message: "over the SDK" })
-  yield* check(answer.server === "alpha" && echoed(answer.result, "alpha: over the SDK"), "Manager + SdkTransport invoke a tool")
+  yield* check(
+    answer.server === "alpha" && echoed(answer.result, "alpha: over the SDK"),
+    "Manager + SdkTransport invoke a tool"
+  )
 }).pipe(
   Effect.provide(
     Manager.layer.pipe(
@@ -41,7 +44,10 @@ const managerOverScript = Effect.gen(function* () {
   yield* manager.register("beta", httpUpstream("http://beta.invalid/mcp"))
   const answer = yield* manager.invokeTool("echo", { message: "scripted" })
   const methods = scripted.calls().map((call) => call.method)
-  yield* check(answer.server === "beta" && methods.includes("tools/call"), "Manager + the scripted transport invoke a tool")
+  yield* check(
+    answer.server === "beta" && methods.includes("tools/call"),
+    "Manager + the scripted transport invoke a tool"
+  )
 }).pipe(Effect.provide(scriptedAtt()))
 
 const TOKEN = "consumer-token-8d2e41"
@@ -49,7 +55,9 @@ const TOKEN = "consumer-token-8d2e41"
 /** The gateway on its own Node server with a bearer token, called through the typed client of `@att/gateway/api`. */
 const gatewayThroughClient = Effect.gen(function* () {
   const upstream = yield* startHttpUpstream({ name: "alpha" })
-  const config = Either.getOrThrow(decodeConfig({ mcpServers: { alpha: { url: upstream.url } }, auth_token: TOKEN }, "consumer"))
+  const config = Either.getOrThrow(
+    decodeConfig({ mcpServers: { alpha: { url: upstream.url } }, auth_token: TOKEN }, "consumer")
+  )
   const server = makeNodeServer(config)
   const context = yield* Layer.build(
     gatewayRoutes(config).pipe(
@@ -67,8 +75,13 @@ const gatewayThroughClient = Effect.gen(function* () {
   const answer = yield* att.mcp
     .invokeTool({ payload: { tool_name: "echo", arguments: { message: "through att" } } })
     .pipe(Effect.retry({ schedule: Schedule.spaced("100 millis"), times: 100 }))
-  yield* check(answer.server === "alpha" && echoed(answer.result, "alpha: through att"), "the typed client invokes a tool")
-  const refused = yield* Effect.flip(makeClient(origin).pipe(Effect.flatMap((anonymous) => anonymous.mcp.listServers())))
+  yield* check(
+    answer.server === "alpha" && echoed(answer.result, "alpha: through att"),
+    "the typed client invokes a tool"
+  )
+  const refused = yield* Effect.flip(
+    makeClient(origin).pipe(Effect.flatMap((anonymous) => anonymous.mcp.listServers()))
+  )
   yield* check(refused._tag === "Unauthorized", "without the token the gateway answers 401 (Unauthorized)")
 })
 
@@ -93,9 +106,15 @@ const mountedInHostApp = Effect.gen(function* () {
     Effect.promise(() => fetch(`${origin}${path}`, { method: "POST", headers, body }))
 
   const host = yield* post("/host/echo", "x".repeat(4096), { "content-type": "text/plain" })
-  yield* check(host.status === 200 && (yield* Effect.promise(() => host.text())) === "host got 4096 bytes", "the host's route is untouched")
+  yield* check(
+    host.status === 200 && (yield* Effect.promise(() => host.text())) === "host got 4096 bytes",
+    "the host's route is untouched"
+  )
   const att = yield* makeClient(origin, { token: TOKEN })
-  yield* check((yield* att.mcp.listServers()).items.length === 1, "mounted: the typed client reaches att with its token")
+  yield* check(
+    (yield* att.mcp.listServers()).items.length === 1,
+    "mounted: the typed client reaches att with its token"
+  )
   const anonymous = yield* Effect.flip(makeClient(origin).pipe(Effect.flatMap((client) => client.mcp.listServers())))
   yield* check(anonymous._tag === "Unauthorized", "mounted: att's routes need the token")
   const json = { "content-type": "application/json", authorization: `Bearer ${TOKEN}` }
@@ -103,7 +122,12 @@ const mountedInHostApp = Effect.gen(function* () {
   yield* check(big.status === 413, "mounted: att's body limit holds")
   const mcp = yield* post(
     "/mcp",
-    JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "0" } } }),
+    JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "c", version: "0" } }
+    }),
     { ...json, accept: "application/json, text/event-stream" }
   )
   yield* check(mcp.status === 200 && mcp.headers.get("mcp-session-id") !== null, "mounted: /mcp opens a session")
@@ -115,6 +139,9 @@ const main = Effect.gen(function* () {
   yield* gatewayThroughClient
   yield* mountedInHostApp
   yield* Effect.log("consumer: all checks passed")
-}).pipe(Effect.scoped, Effect.timeoutFail({ duration: "90 seconds", onTimeout: () => new Error("consumer: timed out") }))
+}).pipe(
+  Effect.scoped,
+  Effect.timeoutFail({ duration: "90 seconds", onTimeout: () => new Error("consumer: timed out") })
+)
 
 NodeRuntime.runMain(main)

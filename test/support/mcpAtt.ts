@@ -7,14 +7,20 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { Effect, Either, Layer, Schedule } from "effect"
 
 /** att in-process on a real Node server, with `/mcp`, over the given upstreams (config-file entries). */
-export const startAtt = (mcpServers: Record<string, unknown>, extra: Record<string, unknown> = {}, callTimeoutMs = 2_000) =>
+export const startAtt = (
+  mcpServers: Record<string, unknown>,
+  extra: Record<string, unknown> = {},
+  callTimeoutMs = 2_000
+) =>
   Effect.gen(function* () {
     const config = Either.getOrThrow(decodeConfig({ mcpServers, health_interval_seconds: 3600, ...extra }, "test"))
     const server = makeNodeServer(config)
     const context = yield* Layer.build(
       gatewayRoutes(config).pipe(
         Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
-        Layer.provideMerge(serviceCore(config, config.auth_token, SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 })))
+        Layer.provideMerge(
+          serviceCore(config, config.auth_token, SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 }))
+        )
       )
     )
     const address = yield* HttpServer.addressWith((a) => Effect.succeed(a)).pipe(Effect.provide(context))
@@ -44,7 +50,10 @@ export const listedWhen = (client: Client, ready: (listed: Listed) => boolean) =
 /** Wait, bounded, until `done()` holds (notifications arrive on their own stream). */
 export const eventually = (done: () => boolean, what: string) =>
   Effect.sync(done).pipe(
-    Effect.filterOrFail((ok) => ok, () => what),
+    Effect.filterOrFail(
+      (ok) => ok,
+      () => what
+    ),
     Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 250 }),
     Effect.orDie
   )

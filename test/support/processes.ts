@@ -205,7 +205,11 @@ export const startAttServe = async (config: unknown) => {
  * Poll att's `/mcp` with an SDK client until `tools/list` offers every name in `names` (upstreams connect in the
  * background), at most `ms`; resolves with the names listed, rejects with the last listing after the bound.
  */
-export const waitForMcpTools = async (mcpUrl: string, names: ReadonlyArray<string>, ms = 30_000): Promise<Array<string>> => {
+export const waitForMcpTools = async (
+  mcpUrl: string,
+  names: ReadonlyArray<string>,
+  ms = 30_000
+): Promise<Array<string>> => {
   const client = new Client({ name: "att-test-readiness", version: "1.0.0" })
   await client.connect(new StreamableHTTPClientTransport(new URL(mcpUrl)), { timeout: 10_000 })
   const deadline = Date.now() + ms
@@ -219,7 +223,9 @@ export const waitForMcpTools = async (mcpUrl: string, names: ReadonlyArray<strin
   } finally {
     await client.close()
   }
-  throw new Error(`att's /mcp did not list ${names.join(", ")} within ${ms} ms; it listed: ${listed.join(", ") || "nothing"}`)
+  throw new Error(
+    `att's /mcp did not list ${names.join(", ")} within ${ms} ms; it listed: ${listed.join(", ") || "nothing"}`
+  )
 }
 
 /**
@@ -227,14 +233,24 @@ export const waitForMcpTools = async (mcpUrl: string, names: ReadonlyArray<strin
  * `ms`. A call routes only to servers the catalog knows offer the tool, and each server's lists are fetched in the
  * background after its handshake: a test that then stops an upstream waits for this first.
  */
-export const waitForCatalog = async (base: string, tool: string, servers: ReadonlyArray<string>, ms = 20_000): Promise<void> => {
+export const waitForCatalog = async (
+  base: string,
+  tool: string,
+  servers: ReadonlyArray<string>,
+  ms = 20_000
+): Promise<void> => {
   const deadline = Date.now() + ms
   let offering: ReadonlyArray<string> = []
   while (Date.now() < deadline) {
-    const tools = (await (await fetch(`${base}/api/v1/mcp/tools`)).json()) as Array<{ name: string; servers: Array<string> }>
+    const tools = (await (await fetch(`${base}/api/v1/mcp/tools`)).json()) as Array<{
+      name: string
+      servers: Array<string>
+    }>
     offering = tools.find((entry) => entry.name === tool)?.servers ?? []
     if (servers.every((server) => offering.includes(server))) return
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  throw new Error(`att's catalog did not list ${tool} on ${servers.join(", ")} within ${ms} ms; it listed: ${offering.join(", ") || "nothing"}`)
+  throw new Error(
+    `att's catalog did not list ${tool} on ${servers.join(", ")} within ${ms} ms; it listed: ${offering.join(", ") || "nothing"}`
+  )
 }

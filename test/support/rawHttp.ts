@@ -30,14 +30,24 @@ export const rawRequest = (url: string, options: RawRequest = {}) =>
         : options.body !== undefined
           ? { "content-length": String(Buffer.byteLength(options.body)) }
           : {}
-    const req = httpRequest(url, { method: options.method ?? "POST", headers: { ...framing, ...options.headers } }, (res) => {
-      answered = true
-      const chunks: Array<Buffer> = []
-      res.on("data", (chunk: Buffer) => chunks.push(chunk))
-      res.on("end", () =>
-        resume(Effect.succeed({ status: res.statusCode ?? 0, headers: res.headers, text: Buffer.concat(chunks).toString("utf8") }))
-      )
-    })
+    const req = httpRequest(
+      url,
+      { method: options.method ?? "POST", headers: { ...framing, ...options.headers } },
+      (res) => {
+        answered = true
+        const chunks: Array<Buffer> = []
+        res.on("data", (chunk: Buffer) => chunks.push(chunk))
+        res.on("end", () =>
+          resume(
+            Effect.succeed({
+              status: res.statusCode ?? 0,
+              headers: res.headers,
+              text: Buffer.concat(chunks).toString("utf8")
+            })
+          )
+        )
+      }
+    )
     req.on("error", (error) => {
       if (!answered) resume(Effect.die(error))
     })

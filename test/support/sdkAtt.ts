@@ -4,7 +4,11 @@ import { Layer } from "effect"
 
 /** A whole manager over the real SDK transport, probing with MCP `ping`. Build it once per test. */
 export const sdkAtt = (
-  options: { readonly manager?: ManagerOptions; readonly callTimeoutMs?: number; readonly transport?: SdkTransportOptions } = {}
+  options: {
+    readonly manager?: ManagerOptions
+    readonly callTimeoutMs?: number
+    readonly transport?: SdkTransportOptions
+  } = {}
 ) =>
   Manager.layer.pipe(
     Layer.provideMerge(Probe.ping),

@@ -61,8 +61,10 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
        * 7.5 µs; p25 of 30 interleaved rounds).
        */
       unsafeRecordInvocation: (event: InvocationEvent): void => invocations.push(event),
-      listConnectionEvents: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query).items),
-      listInvocationEvents: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query).items),
+      listConnectionEvents: (query: ConnectionEventQuery = {}) =>
+        Effect.sync(() => connectionPage(connections, query).items),
+      listInvocationEvents: (query: InvocationEventQuery = {}) =>
+        Effect.sync(() => invocationPage(invocations, query).items),
       /** The same reads with the cursor to read on from (pollers read only what is new). */
       connectionEventPage: (query: ConnectionEventQuery = {}) => Effect.sync(() => connectionPage(connections, query)),
       invocationEventPage: (query: InvocationEventQuery = {}) => Effect.sync(() => invocationPage(invocations, query))

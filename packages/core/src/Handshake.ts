@@ -28,9 +28,12 @@ export interface StageFailure {
 }
 
 /** Classify an initialize response; the object `result` on success. */
-export const classifyInitialize = (response: JsonRpcResponse): StageFailure | { readonly result: Record<string, unknown> } => {
+export const classifyInitialize = (
+  response: JsonRpcResponse
+): StageFailure | { readonly result: Record<string, unknown> } => {
   const error = response.error
-  if (error !== undefined && error !== null) return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
+  if (error !== undefined && error !== null)
+    return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
   const result = asJsonObject(response.result)
   return result === null ? { error: "rpc error: invalid initialize result", category: "invalid_payload" } : { result }
 }
@@ -38,7 +41,8 @@ export const classifyInitialize = (response: JsonRpcResponse): StageFailure | { 
 /** Classify an invoke response: an rpc error, a missing `result`, or null for a result (`null` included). */
 export const classifyInvoke = (response: JsonRpcResponse): StageFailure | null => {
   const error = response.error
-  if (error !== undefined && error !== null) return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
+  if (error !== undefined && error !== null)
+    return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
   if (!Object.hasOwn(response, "result")) {
     return { error: "rpc error: missing result", category: "invalid_payload" }
   }
@@ -81,4 +85,3 @@ export const failureOf = (error: TransportError): StageFailure => ({
   ...(error.unsent === true ? { unsent: true } : {}),
   ...(error.callOnly === true ? { callOnly: true } : {})
 })
-

@@ -59,7 +59,9 @@ export const makeInitialization = (
           Effect.map(classifyInitialize),
           Effect.flatMap((classified) =>
             "result" in classified
-              ? transport.notify(target, initializedNotification).pipe(Effect.mapError(failureOf), Effect.as(classified))
+              ? transport
+                  .notify(target, initializedNotification)
+                  .pipe(Effect.mapError(failureOf), Effect.as(classified))
               : Effect.fail(classified)
           ),
           Effect.either

@@ -130,7 +130,12 @@ class Invocation {
             category: (record.last_error_category ?? "initialize_error") satisfies ErrorCategory
           }
     this.log.event(name, "initialize_failure", failure)
-    this.log.failed(name, "initialize", failure, record === null ? "server not found" : `initialize failed (${failure.error})`)
+    this.log.failed(
+      name,
+      "initialize",
+      failure,
+      record === null ? "server not found" : `initialize failed (${failure.error})`
+    )
     return Effect.succeed(null)
   }
 
@@ -139,7 +144,8 @@ class Invocation {
     this.log.event(name, "initialize_success")
     this.log.succeeded(name, "initialize")
     this.log.event(name, "invoke_start")
-    if (entry === undefined) return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
+    if (entry === undefined)
+      return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
     const generation = entry.state.generation
     return Effect.matchEffect(this.parts.transport.send(entry.target, this.request, this.sendOptions), {
       onFailure: (error) => this.invokeFailed(name, failureOf(error), generation),
@@ -147,7 +153,9 @@ class Invocation {
         const failure = classifyInvoke(response)
         if (failure === null) return this.invokeSucceeded(name, response)
         const rejection = rejectionOf(response)
-        return rejection === null ? this.invokeFailed(name, failure, generation) : this.invokeRejected(name, failure, rejection)
+        return rejection === null
+          ? this.invokeFailed(name, failure, generation)
+          : this.invokeRejected(name, failure, rejection)
       }
     })
   }
@@ -161,7 +169,8 @@ class Invocation {
       return Effect.succeed(null)
     }
     if (this.options.failoverAfterSend === false && failure.unsent !== true) this.log.stop(name, "unsafe")
-    if (generation !== null) this.parts.registry.unsafeRecord(name, failedCheck(failure, this.log.requestId, generation))
+    if (generation !== null)
+      this.parts.registry.unsafeRecord(name, failedCheck(failure, this.log.requestId, generation))
     return Effect.succeed(null)
   }
 
@@ -179,7 +188,13 @@ class Invocation {
     this.log.event(name, "invoke_success")
     this.log.succeeded(name, "invoke")
     const requestId = this.log.requestId
-    const served: InvocationResult = { server: name, method: this.log.method, request_id: requestId, result: response.result, raw_response: response }
+    const served: InvocationResult = {
+      server: name,
+      method: this.log.method,
+      request_id: requestId,
+      result: response.result,
+      raw_response: response
+    }
     this.parts.registry.unsafeRecord(name, { healthy: true, correlationId: requestId })
     return Effect.succeed(served)
   }

@@ -110,7 +110,11 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         registry.record(name, { healthy: false, error: reason }),
       markHealthy: (name: string) => registry.record(name, { healthy: true }),
       shouldRetry: (name: string) =>
-        Effect.zipWith(registry.find(name), now, (record, at) => Option.isSome(record) && shouldRetry(record.value, at)),
+        Effect.zipWith(
+          registry.find(name),
+          now,
+          (record, at) => Option.isSome(record) && shouldRetry(record.value, at)
+        ),
       chooseServer: (preferred?: ReadonlyArray<string> | null) =>
         Effect.map(registry.list, (records) => Option.fromNullable(chooseServer(records, preferred))),
 
@@ -136,7 +140,13 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         args?: Record<string, string> | null,
         preferred?: ReadonlyArray<string> | null,
         options?: InvokeOptions
-      ) => invoke("prompts/get", args === undefined || args === null ? { name } : { name, arguments: args }, preferred, options),
+      ) =>
+        invoke(
+          "prompts/get",
+          args === undefined || args === null ? { name } : { name, arguments: args },
+          preferred,
+          options
+        ),
       /** `completion/complete` (params as MCP has them) with the same failover. */
       complete: (params: Record<string, unknown>, preferred?: ReadonlyArray<string> | null, options?: InvokeOptions) =>
         invoke("completion/complete", params, preferred, options),

@@ -71,10 +71,17 @@ const optionalWindow = (input: Duration.DurationInput | null | undefined, fallba
 export const makeSettings = (options: ManagerOptions = {}): ManagerSettings => ({
   unreachableAfter: options.unreachableAfter ?? MANAGER_DEFAULTS.unreachableAfter,
   backoffDelays: backoffTable(
-    options.backoff ?? backoffSchedule(nonNegative(options.maxBackoff ?? Duration.seconds(MANAGER_DEFAULTS.maxBackoffSeconds)))
+    options.backoff ??
+      backoffSchedule(nonNegative(options.maxBackoff ?? Duration.seconds(MANAGER_DEFAULTS.maxBackoffSeconds)))
   ),
-  maxInitializationAge: optionalWindow(options.maxInitializationAge, Duration.seconds(MANAGER_DEFAULTS.maxInitializationAgeSeconds)),
-  sessionStaleAfter: optionalWindow(options.sessionStaleAfter, Duration.seconds(MANAGER_DEFAULTS.sessionStaleAfterSeconds)),
+  maxInitializationAge: optionalWindow(
+    options.maxInitializationAge,
+    Duration.seconds(MANAGER_DEFAULTS.maxInitializationAgeSeconds)
+  ),
+  sessionStaleAfter: optionalWindow(
+    options.sessionStaleAfter,
+    Duration.seconds(MANAGER_DEFAULTS.sessionStaleAfterSeconds)
+  ),
   maxInvocationEvents: Math.max(1, Math.floor(options.maxInvocationEvents ?? MANAGER_DEFAULTS.maxInvocationEvents)),
   maxConnectionEvents: Math.max(1, Math.floor(options.maxConnectionEvents ?? MANAGER_DEFAULTS.maxConnectionEvents)),
   maxConcurrentCallsPerServer: Math.max(

@@ -15,16 +15,18 @@ export class Probe extends Context.Tag("att/Probe")<Probe, ProbeShape>() {
   /** The default probe: the MCP `ping` request through the transport. */
   static readonly ping: Layer.Layer<Probe, never, Transport> = Layer.effect(
     Probe,
-    Effect.map(Transport, (transport) => (target: UpstreamTarget) =>
-      transport.send(target, { jsonrpc: "2.0", id: `ping-${crypto.randomUUID()}`, method: "ping" }).pipe(
-        Effect.map((response): ProbeResult => {
-          const error = asJsonObject(response)?.error
-          return error === undefined || error === null
-            ? { healthy: true, error: null }
-            : { healthy: false, error: `rpc error: ${rpcErrorText(error)}` }
-        }),
-        Effect.catchAll((error) => Effect.succeed<ProbeResult>({ healthy: false, error: error.message }))
-      )
+    Effect.map(
+      Transport,
+      (transport) => (target: UpstreamTarget) =>
+        transport.send(target, { jsonrpc: "2.0", id: `ping-${crypto.randomUUID()}`, method: "ping" }).pipe(
+          Effect.map((response): ProbeResult => {
+            const error = asJsonObject(response)?.error
+            return error === undefined || error === null
+              ? { healthy: true, error: null }
+              : { healthy: false, error: `rpc error: ${rpcErrorText(error)}` }
+          }),
+          Effect.catchAll((error) => Effect.succeed<ProbeResult>({ healthy: false, error: error.message }))
+        )
     )
   )
 

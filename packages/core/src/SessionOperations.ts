@@ -65,11 +65,14 @@ export const makeSessionOperations = (
         const at = yield* now
         const names = yield* registry.names
         const statuses = yield* Effect.forEach(names, (server) =>
-          Effect.map(controls.diagnostics(server), (raw): AdapterSessionStatus => ({
-            server,
-            ...raw,
-            freshness: classifyFreshness(raw, at, settings.sessionStaleAfter)
-          }))
+          Effect.map(
+            controls.diagnostics(server),
+            (raw): AdapterSessionStatus => ({
+              server,
+              ...raw,
+              freshness: classifyFreshness(raw, at, settings.sessionStaleAfter)
+            })
+          )
         )
         return tail(
           statuses.filter(

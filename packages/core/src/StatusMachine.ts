@@ -38,10 +38,7 @@ export type StatusPolicy = Pick<ManagerSettings, "unreachableAfter" | "backoffDe
 
 /** A failure whose attempt overlapped an already-recorded failure of the same round. */
 export const isSameRound = (state: ServerState, result: CheckResult): boolean =>
-  !result.healthy &&
-  result.since !== undefined &&
-  result.since !== state.generation &&
-  state.record.retry_count > 0
+  !result.healthy && result.since !== undefined && result.since !== state.generation && state.record.retry_count > 0
 
 /**
  * The status transition of one check result, as a pure function: a success resets the server to healthy; a failure

@@ -9,7 +9,14 @@ export * from "./domain/Events.js"
 export type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 export * from "./domain/ServerRecord.js"
 export * from "./domain/Status.js"
-export { HttpUpstream, StdioUpstream, Upstream, type UpstreamTarget, displayUrl, httpUpstream } from "./domain/Upstream.js"
+export {
+  HttpUpstream,
+  StdioUpstream,
+  Upstream,
+  type UpstreamTarget,
+  displayUrl,
+  httpUpstream
+} from "./domain/Upstream.js"
 export { type ConnectionEventQuery, Diagnostics, type InvocationEventQuery } from "./Diagnostics.js"
 export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager, type SessionQuery } from "./Manager.js"
 export { MANAGER_DEFAULTS, ManagerConfig, type ManagerOptions, type ManagerSettings } from "./ManagerConfig.js"

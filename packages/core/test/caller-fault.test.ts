@@ -47,7 +47,10 @@ const call = (method: InvocationMethod) =>
       case "prompts/get":
         return manager.getPrompt("greet", { name: "x" }, preferred)
       case "completion/complete":
-        return manager.complete({ ref: { type: "ref/prompt", name: "greet" }, argument: { name: "name", value: "x" } }, preferred)
+        return manager.complete(
+          { ref: { type: "ref/prompt", name: "greet" }, argument: { name: "name", value: "x" } },
+          preferred
+        )
     }
   })
 
@@ -134,9 +137,9 @@ describe("issue 14 §1: an upstream's answer about the request is the caller's, 
           last_error: `rpc error: ${error.message}`,
           last_error_category: "rpc_error"
         })
-        expect((yield* manager.listEvents({ server: "P", correlation_id: served.request_id })).map((e) => e.to_status)).toEqual([
-          "degraded"
-        ])
+        expect(
+          (yield* manager.listEvents({ server: "P", correlation_id: served.request_id })).map((e) => e.to_status)
+        ).toEqual(["degraded"])
         expect(sent(scripted, "P", "tools/call")).toBe(1)
         expect(sent(scripted, "B", "tools/call")).toBe(1)
       }).pipe(Effect.provide(rejectingP(error)))
@@ -152,30 +155,42 @@ describe("issue 14 §1: an upstream's answer about the request is the caller's, 
     }).pipe(Effect.provide(scriptedAtt()))
   )
 
-  it.effect("a call-only transport failure: P keeps its status, no failover, the 503 carries the transport's message", () =>
-    Effect.gen(function* () {
-      const { manager, scripted } = yield* setUp
-      const before = yield* manager.get("P")
-      const error = yield* Effect.flip(call("tools/call"))
-      expect(error._tag).toBe("InvocationError")
-      if (error._tag !== "InvocationError") return
-      expect(error.message).toBe(
-        "Invocation failed across servers: P: result exceeds 1048576 bytes (not tried elsewhere: the failure at P belongs to this call alone)"
+  it.effect(
+    "a call-only transport failure: P keeps its status, no failover, the 503 carries the transport's message",
+    () =>
+      Effect.gen(function* () {
+        const { manager, scripted } = yield* setUp
+        const before = yield* manager.get("P")
+        const error = yield* Effect.flip(call("tools/call"))
+        expect(error._tag).toBe("InvocationError")
+        if (error._tag !== "InvocationError") return
+        expect(error.message).toBe(
+          "Invocation failed across servers: P: result exceeds 1048576 bytes (not tried elsewhere: the failure at P belongs to this call alone)"
+        )
+        expect(error.attempts).toEqual([
+          { server: "P", stage: "initialize", success: true, error: null, error_category: null },
+          {
+            server: "P",
+            stage: "invoke",
+            success: false,
+            error: "result exceeds 1048576 bytes",
+            error_category: "invalid_payload"
+          }
+        ])
+        expect(yield* manager.get("P")).toEqual(before)
+        expect(yield* manager.listEvents({ correlation_id: error.request_id ?? "" })).toEqual([])
+        expect(scripted.calls().filter((entry) => entry.server === "B")).toEqual([])
+        const phases = (yield* manager.listInvocationEvents({ request_id: error.request_id ?? "" })).map(
+          (event) => event.phase
+        )
+        expect(phases).toEqual(["initialize_start", "initialize_success", "invoke_start", "invoke_failure"])
+      }).pipe(
+        Effect.provide(
+          failingP(
+            new TransportError({ message: "result exceeds 1048576 bytes", category: "invalid_payload", callOnly: true })
+          )
+        )
       )
-      expect(error.attempts).toEqual([
-        { server: "P", stage: "initialize", success: true, error: null, error_category: null },
-        { server: "P", stage: "invoke", success: false, error: "result exceeds 1048576 bytes", error_category: "invalid_payload" }
-      ])
-      expect(yield* manager.get("P")).toEqual(before)
-      expect(yield* manager.listEvents({ correlation_id: error.request_id ?? "" })).toEqual([])
-      expect(scripted.calls().filter((entry) => entry.server === "B")).toEqual([])
-      const phases = (yield* manager.listInvocationEvents({ request_id: error.request_id ?? "" })).map((event) => event.phase)
-      expect(phases).toEqual(["initialize_start", "initialize_success", "invoke_start", "invoke_failure"])
-    }).pipe(
-      Effect.provide(
-        failingP(new TransportError({ message: "result exceeds 1048576 bytes", category: "invalid_payload", callOnly: true }))
-      )
-    )
   )
 
   it.effect("the same failure without callOnly counts against P and fails over", () =>
@@ -184,7 +199,9 @@ describe("issue 14 §1: an upstream's answer about the request is the caller's, 
       expect((yield* call("tools/call")).server).toBe("B")
       expect(yield* manager.get("P")).toMatchObject({ status: "degraded", last_error: "result exceeds 1048576 bytes" })
     }).pipe(
-      Effect.provide(failingP(new TransportError({ message: "result exceeds 1048576 bytes", category: "invalid_payload" })))
+      Effect.provide(
+        failingP(new TransportError({ message: "result exceeds 1048576 bytes", category: "invalid_payload" }))
+      )
     )
   )
 })

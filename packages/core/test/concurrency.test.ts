@@ -54,9 +54,12 @@ describe("concurrency (G8)", () => {
         yield* register("P")
         yield* manager.initializeServer("P")
         const burst = yield* Effect.fork(
-          Effect.all(Array.from({ length: 20 }, () => Effect.either(manager.invokeTool("echo", {}, ["P"]))), {
-            concurrency: "unbounded"
-          })
+          Effect.all(
+            Array.from({ length: 20 }, () => Effect.either(manager.invokeTool("echo", {}, ["P"]))),
+            {
+              concurrency: "unbounded"
+            }
+          )
         )
         yield* settle
         expect(yield* count("tools/call")).toBe(20) // all twenty are in flight together
@@ -78,14 +81,21 @@ describe("concurrency (G8)", () => {
         const manager = yield* Manager
         yield* register("P")
         const callers = yield* Effect.fork(
-          Effect.all(Array.from({ length: 10 }, () => Effect.either(manager.invokeTool("echo", {}))), {
-            concurrency: "unbounded"
-          })
+          Effect.all(
+            Array.from({ length: 10 }, () => Effect.either(manager.invokeTool("echo", {}))),
+            {
+              concurrency: "unbounded"
+            }
+          )
         )
         yield* settle
         yield* Deferred.succeed(gate, undefined)
         const outcomes = yield* Fiber.join(callers)
-        expect(outcomes.every((o) => o._tag === "Left" && o.left._tag === "InvocationError" && o.left.attempts[0]?.error === "init down")).toBe(true)
+        expect(
+          outcomes.every(
+            (o) => o._tag === "Left" && o.left._tag === "InvocationError" && o.left.attempts[0]?.error === "init down"
+          )
+        ).toBe(true)
         expect(yield* count("initialize")).toBe(1)
         expect(yield* manager.get("P")).toMatchObject({ retry_count: 1, last_error_category: "network_timeout" })
       }).pipe(Effect.provide(layer))
@@ -140,7 +150,10 @@ describe("concurrency (G8)", () => {
         const owner = yield* Effect.fork(manager.invokeTool("echo", {}))
         yield* settle
         const joiners = yield* Effect.fork(
-          Effect.all(Array.from({ length: 5 }, () => manager.invokeTool("echo", {})), { concurrency: "unbounded" })
+          Effect.all(
+            Array.from({ length: 5 }, () => manager.invokeTool("echo", {})),
+            { concurrency: "unbounded" }
+          )
         )
         yield* settle
         yield* Fiber.interrupt(owner)
@@ -166,7 +179,6 @@ describe("concurrency (G8)", () => {
     }).pipe(Effect.provide(scriptedAtt({ manager: { maxInvocationEvents: 25, maxConnectionEvents: 10 } })))
   )
 })
-
 
 describe("session lifecycle through the manager (G6)", () => {
   it.effect("unregister and an endpoint change close the session; re-registering the same endpoint keeps it", () =>
@@ -207,7 +219,9 @@ const holdBothSlots = Effect.gen(function* () {
   const manager = yield* Manager
   yield* register("P")
   yield* manager.initializeServer("P")
-  const held = yield* Effect.fork(Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" }))
+  const held = yield* Effect.fork(
+    Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
+  )
   yield* settle
   return held
 })
@@ -221,7 +235,13 @@ describe("bulkhead", () => {
         const held = yield* holdBothSlots
         const refused = yield* invocationError(manager.invokeTool("x", {}))
         expect(refused.attempts).toEqual([
-          { server: "P", stage: "invoke", success: false, error: "server busy: 2 calls in flight", error_category: "unknown" }
+          {
+            server: "P",
+            stage: "invoke",
+            success: false,
+            error: "server busy: 2 calls in flight",
+            error_category: "unknown"
+          }
         ])
         yield* register("B")
         expect((yield* manager.invokeTool("x", {}, ["P", "B"])).server).toBe("B")
@@ -239,12 +259,16 @@ describe("bulkhead", () => {
       yield* Effect.gen(function* () {
         const manager = yield* Manager
         const held = yield* holdBothSlots
-        expect((yield* invocationError(manager.invokeTool("x", {}))).attempts[0]?.error).toBe("server busy: 2 calls in flight")
+        expect((yield* invocationError(manager.invokeTool("x", {}))).attempts[0]?.error).toBe(
+          "server busy: 2 calls in flight"
+        )
         yield* Fiber.interrupt(held)
         yield* Effect.exit(manager.invokeTool("boom", {}))
         yield* Effect.exit(manager.invokeTool("boom", {}))
         yield* Deferred.succeed(gate, undefined)
-        const both = yield* Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], { concurrency: "unbounded" })
+        const both = yield* Effect.all([manager.invokeTool("x", {}), manager.invokeTool("x", {})], {
+          concurrency: "unbounded"
+        })
         expect(both.map((served) => served.server)).toEqual(["P", "P"])
       }).pipe(Effect.provide(gatedAtt(gate)))
     })

@@ -5,9 +5,12 @@ import { DateTime, Effect, FastCheck as fc, TestClock } from "effect"
 describe("currentUtc", () => {
   it("is the DateTime of the millisecond, whatever was asked before", () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 4_102_444_800_000 }), { minLength: 1, maxLength: 20 }), (millis) => {
-        for (const ms of millis) expect(DateTime.toEpochMillis(utcAt(ms))).toBe(ms)
-      })
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 4_102_444_800_000 }), { minLength: 1, maxLength: 20 }),
+        (millis) => {
+          for (const ms of millis) expect(DateTime.toEpochMillis(utcAt(ms))).toBe(ms)
+        }
+      )
     )
   })
 

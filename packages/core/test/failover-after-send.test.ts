@@ -4,16 +4,22 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 
 const register = (...names: ReadonlyArray<string>) =>
-  Effect.flatMap(Manager, (manager) => Effect.forEach(names, (name) => manager.register(name, httpUpstream(`http://${name}.local`))))
+  Effect.flatMap(Manager, (manager) =>
+    Effect.forEach(names, (name) => manager.register(name, httpUpstream(`http://${name}.local`)))
+  )
 const callOnce = (failoverAfterSend: boolean) =>
-  Effect.flatMap(Manager, (manager) => Effect.either(manager.invokeTool("write", {}, ["P", "B"], { failoverAfterSend })))
+  Effect.flatMap(Manager, (manager) =>
+    Effect.either(manager.invokeTool("write", {}, ["P", "B"], { failoverAfterSend }))
+  )
 
 /** P refuses before sending (`unsent`) when asked to; every other call is the cluster fake's. */
 const refusingP = scriptedAtt({
   transport: {
     responder: (server, request) =>
       server === "P" && request.method === "tools/call"
-        ? Effect.fail(new TransportError({ message: "connect ECONNREFUSED", category: "transport_error", unsent: true }))
+        ? Effect.fail(
+            new TransportError({ message: "connect ECONNREFUSED", category: "transport_error", unsent: true })
+          )
         : undefined
   }
 })

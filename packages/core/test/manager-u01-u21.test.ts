@@ -18,7 +18,12 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       const manager = yield* Manager
       yield* register("codex")
       const first = yield* manager.healthCheckServer("codex")
-      expect(first).toMatchObject({ status: "degraded", retry_count: 1, last_error: "timeout", last_error_category: "health_check" })
+      expect(first).toMatchObject({
+        status: "degraded",
+        retry_count: 1,
+        last_error: "timeout",
+        last_error_category: "health_check"
+      })
       yield* advanceSeconds(1)
       const second = yield* manager.healthCheckServer("codex")
       expect(second).toMatchObject({ status: "unreachable", retry_count: 2 })
@@ -29,7 +34,10 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       ])
     }).pipe(
       Effect.provide(
-        scriptedAtt({ manager: { unreachableAfter: 2 }, probe: () => Effect.succeed({ healthy: false, error: "timeout" }) })
+        scriptedAtt({
+          manager: { unreachableAfter: 2 },
+          probe: () => Effect.succeed({ healthy: false, error: "timeout" })
+        })
       )
     )
   )
@@ -84,7 +92,9 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       expect(yield* manager.get("backup")).toMatchObject({ status: "healthy", initialized: true })
     }).pipe(
       Effect.provide(
-        scriptedAtt({ transport: { responder: (server) => (server === "primary" ? transportError("connect timeout") : undefined) } })
+        scriptedAtt({
+          transport: { responder: (server) => (server === "primary" ? transportError("connect timeout") : undefined) }
+        })
       )
     )
   )
@@ -130,9 +140,21 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       yield* register("primary", "backup")
       const error = yield* invocationError(manager.invokeTool("att.project.list", {}, ["primary", "backup"]))
       expect(error.attempts).toEqual([
-        { server: "primary", stage: "initialize", success: false, error: "primary down", error_category: "transport_error" },
+        {
+          server: "primary",
+          stage: "initialize",
+          success: false,
+          error: "primary down",
+          error_category: "transport_error"
+        },
         { server: "backup", stage: "initialize", success: true, error: null, error_category: null },
-        { server: "backup", stage: "invoke", success: false, error: "rpc error: rpc failure", error_category: "rpc_error" }
+        {
+          server: "backup",
+          stage: "invoke",
+          success: false,
+          error: "rpc error: rpc failure",
+          error_category: "rpc_error"
+        }
       ])
       expect(error.message).toBe(
         "Invocation failed across servers: primary: initialize failed (primary down); backup: rpc error: rpc failure"
@@ -178,7 +200,11 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       yield* register("codex")
       const error = yield* invocationError(manager.invokeTool("att.project.list", {}))
       expect(error.attempts).toHaveLength(2)
-      expect(error.attempts[1]).toMatchObject({ stage: "invoke", error_category: "http_status", error: "http status 503" })
+      expect(error.attempts[1]).toMatchObject({
+        stage: "invoke",
+        error_category: "http_status",
+        error: "http status 503"
+      })
       expect((yield* manager.get("codex")).last_error_category).toBe("http_status")
     }).pipe(
       Effect.provide(
@@ -246,7 +272,9 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       expect(events.map((e) => e.server)).toEqual(["primary", "primary", "backup", "backup", "backup", "backup"])
       expect(new Set(events.map((e) => e.request_id)).size).toBe(1)
     }).pipe(
-      Effect.provide(scriptedAtt({ transport: { responder: (s) => (s === "primary" ? transportError("down") : undefined) } }))
+      Effect.provide(
+        scriptedAtt({ transport: { responder: (s) => (s === "primary" ? transportError("down") : undefined) } })
+      )
     )
   )
 
@@ -310,7 +338,12 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       const manager = yield* Manager
       yield* register("codex")
       const record = yield* manager.initializeServer("codex")
-      expect(record).toMatchObject({ status: "degraded", initialized: false, last_error: "init failed", protocol_version: null })
+      expect(record).toMatchObject({
+        status: "degraded",
+        initialized: false,
+        last_error: "init failed",
+        protocol_version: null
+      })
     }).pipe(Effect.provide(scriptedAtt({ transport: { responder: () => transportError("init failed") } })))
   )
 
@@ -331,7 +364,11 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
               if (request.method !== "initialize" || !("id" in request)) return undefined
               calls += 1
               return calls === 1
-                ? Effect.succeed({ jsonrpc: "2.0", id: request.id, result: { serverInfo: { name: "github", version: "2.0.0" } } })
+                ? Effect.succeed({
+                    jsonrpc: "2.0",
+                    id: request.id,
+                    result: { serverInfo: { name: "github", version: "2.0.0" } }
+                  })
                 : transportError("second initialize fails")
             }
           }
@@ -393,7 +430,10 @@ describe("manager scenarios U1–U21 (spec §14.1)", () => {
       expect(yield* methods).toEqual([])
     }).pipe(
       Effect.provide(
-        scriptedAtt({ manager: { unreachableAfter: 1 }, probe: () => Effect.succeed({ healthy: false, error: "down" }) })
+        scriptedAtt({
+          manager: { unreachableAfter: 1 },
+          probe: () => Effect.succeed({ healthy: false, error: "down" })
+        })
       )
     )
   )

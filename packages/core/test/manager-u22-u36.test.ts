@@ -67,7 +67,10 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
       expect(Option.getOrThrow(yield* manager.sessionDiagnostics("nat")).active).toBe(false)
       expect((yield* manager.initializeServer("nat")).initialized).toBe(true)
       expect(scripted.created("nat")).toBe(1)
-      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("nat"))).toMatchObject({ active: true, initialized: true })
+      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("nat"))).toMatchObject({
+        active: true,
+        initialized: true
+      })
       expect(yield* manager.invalidateSession("nat")).toBe(true)
       expect(scripted.closed("nat")).toBe(1)
       expect((yield* manager.get("nat")).initialized).toBe(false)
@@ -217,7 +220,11 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
       yield* advanceSeconds(2)
       const result = yield* manager.invokeTool("att.project.list", {}, ["primary", "recovered", "degraded"])
       expect(result.server).toBe("recovered")
-      const log = (server: string) => scripted.calls().filter((c) => c.server === server).map((c) => c.method)
+      const log = (server: string) =>
+        scripted
+          .calls()
+          .filter((c) => c.server === server)
+          .map((c) => c.method)
       expect(log("primary")).toEqual(["initialize", "notifications/initialized", "tools/call"])
       expect(log("recovered")).toEqual(["initialize", "notifications/initialized", "tools/call"])
       expect(scripted.created("degraded")).toBe(0)
@@ -283,12 +290,16 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
         scripted.toggle(toggle, "P")
         scripted.setScript("P", key, ["ok"])
         const call = () =>
-          method === "tools/call" ? manager.invokeTool("att.project.list", {}, ["P", "B"]) : manager.readResource("att://projects", ["P", "B"])
+          method === "tools/call"
+            ? manager.invokeTool("att.project.list", {}, ["P", "B"])
+            : manager.readResource("att://projects", ["P", "B"])
         expect((yield* call()).server).toBe("P")
         if (key === "initialize") yield* manager.invalidateSession("P")
         const second = yield* call()
         expect(second.server).toBe("B")
-        const phases = (yield* manager.listInvocationEvents({ server: "P", request_id: second.request_id })).map((e) => e.phase)
+        const phases = (yield* manager.listInvocationEvents({ server: "P", request_id: second.request_id })).map(
+          (e) => e.phase
+        )
         expect(phases).toEqual(
           key === "initialize"
             ? ["initialize_start", "initialize_failure"]

@@ -61,12 +61,24 @@ describe("manager scenarios U37–U47 (spec §14.1)", () => {
         yield* invoke(method, ["P"])
         yield* invoke(method, ["P"])
         expect(scripted.observedCallOrder().map(([, m]) => m)).toEqual(["initialize", method, method])
-        const sessions = scripted.calls().filter((c) => c.method === method).map((c) => c.session_id)
+        const sessions = scripted
+          .calls()
+          .filter((c) => c.method === method)
+          .map((c) => c.session_id)
         expect(new Set(sessions).size).toBe(1)
         yield* manager.invalidateSession("P")
         yield* invoke(method, ["P"])
-        expect(scripted.observedCallOrder().map(([, m]) => m)).toEqual(["initialize", method, method, "initialize", method])
-        const last = scripted.calls().filter((c) => c.method === method).at(-1)
+        expect(scripted.observedCallOrder().map(([, m]) => m)).toEqual([
+          "initialize",
+          method,
+          method,
+          "initialize",
+          method
+        ])
+        const last = scripted
+          .calls()
+          .filter((c) => c.method === method)
+          .at(-1)
         expect(last?.session_id).not.toBe(sessions[0])
       }).pipe(Effect.provide(scriptedAtt()))
     )
@@ -294,7 +306,11 @@ describe("manager scenarios U37–U47 (spec §14.1)", () => {
       expect(events.map((e) => [e.server, e.to_status, e.reason])).toEqual([["codex", "degraded", "init down"]])
     }).pipe(
       Effect.provide(
-        scriptedAtt({ transport: { responder: () => Effect.fail(new TransportError({ message: "init down", category: "transport_error" })) } })
+        scriptedAtt({
+          transport: {
+            responder: () => Effect.fail(new TransportError({ message: "init down", category: "transport_error" }))
+          }
+        })
       )
     )
   )
@@ -314,7 +330,9 @@ describe("manager scenarios U37–U47 (spec §14.1)", () => {
       const byCorrelation = yield* manager.listEvents({ correlation_id: rid })
       expect(byCorrelation.map((e) => e.server)).toEqual(["P"])
       const backup = yield* manager.listEvents({ server: "B" })
-      expect(backup.map((e) => [e.to_status, e.reason, e.correlation_id])).toEqual([["degraded", "manual degrade", null]])
+      expect(backup.map((e) => [e.to_status, e.reason, e.correlation_id])).toEqual([
+        ["degraded", "manual degrade", null]
+      ])
       expect((yield* manager.listEvents({ limit: 1 })).map((e) => e.server)).toEqual(["B"])
       expect(yield* manager.listEvents({ limit: -1 })).toEqual([])
     }).pipe(
@@ -322,7 +340,9 @@ describe("manager scenarios U37–U47 (spec §14.1)", () => {
         scriptedAtt({
           transport: {
             responder: (server) =>
-              server === "P" ? Effect.fail(new TransportError({ message: "P down", category: "transport_error" })) : undefined
+              server === "P"
+                ? Effect.fail(new TransportError({ message: "P down", category: "transport_error" }))
+                : undefined
           }
         })
       )

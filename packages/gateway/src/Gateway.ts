@@ -29,11 +29,15 @@ export const Lifecycle = (config: ConfigFile) =>
       yield* manager.connectAll({ concurrency }).pipe(
         Effect.zipRight(
           // `schedule`, unlike `repeat`, waits one interval first: connect has just checked every server.
-          manager.healthCheckAll({ concurrency }).pipe(Effect.schedule(healthSchedule(config)))
+          manager
+            .healthCheckAll({ concurrency })
+            .pipe(Effect.schedule(healthSchedule(config)))
         ),
         // The log line shows no configured secret (a defect's message may quote one).
         Effect.catchAllCause((cause) =>
-          Effect.flatMap(registry.redactAll(Cause.pretty(cause)), (text) => Effect.logError("background health checks stopped", text))
+          Effect.flatMap(registry.redactAll(Cause.pretty(cause)), (text) =>
+            Effect.logError("background health checks stopped", text)
+          )
         ),
         Effect.forkScoped
       )

@@ -6,7 +6,13 @@
  * HttpApi definition `AttApi` (with its schemas, errors and a typed client, Node-free, at `@att/gateway/api`).
  */
 export { AttApi } from "./api/Api.js"
-export { ConfigFile, type ConfiguredServer, gatewaySettings, managerOptions, transportOptions } from "./config/ConfigFile.js"
+export {
+  ConfigFile,
+  type ConfiguredServer,
+  gatewaySettings,
+  managerOptions,
+  transportOptions
+} from "./config/ConfigFile.js"
 export { ConfigError, decodeConfig, everythingServerCommand, loadConfig } from "./config/LoadConfig.js"
 export { Lifecycle, gatewayRoutes, serviceCore } from "./Gateway.js"
 export { GatewayOptions, type GatewaySettings, defaultGatewaySettings } from "./GatewayOptions.js"

@@ -26,13 +26,26 @@ describe("the address policy at connect time (G2)", () => {
   it("the config's own servers are trusted; a server registered over HTTP is held to the policy", () => {
     const refuse = transportOptions(config()).refuseAddress
     if (refuse === undefined) throw new Error("the gateway always guards")
-    const internal = { name: "internal", upstream: { transport: "streamable-http" as const, url: "http://10.0.0.5:9000/mcp" } }
+    const internal = {
+      name: "internal",
+      upstream: { transport: "streamable-http" as const, url: "http://10.0.0.5:9000/mcp" }
+    }
     expect(refuse(internal, "10.0.0.5")).toBeNull()
     // The same name re-registered over HTTP with another endpoint is not the config's server any more.
-    const replaced = { name: "internal", upstream: { transport: "streamable-http" as const, url: "http://intra.example/mcp" } }
-    expect(refuse(replaced, "10.0.0.5")).toBe("not allowed for a server registered over HTTP: a private network address")
-    const registered = { name: "other", upstream: { transport: "streamable-http" as const, url: "http://meta.example/" } }
-    expect(refuse(registered, "169.254.169.254")).toBe("not allowed for a server registered over HTTP: a cloud metadata address")
+    const replaced = {
+      name: "internal",
+      upstream: { transport: "streamable-http" as const, url: "http://intra.example/mcp" }
+    }
+    expect(refuse(replaced, "10.0.0.5")).toBe(
+      "not allowed for a server registered over HTTP: a private network address"
+    )
+    const registered = {
+      name: "other",
+      upstream: { transport: "streamable-http" as const, url: "http://meta.example/" }
+    }
+    expect(refuse(registered, "169.254.169.254")).toBe(
+      "not allowed for a server registered over HTTP: a cloud metadata address"
+    )
     expect(refuse(registered, "127.0.0.1")).toBeNull()
     const allowing = transportOptions(config({ allow_private_networks: true })).refuseAddress
     expect(allowing?.(registered, "192.168.0.10")).toBeNull()
@@ -147,19 +160,33 @@ describe("the address classifier over every address form (issue 14 §4)", () => 
 
   it("names the embedded address and how it is carried", () => {
     const strict = { allowPrivateNetworks: false }
-    expect(refusalForAddress("::ffff:169.254.169.254", strict)).toBe("a cloud metadata address (169.254.169.254 in an IPv4-mapped address)")
-    expect(refusalForAddress("::ffff:10.0.0.1", strict)).toBe("a private network address (10.0.0.1 in an IPv4-mapped address)")
-    expect(refusalForAddress("::a9fe:a9fe", strict)).toBe("a cloud metadata address (169.254.169.254 in an IPv4-compatible address)")
+    expect(refusalForAddress("::ffff:169.254.169.254", strict)).toBe(
+      "a cloud metadata address (169.254.169.254 in an IPv4-mapped address)"
+    )
+    expect(refusalForAddress("::ffff:10.0.0.1", strict)).toBe(
+      "a private network address (10.0.0.1 in an IPv4-mapped address)"
+    )
+    expect(refusalForAddress("::a9fe:a9fe", strict)).toBe(
+      "a cloud metadata address (169.254.169.254 in an IPv4-compatible address)"
+    )
     expect(refusalForAddress("2001:0:4136:e378:8000:63bf:5601:5601", strict)).toBe(
       "a cloud metadata address (169.254.169.254 in a Teredo address)"
     )
-    expect(refusalForAddress("64:ff9b::7f00:1", strict)).toBe("a loopback address behind a translator (127.0.0.1 in a NAT64 address)")
+    expect(refusalForAddress("64:ff9b::7f00:1", strict)).toBe(
+      "a loopback address behind a translator (127.0.0.1 in a NAT64 address)"
+    )
   })
 
   it("host names are not classified by their spelling, except the metadata service's names", () => {
     for (const policy of [strict, open]) {
       expect(refusalForAddress("127.0.0.1.nip.io", policy)).toBeNull()
-      for (const host of ["metadata.google.internal", "metadata.google.internal.", "METADATA.Google.Internal", "metadata", "metadata."]) {
+      for (const host of [
+        "metadata.google.internal",
+        "metadata.google.internal.",
+        "METADATA.Google.Internal",
+        "metadata",
+        "metadata."
+      ]) {
         expect(refusalReason(host, policy)).toBe("url points at a cloud metadata service")
       }
       expect(refusalReason("metadata.google.internal.example", policy)).toBeNull()

@@ -52,16 +52,28 @@ describe("names att will not pass on (issue 14)", () => {
 })
 
 describe("upstream instructions for /mcp clients (issue 14)", () => {
-  it.prop("a cut keeps the longest whole-character prefix within the bound", [fc.fullUnicodeString(), fc.integer({ min: 0, max: 40 })], ([text, max]) => {
-    const cut = truncateUtf8(text, max)
-    expect(text.startsWith(cut)).toBe(true)
-    expect(Buffer.byteLength(cut, "utf8")).toBeLessThanOrEqual(max)
-    const next = Array.from(text.slice(cut.length))[0]
-    if (next !== undefined) expect(Buffer.byteLength(cut + next, "utf8")).toBeGreaterThan(max)
-  })
+  it.prop(
+    "a cut keeps the longest whole-character prefix within the bound",
+    [fc.fullUnicodeString(), fc.integer({ min: 0, max: 40 })],
+    ([text, max]) => {
+      const cut = truncateUtf8(text, max)
+      expect(text.startsWith(cut)).toBe(true)
+      expect(Buffer.byteLength(cut, "utf8")).toBeLessThanOrEqual(max)
+      const next = Array.from(text.slice(cut.length))[0]
+      if (next !== undefined) expect(Buffer.byteLength(cut + next, "utf8")).toBeGreaterThan(max)
+    }
+  )
 
   it("one headed block per server that gave instructions; none when no server did", () => {
-    expect(composeInstructions([{ server: "a", instructions: null }, { server: "b", instructions: "  " }], 10)).toBeUndefined()
+    expect(
+      composeInstructions(
+        [
+          { server: "a", instructions: null },
+          { server: "b", instructions: "  " }
+        ],
+        10
+      )
+    ).toBeUndefined()
     expect(
       composeInstructions(
         [

@@ -28,15 +28,22 @@ const responder: Responder = (server, request) => {
   if (server !== "P" || !("id" in request)) return undefined
   const params = request.params ?? {}
   if (request.method === "resources/read") {
-    if (params.uri === "demo://missing") return rpcErrorAnswer(request, { code: -32002, message: "Resource not found", data: { uri: params.uri } })
+    if (params.uri === "demo://missing")
+      return rpcErrorAnswer(request, { code: -32002, message: "Resource not found", data: { uri: params.uri } })
     if (params.uri === "demo://bad") return rpcErrorAnswer(request, { code: -32602, message: "Invalid uri" })
   }
   if (request.method === "tools/call") {
     if (params.name === "bad-request") return rpcErrorAnswer(request, { code: -32600, message: "Invalid request" })
-    if (params.name === "no-method") return rpcErrorAnswer(request, { code: -32601, message: "Method not found", data: null })
-    if (params.name === "bad-params") return rpcErrorAnswer(request, { code: -32602, message: "Invalid params", data: { field: "x" } })
+    if (params.name === "no-method")
+      return rpcErrorAnswer(request, { code: -32601, message: "Method not found", data: null })
+    if (params.name === "bad-params")
+      return rpcErrorAnswer(request, { code: -32602, message: "Invalid params", data: { field: "x" } })
     if (params.name === "consent") {
-      return rpcErrorAnswer(request, { code: -32042, message: "URL elicitation required", data: { elicitations: [{ mode: "url" }] } })
+      return rpcErrorAnswer(request, {
+        code: -32042,
+        message: "URL elicitation required",
+        data: { elicitations: [{ mode: "url" }] }
+      })
     }
     if (params.name === "crash") return rpcErrorAnswer(request, { code: -32603, message: "Internal error" })
     if (params.name === "structured") return Effect.succeed({ jsonrpc: "2.0", id: request.id, result: STRUCTURED })
@@ -70,7 +77,9 @@ describe("issue 14 §1 over REST: the upstream's answer about the request is the
       expect(served.status).toBe(200)
       expect(served.json.server).toBe("P")
       // The typed client decodes it as the declared error.
-      const typed = yield* Effect.flip(client.mcp.readResource({ payload: { uri: "demo://missing", preferred_servers: ["P"] } }))
+      const typed = yield* Effect.flip(
+        client.mcp.readResource({ payload: { uri: "demo://missing", preferred_servers: ["P"] } })
+      )
       expect(typed._tag).toBe("UpstreamNotFound")
     }).pipe(Effect.provide(harness()))
   )
@@ -91,13 +100,17 @@ describe("issue 14 §1 over REST: the upstream's answer about the request is the
         expect(answer.json._tag).toBe("UpstreamBadRequest")
         const detail = answer.json.detail as Record<string, unknown>
         expect(Object.keys(detail).sort()).toEqual(
-          data === undefined ? ["code", "message", "request_id", "server"] : ["code", "data", "message", "request_id", "server"]
+          data === undefined
+            ? ["code", "message", "request_id", "server"]
+            : ["code", "data", "message", "request_id", "server"]
         )
         expect(detail).toMatchObject({ server: "P", code, message })
         expect(detail.data).toEqual(data)
       }
       expect(yield* statusOf("P")).toBe("healthy")
-      const typed = yield* Effect.flip(client.mcp.invokeTool({ payload: { tool_name: "bad-params", preferred_servers: ["P"] } }))
+      const typed = yield* Effect.flip(
+        client.mcp.invokeTool({ payload: { tool_name: "bad-params", preferred_servers: ["P"] } })
+      )
       expect(typed).toMatchObject({ _tag: "UpstreamBadRequest", detail: { code: -32602, data: { field: "x" } } })
     }).pipe(Effect.provide(harness()))
   )
@@ -119,7 +132,12 @@ describe("issue 14 §1 over REST: the upstream's answer about the request is the
       yield* register(client, "P")
       const plain = yield* invokeTool("structured")
       expect(plain.status).toBe(200)
-      expect(plain.json).toEqual({ server: "P", method: "tools/call", request_id: plain.json.request_id, result: STRUCTURED })
+      expect(plain.json).toEqual({
+        server: "P",
+        method: "tools/call",
+        request_id: plain.json.request_id,
+        result: STRUCTURED
+      })
       expect(yield* invokeTool("structured", { include_raw: false })).toMatchObject({ json: { result: STRUCTURED } })
       expect((yield* invokeTool("structured", { include_raw: false })).json).not.toHaveProperty("raw_response")
 

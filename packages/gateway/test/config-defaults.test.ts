@@ -10,7 +10,9 @@ describe("one definition of each default (issue 15 §3)", () => {
     expect(makeSettings(managerOptions(config))).toEqual(makeSettings())
     expect(gatewaySettings(config, null)).toEqual(defaultGatewaySettings)
     const transport = transportOptions(config)
-    expect({ callTimeoutMs: transport.callTimeoutMs, maxResultBytes: transport.maxResultBytes }).toEqual(SDK_TRANSPORT_DEFAULTS)
+    expect({ callTimeoutMs: transport.callTimeoutMs, maxResultBytes: transport.maxResultBytes }).toEqual(
+      SDK_TRANSPORT_DEFAULTS
+    )
     expect(transport.connectTimeoutMs).toBeUndefined()
   })
 })

@@ -13,7 +13,11 @@ const messageOf = <A>(result: Either.Either<A, { readonly message: string }>): s
 describe("config errors show no secret (issue 14 §4)", () => {
   it("an invalid config names the field without quoting URL credentials, header, env values or the token", () => {
     const servers = {
-      web: { url: "https://user:secret@h.example/mcp?token=qsecret", headers: { authorization: "Bearer s3cret" }, extra: 1 },
+      web: {
+        url: "https://user:secret@h.example/mcp?token=qsecret",
+        headers: { authorization: "Bearer s3cret" },
+        extra: 1
+      },
       child: { command: "node", env: { API_KEY: "topsecret", PORT: 3000 } }
     }
     const cases = [

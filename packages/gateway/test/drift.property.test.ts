@@ -16,13 +16,21 @@ describe("capability drift (pure)", () => {
     const now = new Map(after.map((item) => [item.name, item.description]))
     expect(drift.added).toEqual([...now.keys()].filter((name) => !old.has(name)).sort())
     expect(drift.removed).toEqual([...old.keys()].filter((name) => !now.has(name)).sort())
-    expect(drift.changed).toEqual([...now.keys()].filter((name) => old.has(name) && old.get(name) !== now.get(name)).sort())
+    expect(drift.changed).toEqual(
+      [...now.keys()].filter((name) => old.has(name) && old.get(name) !== now.get(name)).sort()
+    )
   })
 
   it("definitions equal up to key order are unchanged; a new input schema is a change", () => {
     const before = [{ name: "t", inputSchema: { type: "object", properties: { a: {} } } }]
-    expect(isEmptyDrift(driftOf("tools", before, [{ inputSchema: { properties: { a: {} }, type: "object" }, name: "t" }]))).toBe(true)
+    expect(
+      isEmptyDrift(driftOf("tools", before, [{ inputSchema: { properties: { a: {} }, type: "object" }, name: "t" }]))
+    ).toBe(true)
     expect(driftOf("tools", before, [{ name: "t", inputSchema: { type: "object" } }]).changed).toEqual(["t"])
-    expect(driftOf("resources", [{ uri: "u://1" }], [{ uri: "u://2" }])).toEqual({ added: ["u://2"], removed: ["u://1"], changed: [] })
+    expect(driftOf("resources", [{ uri: "u://1" }], [{ uri: "u://2" }])).toEqual({
+      added: ["u://2"],
+      removed: ["u://1"],
+      changed: []
+    })
   })
 })

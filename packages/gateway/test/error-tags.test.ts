@@ -8,7 +8,12 @@ import { describe, expect, it } from "@effect/vitest"
 /** Every exported error class with a tag (`Schema.TaggedError`), by tag. */
 const errorClassesByTag = () => {
   const byTag = new Map<string, Array<string>>()
-  const modules = { core: Core, gateway: { ...Gateway, ...GatewayApi }, "sdk-transport": SdkTransport, testkit: Testkit }
+  const modules = {
+    core: Core,
+    gateway: { ...Gateway, ...GatewayApi },
+    "sdk-transport": SdkTransport,
+    testkit: Testkit
+  }
   for (const [module, exports] of Object.entries(modules))
     for (const [name, value] of Object.entries(exports)) {
       if (typeof value !== "function" || !("_tag" in value) || !("fields" in value)) continue

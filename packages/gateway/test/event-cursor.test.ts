@@ -19,20 +19,30 @@ describe("event reads with a cursor (G23)", () => {
 
       const first = yield* invokeTool(client, null)
       const since = yield* client.mcp.listInvocationEvents({ urlParams: { cursor: start.cursor } })
-      expect(since.items.map((event) => [event.request_id, event.phase])).toEqual(SUCCESS_PHASES.map((phase) => [first.request_id, phase]))
+      expect(since.items.map((event) => [event.request_id, event.phase])).toEqual(
+        SUCCESS_PHASES.map((phase) => [first.request_id, phase])
+      )
       expect(since).toMatchObject({ cursor: SUCCESS_PHASES.length, missed: 0 })
-      expect(yield* client.mcp.listInvocationEvents({ urlParams: { cursor: since.cursor } })).toEqual({ items: [], cursor: since.cursor, missed: 0 })
+      expect(yield* client.mcp.listInvocationEvents({ urlParams: { cursor: since.cursor } })).toEqual({
+        items: [],
+        cursor: since.cursor,
+        missed: 0
+      })
 
       const second = yield* invokeTool(client, null)
       const head = yield* client.mcp.listInvocationEvents({ urlParams: { cursor: since.cursor, limit: 3 } })
       expect(head.items.map((event) => event.phase)).toEqual(SUCCESS_PHASES.slice(0, 3))
       expect(head.cursor).toBe(since.cursor + 3)
       const rest = yield* client.mcp.listInvocationEvents({ urlParams: { cursor: head.cursor, limit: 3 } })
-      expect(rest.items.map((event) => [event.request_id, event.phase])).toEqual([[second.request_id, "invoke_success"]])
+      expect(rest.items.map((event) => [event.request_id, event.phase])).toEqual([
+        [second.request_id, "invoke_success"]
+      ])
       expect(rest.cursor).toBe(2 * SUCCESS_PHASES.length)
 
       // Filters apply within the page; the cursor still moves past what they left out.
-      const filtered = yield* client.mcp.listInvocationEvents({ urlParams: { cursor: 0, request_id: second.request_id } })
+      const filtered = yield* client.mcp.listInvocationEvents({
+        urlParams: { cursor: 0, request_id: second.request_id }
+      })
       expect(filtered.items.map((event) => event.request_id)).toEqual(SUCCESS_PHASES.map(() => second.request_id))
       expect(filtered.cursor).toBe(2 * SUCCESS_PHASES.length)
       // Without a cursor the read is the spec's tail, with the cursor to start polling from.
@@ -53,7 +63,9 @@ describe("event reads with a cursor (G23)", () => {
       expect(page).toMatchObject({ cursor: 2 * SUCCESS_PHASES.length, missed: 2 * SUCCESS_PHASES.length - 3 })
       // A cursor from before a restart (beyond the newest position) reads from the oldest event kept.
       expect((yield* client.mcp.listInvocationEvents({ urlParams: { cursor: 1_000 } })).items).toEqual(page.items)
-    }).pipe(Effect.provide(apiHarness({ transport: { responder: fallbackResponder }, manager: { maxInvocationEvents: 3 } })))
+    }).pipe(
+      Effect.provide(apiHarness({ transport: { responder: fallbackResponder }, manager: { maxInvocationEvents: 3 } }))
+    )
   )
 
   it.effect("connection and capability events read on from a cursor too", () =>

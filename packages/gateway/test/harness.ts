@@ -30,7 +30,8 @@ export const apiClient = HttpApiClient.make(AttApi)
 
 /** The spec's FallbackTransport (§14.2): `codex` raises, `failing` answers rpc errors, others echo who served. */
 export const fallbackResponder: Responder = (server, request) => {
-  if (server === "codex") return Effect.fail(new TransportError({ message: "codex unavailable", category: "transport_error" }))
+  if (server === "codex")
+    return Effect.fail(new TransportError({ message: "codex unavailable", category: "transport_error" }))
   if (!("id" in request)) return Effect.succeed({})
   if (server === "failing") return Effect.succeed({ jsonrpc: "2.0", id: request.id, error: { message: "rpc failure" } })
   return Effect.succeed({ jsonrpc: "2.0", id: request.id, result: { served_by: server, method: request.method } })
@@ -49,8 +50,11 @@ export const invokeTool = (client: Client, preferred: ReadonlyArray<string> | nu
 export const readResource = (client: Client, preferred: ReadonlyArray<string> | null, uri = "att://projects") =>
   client.mcp.readResource({ payload: { uri, preferred_servers: preferred } })
 
-export const invoke = (client: Client, method: "tools/call" | "resources/read", preferred: ReadonlyArray<string> | null) =>
-  method === "tools/call" ? invokeTool(client, preferred) : readResource(client, preferred)
+export const invoke = (
+  client: Client,
+  method: "tools/call" | "resources/read",
+  preferred: ReadonlyArray<string> | null
+) => (method === "tools/call" ? invokeTool(client, preferred) : readResource(client, preferred))
 
 /** The 503 detail of a failed invocation. */
 export const failure = <A, E extends { readonly _tag: string }, R>(effect: Effect.Effect<A, E, R>) =>
@@ -65,7 +69,11 @@ export const failure = <A, E extends { readonly _tag: string }, R>(effect: Effec
 /** inv[S, rid]: the phases of one request at one server (spec §13.5), checking the `limit=1` tail too. */
 export const phasesOf = (client: Client, request_id: string, server?: string, method?: string) =>
   Effect.gen(function* () {
-    const query = { request_id, ...(server === undefined ? {} : { server }), ...(method === undefined ? {} : { method }) }
+    const query = {
+      request_id,
+      ...(server === undefined ? {} : { server }),
+      ...(method === undefined ? {} : { method })
+    }
     const all = (yield* client.mcp.listInvocationEvents({ urlParams: query })).items
     const last = (yield* client.mcp.listInvocationEvents({ urlParams: { ...query, limit: 1 } })).items
     expect(last).toEqual(all.slice(-1))

@@ -12,47 +12,68 @@ const brokenProbe: ProbeShape = (target) => {
 }
 
 describe("a custom health probe that crashes (issue 14 §4)", () => {
-  it.effect("a probe that throws or dies marks the server degraded with an event; the health-check routes answer 200", () =>
-    Effect.gen(function* () {
-      const client = yield* apiClient
-      const http = yield* HttpClient.HttpClient
-      yield* register(client, "thrower", "dier", "fine")
+  it.effect(
+    "a probe that throws or dies marks the server degraded with an event; the health-check routes answer 200",
+    () =>
+      Effect.gen(function* () {
+        const client = yield* apiClient
+        const http = yield* HttpClient.HttpClient
+        yield* register(client, "thrower", "dier", "fine")
 
-      const one = yield* http.execute(HttpClientRequest.post("/api/v1/mcp/servers/thrower/health-check"))
-      expect(one.status).toBe(200)
-      expect(yield* one.json).toMatchObject({
-        name: "thrower",
-        status: "degraded",
-        retry_count: 1,
-        last_error: "health probe crashed: probe bug: cannot read properties of undefined",
-        last_error_category: "health_check"
-      })
-
-      const all = yield* http.execute(HttpClientRequest.post("/api/v1/mcp/servers/health-check"))
-      expect(all.status).toBe(200)
-      const items = ((yield* all.json) as { items: Array<Record<string, unknown>> }).items
-      expect(items.map(({ name, status, last_error, last_error_category }) => ({ name, status, last_error, last_error_category }))).toEqual([
-        { name: "dier", status: "degraded", last_error: "health probe crashed: probe defect", last_error_category: "health_check" },
-        { name: "fine", status: "healthy", last_error: null, last_error_category: null },
-        // Its retry window is closed: left alone, as it was.
-        {
+        const one = yield* http.execute(HttpClientRequest.post("/api/v1/mcp/servers/thrower/health-check"))
+        expect(one.status).toBe(200)
+        expect(yield* one.json).toMatchObject({
           name: "thrower",
           status: "degraded",
+          retry_count: 1,
           last_error: "health probe crashed: probe bug: cannot read properties of undefined",
           last_error_category: "health_check"
-        }
-      ])
+        })
 
-      const events = (yield* client.mcp.listEvents({ urlParams: {} })).items
-      expect(events.map(({ server, from_status, to_status, reason }) => ({ server, from_status, to_status, reason }))).toEqual([
-        {
-          server: "thrower",
-          from_status: "healthy",
-          to_status: "degraded",
-          reason: "health probe crashed: probe bug: cannot read properties of undefined"
-        },
-        { server: "dier", from_status: "healthy", to_status: "degraded", reason: "health probe crashed: probe defect" }
-      ])
-    }).pipe(Effect.provide(apiHarness({ probe: brokenProbe })))
+        const all = yield* http.execute(HttpClientRequest.post("/api/v1/mcp/servers/health-check"))
+        expect(all.status).toBe(200)
+        const items = ((yield* all.json) as { items: Array<Record<string, unknown>> }).items
+        expect(
+          items.map(({ name, status, last_error, last_error_category }) => ({
+            name,
+            status,
+            last_error,
+            last_error_category
+          }))
+        ).toEqual([
+          {
+            name: "dier",
+            status: "degraded",
+            last_error: "health probe crashed: probe defect",
+            last_error_category: "health_check"
+          },
+          { name: "fine", status: "healthy", last_error: null, last_error_category: null },
+          // Its retry window is closed: left alone, as it was.
+          {
+            name: "thrower",
+            status: "degraded",
+            last_error: "health probe crashed: probe bug: cannot read properties of undefined",
+            last_error_category: "health_check"
+          }
+        ])
+
+        const events = (yield* client.mcp.listEvents({ urlParams: {} })).items
+        expect(
+          events.map(({ server, from_status, to_status, reason }) => ({ server, from_status, to_status, reason }))
+        ).toEqual([
+          {
+            server: "thrower",
+            from_status: "healthy",
+            to_status: "degraded",
+            reason: "health probe crashed: probe bug: cannot read properties of undefined"
+          },
+          {
+            server: "dier",
+            from_status: "healthy",
+            to_status: "degraded",
+            reason: "health probe crashed: probe defect"
+          }
+        ])
+      }).pipe(Effect.provide(apiHarness({ probe: brokenProbe })))
   )
 })

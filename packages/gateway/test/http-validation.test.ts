@@ -7,7 +7,8 @@ const send = (request: HttpClientRequest.HttpClientRequest) =>
   Effect.flatMap(HttpClient.HttpClient, (client) => client.execute(request))
 const body = (response: HttpClientResponse.HttpClientResponse) =>
   Effect.map(response.json, (json) => json as Record<string, unknown>)
-const postJson = (path: string, value: unknown) => HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUnsafeJson(value))
+const postJson = (path: string, value: unknown) =>
+  HttpClientRequest.post(path).pipe(HttpClientRequest.bodyUnsafeJson(value))
 
 /** A 4xx JSON answer whose text names `field`. */
 const expectRefusal = (request: HttpClientRequest.HttpClientRequest, status: number, field: string) =>
@@ -55,7 +56,12 @@ describe("HTTP input validation and safe defaults", () => {
 
   it.effect("link-local and metadata addresses are always refused; private ranges unless allowed (G2)", () =>
     Effect.gen(function* () {
-      for (const url of ["http://169.254.169.254/", "http://[fe80::1]/", "http://metadata.google.internal/", "http://0.0.0.0/"]) {
+      for (const url of [
+        "http://169.254.169.254/",
+        "http://[fe80::1]/",
+        "http://metadata.google.internal/",
+        "http://0.0.0.0/"
+      ]) {
         const response = yield* send(postJson("/api/v1/mcp/servers", { name: "x", url }))
         expect(response.status).toBe(400)
         expect(yield* body(response)).toMatchObject({ field: "url" })
@@ -72,7 +78,9 @@ describe("HTTP input validation and safe defaults", () => {
       expect((yield* send(postJson("/api/v1/mcp/servers", { name: "x", url: "http://10.0.0.1/" }))).status).toBe(201)
       expect((yield* send(postJson("/api/v1/mcp/servers", { name: "y", url: "http://169.254.1.1/" }))).status).toBe(400)
       // The shared range 100.64/10 is private; the metadata endpoint inside it, in any form, is not (issue 14 §4).
-      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "cgnat", url: "http://100.64.0.1/" }))).status).toBe(201)
+      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "cgnat", url: "http://100.64.0.1/" }))).status).toBe(
+        201
+      )
       expect((yield* send(postJson("/api/v1/mcp/servers", { name: "ula", url: "http://[fd00::1]/" }))).status).toBe(201)
       for (const url of [
         "http://100.100.100.200/",
@@ -96,7 +104,9 @@ describe("HTTP input validation and safe defaults", () => {
 
   it.effect("a name is refused at registration by what it resolves to, as its address would be (G2)", () =>
     Effect.gen(function* () {
-      const intra = yield* send(postJson("/api/v1/mcp/servers", { name: "intra", url: "http://intra.example:9000/mcp" }))
+      const intra = yield* send(
+        postJson("/api/v1/mcp/servers", { name: "intra", url: "http://intra.example:9000/mcp" })
+      )
       expect(intra.status).toBe(400)
       expect(yield* body(intra)).toMatchObject({
         field: "url",
@@ -110,7 +120,8 @@ describe("HTTP input validation and safe defaults", () => {
       const nat64 = yield* send(postJson("/api/v1/mcp/servers", { name: "nat64", url: "http://nat64.example/" }))
       expect(yield* body(nat64)).toMatchObject({
         field: "url",
-        detail: "url points at a cloud metadata address (169.254.169.254 in a NAT64 address) (nat64.example resolves to 64:ff9b::a9fe:a9fe)"
+        detail:
+          "url points at a cloud metadata address (169.254.169.254 in a NAT64 address) (nat64.example resolves to 64:ff9b::a9fe:a9fe)"
       })
       for (const [name, url] of [
         ["public", "https://public.example/mcp"],
@@ -120,15 +131,25 @@ describe("HTTP input validation and safe defaults", () => {
       ] as const) {
         expect((yield* send(postJson("/api/v1/mcp/servers", { name, url }))).status).toBe(201)
       }
-      expect((yield* (yield* apiClient).mcp.listServers()).items.map((server) => server.name)).toEqual(["later", "local", "public"])
+      expect((yield* (yield* apiClient).mcp.listServers()).items.map((server) => server.name)).toEqual([
+        "later",
+        "local",
+        "public"
+      ])
     }).pipe(Effect.provide(apiHarness({ hosts })))
   )
 
-  it.effect("a name resolving to a private address is registered when private ranges are allowed; link-local never", () =>
-    Effect.gen(function* () {
-      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "intra", url: "http://intra.example/" }))).status).toBe(201)
-      expect((yield* send(postJson("/api/v1/mcp/servers", { name: "meta", url: "http://meta.example/" }))).status).toBe(400)
-    }).pipe(Effect.provide(apiHarness({ hosts, gateway: { allowPrivateNetworks: true } })))
+  it.effect(
+    "a name resolving to a private address is registered when private ranges are allowed; link-local never",
+    () =>
+      Effect.gen(function* () {
+        expect(
+          (yield* send(postJson("/api/v1/mcp/servers", { name: "intra", url: "http://intra.example/" }))).status
+        ).toBe(201)
+        expect(
+          (yield* send(postJson("/api/v1/mcp/servers", { name: "meta", url: "http://meta.example/" }))).status
+        ).toBe(400)
+      }).pipe(Effect.provide(apiHarness({ hosts, gateway: { allowPrivateNetworks: true } })))
   )
 
   it.effect("the number of registered servers is bounded", () =>
@@ -175,7 +196,9 @@ describe("HTTP input validation and safe defaults", () => {
         expect(missing.status).toBe(401)
         expect(yield* body(missing)).toHaveProperty("detail")
         expect((yield* send(HttpClientRequest.get(path).pipe(HttpClientRequest.bearerToken("wrong")))).status).toBe(401)
-        expect((yield* send(HttpClientRequest.get(path).pipe(HttpClientRequest.bearerToken("s3cret")))).status).toBe(200)
+        expect((yield* send(HttpClientRequest.get(path).pipe(HttpClientRequest.bearerToken("s3cret")))).status).toBe(
+          200
+        )
       }
     }).pipe(Effect.provide(apiHarness({ gateway: { authToken: "s3cret" } })))
   )

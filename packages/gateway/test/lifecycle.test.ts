@@ -124,7 +124,9 @@ describe("service lifecycle", () => {
   })
 
   it("config values never leak into the records (headers and env stay in the target)", () => {
-    const decoded = config({ mcpServers: { a: { url: "http://a.local/mcp", headers: { authorization: "Bearer t0ps3cret" } } } })
+    const decoded = config({
+      mcpServers: { a: { url: "http://a.local/mcp", headers: { authorization: "Bearer t0ps3cret" } } }
+    })
     expect(JSON.stringify(decoded.mcpServers.a)).toContain("t0ps3cret")
     const failures = decodeConfig({ mcpServers: { a: { url: "ftp://x" } } }, "f")
     expect(Either.isLeft(failures) && failures.left.message).toContain("url")

@@ -16,7 +16,15 @@ const loopbackOnly = (host: string) => bindsLoopbackOnly(host).pipe(Effect.provi
 describe("--host binds without a token only when it is loopback by what it resolves to (issue 14 §4)", () => {
   it.effect("loopback addresses and names that resolve to loopback only are loopback", () =>
     Effect.gen(function* () {
-      for (const host of ["127.0.0.1", "127.8.9.10", "::1", "[::1]", "::ffff:127.0.0.1", "localhost", "loopback.example"]) {
+      for (const host of [
+        "127.0.0.1",
+        "127.8.9.10",
+        "::1",
+        "[::1]",
+        "::ffff:127.0.0.1",
+        "localhost",
+        "loopback.example"
+      ]) {
         expect(yield* loopbackOnly(host), host).toBe(true)
       }
     })

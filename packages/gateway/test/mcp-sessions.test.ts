@@ -17,7 +17,9 @@ const mcpPost = (body: unknown, session?: string) =>
   Effect.flatMap(HttpClient.HttpClient, (client) =>
     client.execute(
       HttpClientRequest.post("/mcp").pipe(
-        HttpClientRequest.setHeaders(session === undefined ? MCP_HEADERS : { ...MCP_HEADERS, "mcp-session-id": session }),
+        HttpClientRequest.setHeaders(
+          session === undefined ? MCP_HEADERS : { ...MCP_HEADERS, "mcp-session-id": session }
+        ),
         HttpClientRequest.bodyUnsafeJson(body)
       )
     )
@@ -29,7 +31,8 @@ describe("/mcp sessions", () => {
       const idle = (yield* mcpPost(INITIALIZE)).headers["mcp-session-id"] ?? ""
       const busy = (yield* mcpPost(INITIALIZE)).headers["mcp-session-id"] ?? ""
       expect(idle).not.toBe("")
-      const ping = (session: string) => Effect.map(mcpPost({ jsonrpc: "2.0", id: 2, method: "ping" }, session), (r) => r.status)
+      const ping = (session: string) =>
+        Effect.map(mcpPost({ jsonrpc: "2.0", id: 2, method: "ping" }, session), (r) => r.status)
       yield* TestClock.adjust("40 seconds")
       expect(yield* ping(busy)).toBe(200)
       yield* TestClock.adjust("30 seconds")
@@ -71,7 +74,14 @@ describe("/mcp sessions", () => {
   )
 
   it("the Node server's limits are set on purpose", () => {
-    const server = makeNodeServer({ headers_timeout_ms: 10_000, request_timeout_ms: 60_000, keep_alive_timeout_ms: 5_000, max_connections: 1024 })
-    expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout, server.maxConnections]).toEqual([10_000, 60_000, 5_000, 1024])
+    const server = makeNodeServer({
+      headers_timeout_ms: 10_000,
+      request_timeout_ms: 60_000,
+      keep_alive_timeout_ms: 5_000,
+      max_connections: 1024
+    })
+    expect([server.headersTimeout, server.requestTimeout, server.keepAliveTimeout, server.maxConnections]).toEqual([
+      10_000, 60_000, 5_000, 1024
+    ])
   })
 })

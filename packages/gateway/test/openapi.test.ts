@@ -11,8 +11,15 @@ import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "../src/http/Mc
 import { McpEndpoint } from "../src/mcp/McpEndpoint.js"
 import { apiHarness } from "./harness.js"
 
-type Operation = { security?: Array<Record<string, unknown>>; responses: Record<string, unknown>; requestBody?: unknown }
-type Spec = { paths: Record<string, Record<string, Operation>>; components: { securitySchemes?: Record<string, unknown> } }
+type Operation = {
+  security?: Array<Record<string, unknown>>
+  responses: Record<string, unknown>
+  requestBody?: unknown
+}
+type Spec = {
+  paths: Record<string, Record<string, Operation>>
+  components: { securitySchemes?: Record<string, unknown> }
+}
 
 const spec = Effect.flatMap(HttpClient.HttpClient, (client) => client.get("/openapi.json")).pipe(
   Effect.flatMap((response) => response.json),
@@ -34,31 +41,34 @@ const apiOnly = (authToken: string) =>
   )
 
 describe("the OpenAPI document and auth declared in the API", () => {
-  it.effect("the document validates, declares the bearer scheme, the guard's answers on every route, /mcp, and open bodies", () =>
-    Effect.gen(function* () {
-      const document = yield* spec
-      const validator = new Validator()
-      const result = yield* Effect.promise(() => validator.validate(document as never))
-      expect(result.errors ?? []).toEqual([])
-      expect(result.valid).toBe(true)
-      expect(document.components.securitySchemes).toMatchObject({ bearer: { type: "http", scheme: "bearer" } })
-      expect(Object.keys(document.paths["/mcp"] ?? {}).sort()).toEqual(["delete", "get", "post"])
-      for (const [path, operations] of Object.entries(document.paths)) {
-        for (const [method, operation] of Object.entries(operations)) {
-          const where = `${method} ${path}`
-          for (const status of ["400", "403", "413", "415", "421"]) expect(operation.responses, where).toHaveProperty(status)
-          if (path === "/api/v1/health") {
-            expect(operation.security ?? [], where).toEqual([])
-          } else {
-            expect(operation.security, where).toEqual([{ bearer: [] }])
-            expect(operation.responses, where).toHaveProperty("401")
+  it.effect(
+    "the document validates, declares the bearer scheme, the guard's answers on every route, /mcp, and open bodies",
+    () =>
+      Effect.gen(function* () {
+        const document = yield* spec
+        const validator = new Validator()
+        const result = yield* Effect.promise(() => validator.validate(document as never))
+        expect(result.errors ?? []).toEqual([])
+        expect(result.valid).toBe(true)
+        expect(document.components.securitySchemes).toMatchObject({ bearer: { type: "http", scheme: "bearer" } })
+        expect(Object.keys(document.paths["/mcp"] ?? {}).sort()).toEqual(["delete", "get", "post"])
+        for (const [path, operations] of Object.entries(document.paths)) {
+          for (const [method, operation] of Object.entries(operations)) {
+            const where = `${method} ${path}`
+            for (const status of ["400", "403", "413", "415", "421"])
+              expect(operation.responses, where).toHaveProperty(status)
+            if (path === "/api/v1/health") {
+              expect(operation.security ?? [], where).toEqual([])
+            } else {
+              expect(operation.security, where).toEqual([{ bearer: [] }])
+              expect(operation.responses, where).toHaveProperty("401")
+            }
           }
         }
-      }
-      expect(document.paths["/api/v1/mcp/invoke/tool"]?.post?.responses).toHaveProperty("503")
-      // Unknown body fields are ignored, and the document does not claim otherwise.
-      expect(JSON.stringify(document)).not.toContain('"additionalProperties":false')
-    }).pipe(Effect.provide(apiHarness()))
+        expect(document.paths["/api/v1/mcp/invoke/tool"]?.post?.responses).toHaveProperty("503")
+        // Unknown body fields are ignored, and the document does not claim otherwise.
+        expect(JSON.stringify(document)).not.toContain('"additionalProperties":false')
+      }).pipe(Effect.provide(apiHarness()))
   )
 
   it.effect("the bearer check holds wherever the API is mounted, and the typed client sends the token", () =>

@@ -31,7 +31,9 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
         { name: "alpha-only", description: null, servers: ["alpha"] }
       ])
       const resources = yield* client.mcp.listResources()
-      expect(resources).toEqual([{ uri: "att://projects", name: "projects", description: null, servers: ["alpha", "beta"] }])
+      expect(resources).toEqual([
+        { uri: "att://projects", name: "projects", description: null, servers: ["alpha", "beta"] }
+      ])
     }).pipe(
       Effect.provide(
         apiHarness({
@@ -48,7 +50,11 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
                 return Effect.succeed({ jsonrpc: "2.0", id: request.id, result: { tools } })
               }
               if (request.method === "resources/list") {
-                return Effect.succeed({ jsonrpc: "2.0", id: request.id, result: { resources: [{ uri: "att://projects", name: "projects" }] } })
+                return Effect.succeed({
+                  jsonrpc: "2.0",
+                  id: request.id,
+                  result: { resources: [{ uri: "att://projects", name: "projects" }] }
+                })
               }
               return undefined
             }
@@ -62,7 +68,13 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
     Effect.gen(function* () {
       const client = yield* apiClient
       const [created] = yield* register(client, "codex")
-      expect(created).toMatchObject({ name: "codex", url: "http://codex.local/", status: "healthy", initialized: false, capability_snapshot: null })
+      expect(created).toMatchObject({
+        name: "codex",
+        url: "http://codex.local/",
+        status: "healthy",
+        initialized: false,
+        capability_snapshot: null
+      })
       expect((yield* client.mcp.listServers()).items).toHaveLength(1)
       expect((yield* client.mcp.getServer({ path: { name: "codex" } })).name).toBe("codex")
       expect((yield* client.mcp.healthCheckServer({ path: { name: "codex" } })).status).toBe("healthy")
@@ -75,7 +87,11 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       yield* register(client, "github", "codex")
       const github = yield* client.mcp.initializeServer({ path: { name: "github" }, urlParams: {} })
       expect(github.initialized).toBe(true)
-      expect(github.capability_snapshot).toMatchObject({ protocol_version: null, server_info: null, capabilities: null })
+      expect(github.capability_snapshot).toMatchObject({
+        protocol_version: null,
+        server_info: null,
+        capabilities: null
+      })
       const all = yield* client.mcp.initializeAll({ urlParams: {} })
       expect(all.items.map((s) => s.name)).toEqual(["codex", "github"])
       const codex = all.items[0]
@@ -137,8 +153,14 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       expect(log).toContainEqual(["github", "initialize"])
       expect(log).toContainEqual(["github", "notifications/initialized"])
       expect(log.at(-1)).toEqual(["github", "tools/call"])
-      expect(yield* client.mcp.getServer({ path: { name: "codex" } })).toMatchObject({ status: "degraded", initialized: false })
-      expect(yield* client.mcp.getServer({ path: { name: "github" } })).toMatchObject({ status: "healthy", initialized: true })
+      expect(yield* client.mcp.getServer({ path: { name: "codex" } })).toMatchObject({
+        status: "degraded",
+        initialized: false
+      })
+      expect(yield* client.mcp.getServer({ path: { name: "github" } })).toMatchObject({
+        status: "healthy",
+        initialized: true
+      })
       const events = (yield* client.mcp.listInvocationEvents({ urlParams: { request_id: result.request_id } })).items
       expect(events.map((e) => e.phase)).toEqual(["initialize_start", "initialize_failure", ...SUCCESS_PHASES])
       expect(events.map((e) => e.server)).toEqual(["codex", "codex", "github", "github", "github", "github"])
@@ -168,9 +190,17 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       yield* register(client, "failing")
       const detail = yield* failure(readResource(client, null))
       expect(detail.method).toBe("resources/read")
-      expect(detail.message).toBe("Invocation failed across servers: failing: initialize failed (rpc error: rpc failure)")
+      expect(detail.message).toBe(
+        "Invocation failed across servers: failing: initialize failed (rpc error: rpc failure)"
+      )
       expect(detail.attempts).toEqual([
-        { server: "failing", stage: "initialize", success: false, error: "rpc error: rpc failure", error_category: "rpc_error" }
+        {
+          server: "failing",
+          stage: "initialize",
+          success: false,
+          error: "rpc error: rpc failure",
+          error_category: "rpc_error"
+        }
       ])
       expect(detail.request_id).toEqual(expect.any(String)) // G22
     }).pipe(Effect.provide(fallback()))
@@ -182,7 +212,10 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       const client = yield* apiClient
       yield* register(client, "github")
       yield* client.mcp.initializeServer({ path: { name: "github" }, urlParams: {} })
-      yield* (yield* Registry).update("github", (r) => ({ ...r, initialization_expires_at: DateTime.subtract(T0, { seconds: 1 }) }))
+      yield* (yield* Registry).update("github", (r) => ({
+        ...r,
+        initialization_expires_at: DateTime.subtract(T0, { seconds: 1 })
+      }))
       const result = yield* invokeTool(client, ["github"])
       expect(result.server).toBe("github")
       const log = yield* calls
@@ -198,7 +231,11 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       const client = yield* apiClient
       const manager = yield* Manager
       yield* register(client, "primary", "recovered", "degraded")
-      yield* (yield* Registry).update("primary", (r) => ({ ...r, initialized: true, initialization_expires_at: DateTime.add(T0, { seconds: 120 }) }))
+      yield* (yield* Registry).update("primary", (r) => ({
+        ...r,
+        initialized: true,
+        initialization_expires_at: DateTime.add(T0, { seconds: 120 })
+      }))
       yield* manager.recordCheckResult("degraded", { healthy: false, error: "down" })
       yield* TestClock.adjust("2 seconds")
       const result = yield* invokeTool(client, ["primary", "recovered", "degraded"])
@@ -210,7 +247,10 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
         ["recovered", "tools/call"]
       ])
       const servers = (yield* client.mcp.listServers()).items
-      expect(servers.find((s) => s.name === "primary")).toMatchObject({ status: "degraded", last_error_category: "rpc_error" })
+      expect(servers.find((s) => s.name === "primary")).toMatchObject({
+        status: "degraded",
+        last_error_category: "rpc_error"
+      })
       expect(servers.find((s) => s.name === "recovered")).toMatchObject({ status: "healthy", initialized: true })
     }).pipe(
       Effect.provide(
@@ -331,7 +371,9 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       expect(refreshed.initialized).toBe(true)
       expect(refreshed.adapter_session).toMatchObject({ active: true, initialized: true, freshness: "active_recent" })
       const again = yield* invokeTool(client, ["nat"])
-      expect((again.result as { structuredContent: { session_id: string } }).structuredContent.session_id).not.toBe(sessionX)
+      expect((again.result as { structuredContent: { session_id: string } }).structuredContent.session_id).not.toBe(
+        sessionX
+      )
       expect(scripted.created("nat")).toBeGreaterThanOrEqual(2)
       expect(scripted.closed("nat")).toBeGreaterThanOrEqual(1)
     }).pipe(Effect.provide(apiHarness()))
@@ -346,9 +388,15 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       expect(servers.items[0]).toMatchObject({ adapter_controls_available: false, adapter_session: null })
       for (const call of [client.mcp.invalidateSession, client.mcp.refreshSession]) {
         const error = yield* Effect.flip(call({ path: { name: "nat" } }))
-        expect(error).toMatchObject({ _tag: "SessionControlsConflict", detail: "Adapter session controls are not available" })
+        expect(error).toMatchObject({
+          _tag: "SessionControlsConflict",
+          detail: "Adapter session controls are not available"
+        })
       }
-      expect(yield* client.mcp.listSessions({ urlParams: {} })).toEqual({ adapter_controls_available: false, items: [] })
+      expect(yield* client.mcp.listSessions({ urlParams: {} })).toEqual({
+        adapter_controls_available: false,
+        items: []
+      })
     }).pipe(Effect.provide(apiHarness({ transport: { sessionControls: false } })))
   )
 
@@ -365,7 +413,13 @@ describe("HTTP scenarios A1–A20 (spec §14.2)", () => {
       ])
       yield* invokeTool(client, ["a"])
       const after = (yield* client.mcp.listSessions({ urlParams: {} })).items
-      expect(after[0]).toEqual({ server: "a", active: true, initialized: true, last_activity_at: T0, freshness: "active_recent" })
+      expect(after[0]).toEqual({
+        server: "a",
+        active: true,
+        initialized: true,
+        last_activity_at: T0,
+        freshness: "active_recent"
+      })
       expect(after[1]).toMatchObject({ server: "b", active: false, freshness: "unknown" })
       const names = (urlParams: Parameters<typeof client.mcp.listSessions>[0]["urlParams"]) =>
         Effect.map(client.mcp.listSessions({ urlParams }), (r) => r.items.map((s) => s.server))

@@ -11,7 +11,10 @@ const hold = (name: string) =>
   Effect.flatMap(Manager, (manager) => manager.recordCheckResult(name, { healthy: false, error: "hold backup" }))
 
 /** Every observed call corresponds, in order, to a phase start of the given requests (spec §13.5). */
-const assertCallOrderFollowsPhaseStarts = (client: Effect.Effect.Success<typeof apiClient>, requestIds: ReadonlyArray<string>) =>
+const assertCallOrderFollowsPhaseStarts = (
+  client: Effect.Effect.Success<typeof apiClient>,
+  requestIds: ReadonlyArray<string>
+) =>
   Effect.gen(function* () {
     const scripted = yield* ScriptedTransport
     const expected: Array<string> = []
@@ -65,7 +68,9 @@ describe("HTTP scenarios A21–A30 (spec §14.2)", () => {
       expect(events.map((e) => e.phase)).toEqual(FAILOVER_AT_INVOKE)
       expect(events.map((e) => e.server)).toEqual(["P", "P", "P", "P", "B", "B", "B", "B"])
       const transitions = (yield* client.mcp.listEvents({ urlParams: { correlation_id: result.request_id } })).items
-      expect(transitions.map((e) => [e.server, e.to_status, e.correlation_id])).toEqual([["P", "degraded", result.request_id]])
+      expect(transitions.map((e) => [e.server, e.to_status, e.correlation_id])).toEqual([
+        ["P", "degraded", result.request_id]
+      ])
     }).pipe(Effect.provide(apiHarness()))
   )
 
@@ -226,9 +231,13 @@ describe("HTTP scenarios A21–A30 (spec §14.2)", () => {
       ] as const
       for (const [method, trigger] of steps) {
         if (trigger === "expired") {
-          yield* registry.update("P", (r) => ({ ...r, initialization_expires_at: DateTime.subtract(T0, { seconds: 1 }) }))
+          yield* registry.update("P", (r) => ({
+            ...r,
+            initialization_expires_at: DateTime.subtract(T0, { seconds: 1 })
+          }))
         }
-        if (trigger === "degraded") yield* registry.update("P", (r) => ({ ...r, status: "degraded", next_retry_at: null }))
+        if (trigger === "degraded")
+          yield* registry.update("P", (r) => ({ ...r, status: "degraded", next_retry_at: null }))
         const result = yield* invoke(client, method, ["P"])
         expect(result.server).toBe("P")
         expect(yield* phasesOf(client, result.request_id, "P")).toEqual([...SUCCESS_PHASES])
@@ -263,7 +272,12 @@ describe("HTTP scenarios A21–A30 (spec §14.2)", () => {
         const before = scripted.observedCallOrder().length
         const r2 = yield* invoke(client, method, ["P", "B"])
         expect(r2.server).toBe("B")
-        expect(scripted.observedCallOrder().slice(before).every(([server]) => server === "B")).toBe(true)
+        expect(
+          scripted
+            .observedCallOrder()
+            .slice(before)
+            .every(([server]) => server === "B")
+        ).toBe(true)
         yield* TestClock.adjust("1 second")
         yield* hold("B")
         const thirdStart = scripted.observedCallOrder().length

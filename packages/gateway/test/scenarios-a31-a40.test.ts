@@ -35,7 +35,10 @@ describe("HTTP scenarios A31–A40 (spec §14.2)", () => {
         expect(delta.map((e) => e.phase)).toEqual(INIT_FAILURE)
         expect(new Set(delta.map((e) => e.request_id))).toEqual(new Set([detail.request_id])) // G22: the 503 names it
         const rid3 = detail.request_id as string
-        expect(yield* client.mcp.getServer({ path: { name: "P" } })).toMatchObject({ status: "unreachable", retry_count: 2 })
+        expect(yield* client.mcp.getServer({ path: { name: "P" } })).toMatchObject({
+          status: "unreachable",
+          retry_count: 2
+        })
         yield* TestClock.adjust("1 second")
         const before4 = (yield* observed).length
         const r4 = yield* invoke(client, method, ["P", "B"])
@@ -102,7 +105,9 @@ describe("HTTP scenarios A31–A40 (spec §14.2)", () => {
           expect(yield* statusesOf(client, result.request_id, first)).toEqual([])
           expect(yield* phasesOf(client, result.request_id, second)).toEqual([...SUCCESS_PHASES])
           expect(yield* statusesOf(client, result.request_id, second)).toEqual(["healthy"])
-          const starts = (yield* client.mcp.listInvocationEvents({ urlParams: { request_id: result.request_id } })).items
+          const starts = (yield* client.mcp.listInvocationEvents({
+            urlParams: { request_id: result.request_id }
+          })).items
             .filter((e) => e.phase === "initialize_start")
             .map((e) => e.server)
           expect(starts).toEqual([first, second])
@@ -123,7 +128,8 @@ describe("HTTP scenarios A31–A40 (spec §14.2)", () => {
           scripted.setScript("P", stage === "initialize" ? "initialize" : method, ["error"])
           const result = yield* invoke(client, method, ["P", "B"])
           expect(result.server).toBe("B")
-          const events = (yield* client.mcp.listInvocationEvents({ urlParams: { request_id: result.request_id } })).items
+          const events = (yield* client.mcp.listInvocationEvents({ urlParams: { request_id: result.request_id } }))
+            .items
           const expected = stage === "initialize" ? FAILOVER_AT_INITIALIZE : FAILOVER_AT_INVOKE
           expect(events.map((e) => e.phase)).toEqual(expected)
           const failedAt = stage === "initialize" ? 1 : 3
@@ -187,7 +193,11 @@ describe("HTTP scenarios A31–A40 (spec §14.2)", () => {
 
           const rid3 = yield* invoke(client, method, ["P", "B"])
           expect(rid3.server).toBe("B")
-          expect((yield* client.mcp.listInvocationEvents({ urlParams: { request_id: rid3.request_id } })).items.map((x) => x.phase)).toEqual(F)
+          expect(
+            (yield* client.mcp.listInvocationEvents({ urlParams: { request_id: rid3.request_id } })).items.map(
+              (x) => x.phase
+            )
+          ).toEqual(F)
           expect(yield* phasesOf(client, rid3.request_id, "P")).toEqual(pPart)
           const p3 = yield* client.mcp.getServer({ path: { name: "P" } })
           expect((yield* snapshot("B"))?.captured_at).not.toEqual(sb0?.captured_at)

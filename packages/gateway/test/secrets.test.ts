@@ -14,14 +14,21 @@ const SECRET = /s[e3]cret/
  */
 const leakyResponder: Responder = (server, request) => {
   if (server === "leaky") {
-    const message = "Request cannot be constructed from a URL that includes credentials: http://user:secret@leaky.local/mcp (sent Bearer s3cret)"
+    const message =
+      "Request cannot be constructed from a URL that includes credentials: http://user:secret@leaky.local/mcp (sent Bearer s3cret)"
     return Effect.fail(new TransportError({ message, category: "transport_error" }))
   }
   if (!("id" in request)) return Effect.succeed({})
   if (request.method === "initialize") {
-    return Effect.succeed({ jsonrpc: "2.0", id: request.id, result: { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: { name: server } } })
+    return Effect.succeed({
+      jsonrpc: "2.0",
+      id: request.id,
+      result: { protocolVersion: "2025-11-25", capabilities: {}, serverInfo: { name: server } }
+    })
   }
-  return Effect.fail(new TransportError({ message: "child exited: API_KEY=topsecret rejected", category: "transport_error" }))
+  return Effect.fail(
+    new TransportError({ message: "child exited: API_KEY=topsecret rejected", category: "transport_error" })
+  )
 }
 
 /** The health probe fails quoting the URL it was given, credentials included (as a fetch error would). */
@@ -38,7 +45,9 @@ describe("secrets never leave (issue 14 §4)", () => {
       Effect.gen(function* () {
         const http = yield* HttpClient.HttpClient
         const body = (request: HttpClientRequest.HttpClientRequest) =>
-          Effect.flatMap(http.execute(request), (response) => Effect.map(response.text, (text) => ({ status: response.status, text })))
+          Effect.flatMap(http.execute(request), (response) =>
+            Effect.map(response.text, (text) => ({ status: response.status, text }))
+          )
         const json = (path: string, payload: unknown) =>
           body(HttpClientRequest.post(`/api/v1/mcp/${path}`).pipe(HttpClientRequest.bodyUnsafeJson(payload)))
         const get = (path: string) => body(HttpClientRequest.get(`/api/v1/mcp/${path}`))
@@ -77,13 +86,20 @@ describe("secrets never leave (issue 14 §4)", () => {
         // What is shown instead: the URL without its userinfo, and the errors with `***` for each secret.
         expect(JSON.parse(registered.text).url).toBe("http://***@leaky.local/mcp")
         const detail = JSON.parse(failed.text).detail
-        expect(detail.message).toContain("leaky: initialize failed (Request cannot be constructed from a URL that includes credentials: http://***@leaky.local/mcp (sent ***))")
+        expect(detail.message).toContain(
+          "leaky: initialize failed (Request cannot be constructed from a URL that includes credentials: http://***@leaky.local/mcp (sent ***))"
+        )
         expect(detail.message).toContain("child: child exited: API_KEY=*** rejected")
-        expect(detail.attempts.map((attempt: { error: string }) => attempt.error)).toContain("child exited: API_KEY=*** rejected")
+        expect(detail.attempts.map((attempt: { error: string }) => attempt.error)).toContain(
+          "child exited: API_KEY=*** rejected"
+        )
         const child = JSON.parse((yield* get("servers/child")).text)
         expect(child.last_error).toBe("child exited: API_KEY=*** rejected")
         const invocationEvents = JSON.parse((yield* get("invocation-events?server=child")).text).items
-        expect(invocationEvents.at(-1)).toMatchObject({ phase: "invoke_failure", error: "child exited: API_KEY=*** rejected" })
+        expect(invocationEvents.at(-1)).toMatchObject({
+          phase: "invoke_failure",
+          error: "child exited: API_KEY=*** rejected"
+        })
         const events = JSON.parse((yield* get("events?server=leaky")).text).items
         expect(events[0].reason).toBe("ping failed: http://***@leaky.local/mcp")
         expect(JSON.parse(checked.text).last_error).toBe("ping failed: http://***@leaky.local/mcp")

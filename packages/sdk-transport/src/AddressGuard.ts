@@ -38,7 +38,8 @@ const guardedLookup =
         if (reason !== null) return callback(refused(hostname, address, reason), "", 0)
       }
       const first = addresses[0]
-      if (options.all === true) return (callback as unknown as (error: null, all: Array<LookupAddress>) => void)(null, addresses)
+      if (options.all === true)
+        return (callback as unknown as (error: null, all: Array<LookupAddress>) => void)(null, addresses)
       callback(null, first?.address ?? "", first?.family ?? 0)
     })
   }
@@ -49,7 +50,10 @@ const guardedLookup =
  * re-pointed at (DNS rebinding), or redirect to an address the policy refuses. A name is resolved once per connection,
  * by `resolve`, and the connection goes to an address of that answer; TLS still names the host (SNI, certificate).
  */
-export const guardedConnector = (refuse: AddressRefusal, resolve: ResolveAll = systemResolveAll): buildConnector.connector => {
+export const guardedConnector = (
+  refuse: AddressRefusal,
+  resolve: ResolveAll = systemResolveAll
+): buildConnector.connector => {
   const connect = buildConnector({ lookup: guardedLookup(refuse, resolve) })
   return (options, callback) => {
     const host = options.hostname.replace(/^\[|\]$/g, "")

@@ -10,7 +10,11 @@ const oversizedEvent = (id: RequestId, limit: number): Uint8Array =>
 
 /** The same response with another body (the SDK reads `url` and `redirected` too). */
 const withBody = (response: Response, body: ReadableStream<Uint8Array>): Response => {
-  const bounded = new Response(body, { status: response.status, statusText: response.statusText, headers: response.headers })
+  const bounded = new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers
+  })
   Object.defineProperties(bounded, { url: { value: response.url }, redirected: { value: response.redirected } })
   return bounded
 }
@@ -54,7 +58,11 @@ const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestI
  * An event stream bounded per event (`SseEvents`). The stream of one POST ends at an event over the limit, with
  * att's error response for the request it carried; a long-lived stream (GET) throws the event away and goes on.
  */
-const boundedEvents = (source: ReadableStream<Uint8Array>, limit: number, requestId: (() => RequestId | null) | null) => {
+const boundedEvents = (
+  source: ReadableStream<Uint8Array>,
+  limit: number,
+  requestId: (() => RequestId | null) | null
+) => {
   const reader = source.getReader()
   const events = new SseEvents(limit, requestId !== null)
   return new ReadableStream<Uint8Array>({

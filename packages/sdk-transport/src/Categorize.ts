@@ -47,8 +47,10 @@ export const categorize = (error: unknown): TransportError => {
   const limit = oversizedLimit(error)
   if (limit !== null) return oversizedError(limit)
   if (error instanceof McpError) {
-    if (error.code === ErrorCode.RequestTimeout) return new TransportError({ message: error.message, category: "network_timeout" })
-    if (error.code === ErrorCode.ConnectionClosed) return new TransportError({ message: error.message, category: "transport_error" })
+    if (error.code === ErrorCode.RequestTimeout)
+      return new TransportError({ message: error.message, category: "network_timeout" })
+    if (error.code === ErrorCode.ConnectionClosed)
+      return new TransportError({ message: error.message, category: "transport_error" })
     return new TransportError({ message: error.message, category: "transport_error" })
   }
   if (error instanceof StreamableHTTPError || error instanceof SseError) {

@@ -30,11 +30,11 @@ const signal = (pid: number, name: NodeJS.Signals) =>
  * uninterruptibly, and a timeout there would otherwise wait for the promise: a DELETE to a hung upstream, forever).
  */
 const bounded = (run: () => Promise<unknown>, limit: Duration.DurationInput) =>
-  Effect.promise(() => Promise.resolve().then(run).catch(() => undefined)).pipe(
-    Effect.interruptible,
-    Effect.timeout(limit),
-    Effect.ignore
-  )
+  Effect.promise(() =>
+    Promise.resolve()
+      .then(run)
+      .catch(() => undefined)
+  ).pipe(Effect.interruptible, Effect.timeout(limit), Effect.ignore)
 
 /**
  * Close a client and make sure its stdio child is gone before the scope closes. The stdio transport's close waits
@@ -42,7 +42,12 @@ const bounded = (run: () => Promise<unknown>, limit: Duration.DurationInput) =>
  * a connect is interrupted), which can outlast a shutdown: att signals the pid it recorded at spawn, waits a bounded
  * time, and kills what is left.
  */
-export const closeClient = (client: Client, transport: ObservedTransport, connection: UpstreamConnection, ending: Ending) =>
+export const closeClient = (
+  client: Client,
+  transport: ObservedTransport,
+  connection: UpstreamConnection,
+  ending: Ending
+) =>
   Effect.gen(function* () {
     const pid = transport.childPid
     if (pid !== null) yield* signal(pid, "SIGTERM")

@@ -41,7 +41,10 @@ export const connectionFor = (
       dispose: NOTHING
     }
   }
-  const agent = new Agent({ keepAliveTimeout: 30_000, ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) }) })
+  const agent = new Agent({
+    keepAliveTimeout: 30_000,
+    ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) })
+  })
   const pooledFetch: FetchLike = (url, init) => {
     const { signal: _sessionWide, ...request } = init ?? {}
     const headers = new Headers(request.headers)
@@ -55,9 +58,16 @@ export const connectionFor = (
   const bounded = boundedFetch(pooledFetch, maxResultBytes)
   const dispose = () => agent.destroy().catch(() => undefined)
   if (upstream.transport === "sse") {
-    const transport = new SSEClientTransport(new URL(upstream.url), { fetch: bounded, eventSourceInit: { fetch: bounded } })
+    const transport = new SSEClientTransport(new URL(upstream.url), {
+      fetch: bounded,
+      eventSourceInit: { fetch: bounded }
+    })
     return { transport, terminate: NOTHING, dispose }
   }
   const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: bounded })
-  return { transport, terminate: () => (transport.sessionId === undefined ? NOTHING() : transport.terminateSession()), dispose }
+  return {
+    transport,
+    terminate: () => (transport.sessionId === undefined ? NOTHING() : transport.terminateSession()),
+    dispose
+  }
 }

@@ -49,7 +49,8 @@ type ForwardedMethod = keyof typeof RESULT_SCHEMAS
 const isForwarded = (method: string): method is ForwardedMethod => Object.hasOwn(RESULT_SCHEMAS, method)
 
 /** The error object of a JSON-RPC error response, as the upstream sent it. */
-const rpcErrorOf = ({ code, message, data }: McpError) => (data === undefined ? { code, message } : { code, message, data })
+const rpcErrorOf = ({ code, message, data }: McpError) =>
+  data === undefined ? { code, message } : { code, message, data }
 
 /**
  * Forwarding one request on a session: every call but `initialize` goes through here. The response is the one the
@@ -60,7 +61,11 @@ export const makeForwarding = (lifecycle: SessionLifecycle, timeouts: Timeouts, 
 
   let progressTokens = 0
   /** The request's params with a progress token of att's own, routed to `onProgress` until the token is released. */
-  const withProgressToken = (session: Session, params: Record<string, unknown>, onProgress: SendOptions["onProgress"]) => {
+  const withProgressToken = (
+    session: Session,
+    params: Record<string, unknown>,
+    onProgress: SendOptions["onProgress"]
+  ) => {
     if (onProgress === undefined) return { value: params, token: null }
     const token = `att-progress-${++progressTokens}`
     session.progress.set(token, onProgress)
@@ -94,7 +99,9 @@ export const makeForwarding = (lifecycle: SessionLifecycle, timeouts: Timeouts, 
   /** One request on the session: abortable (interruption aborts it and the SDK tells the upstream), bounded by the SDK's timeout. */
   return (session: Session, target: UpstreamTarget, request: JsonRpcRequest, options: SendOptions = {}) => {
     if (!isForwarded(request.method)) {
-      return Effect.fail(new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" }))
+      return Effect.fail(
+        new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
+      )
     }
     const schema = RESULT_SCHEMAS[request.method]
     const params = withProgressToken(session, request.params ?? {}, options.onProgress)

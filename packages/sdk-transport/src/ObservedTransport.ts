@@ -1,4 +1,7 @@
-import type { Transport as SdkClientTransport, TransportSendOptions } from "@modelcontextprotocol/sdk/shared/transport.js"
+import type {
+  Transport as SdkClientTransport,
+  TransportSendOptions
+} from "@modelcontextprotocol/sdk/shared/transport.js"
 import type { JSONRPCMessage, MessageExtraInfo } from "@modelcontextprotocol/sdk/types.js"
 
 type MessageId = string | number

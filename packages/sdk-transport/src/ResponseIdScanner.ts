@@ -49,7 +49,8 @@ export class ResponseIdScanner {
         // Jump to the next quote or backslash (positions cached until passed: no quadratic re-search).
         if (nextQuote !== -1 && nextQuote < i) nextQuote = bytes.indexOf(QUOTE, i)
         if (nextBackslash !== -1 && nextBackslash < i) nextBackslash = bytes.indexOf(BACKSLASH, i)
-        const stop = nextQuote === -1 ? nextBackslash : nextBackslash === -1 ? nextQuote : Math.min(nextQuote, nextBackslash)
+        const stop =
+          nextQuote === -1 ? nextBackslash : nextBackslash === -1 ? nextQuote : Math.min(nextQuote, nextBackslash)
         if (stop === -1) return
         i = stop
       }

@@ -22,7 +22,11 @@ interface OversizedData {
 export const oversizedResponse = (id: string | number, limit: number): JSONRPCMessage => ({
   jsonrpc: "2.0",
   id,
-  error: { code: ErrorCode.InternalError, message: oversizedMessage(limit), data: { [MARK]: NONCE, limit } satisfies OversizedData }
+  error: {
+    code: ErrorCode.InternalError,
+    message: oversizedMessage(limit),
+    data: { [MARK]: NONCE, limit } satisfies OversizedData
+  }
 })
 
 /** The same response as UTF-8 JSON (for an HTTP body or an SSE event). */
@@ -42,7 +46,9 @@ export const oversizedLimit = (error: unknown): number | null => {
   if (error instanceof OversizedBody) return error.limit
   if (!(error instanceof McpError)) return null
   const data = error.data as Partial<OversizedData> | null | undefined
-  return typeof data === "object" && data !== null && data[MARK] === NONCE && typeof data.limit === "number" ? data.limit : null
+  return typeof data === "object" && data !== null && data[MARK] === NONCE && typeof data.limit === "number"
+    ? data.limit
+    : null
 }
 
 /** A result over the limit fails its call alone: the session is fine and the server healthy. */

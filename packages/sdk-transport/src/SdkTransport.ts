@@ -81,7 +81,11 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       options?: SendOptions
     ): Effect.Effect<JsonRpcResponse, TransportError> =>
       request.method === "initialize"
-        ? Effect.map(handshake(target), (session) => ({ jsonrpc: "2.0", id: request.id, result: session.handshake.result }))
+        ? Effect.map(handshake(target), (session) => ({
+            jsonrpc: "2.0",
+            id: request.id,
+            result: session.handshake.result
+          }))
         : withSession(target, (session) => forward(session, target, request, options))
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
@@ -111,5 +115,6 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
 
 /** The SDK transport as the `Transport` service; sessions live until the layer's scope closes. */
 export const SdkTransport = {
-  layer: (options: SdkTransportOptions = {}): Layer.Layer<Transport> => Layer.scoped(Transport, makeSdkTransport(options))
+  layer: (options: SdkTransportOptions = {}): Layer.Layer<Transport> =>
+    Layer.scoped(Transport, makeSdkTransport(options))
 }

@@ -48,7 +48,9 @@ export const routeProgress = (routes: Session["progress"], message: JSONRPCMessa
   return true
 }
 
-export const isInitializeResponse = (message: JSONRPCMessage): message is JSONRPCMessage & { result: Record<string, unknown> } =>
+export const isInitializeResponse = (
+  message: JSONRPCMessage
+): message is JSONRPCMessage & { result: Record<string, unknown> } =>
   "result" in message &&
   typeof message.result === "object" &&
   message.result !== null &&

@@ -61,7 +61,11 @@ export const makeSessionHandshake = (
         const closedMeanwhile = () =>
           current(target.name) === cached
             ? null
-            : new TransportError({ message: "the session was closed during the handshake", category: "transport_error", unsent: true })
+            : new TransportError({
+                message: "the session was closed during the handshake",
+                category: "transport_error",
+                unsent: true
+              })
         const keep = Effect.suspend(() => {
           const closed = closedMeanwhile()
           if (closed !== null) return Effect.fail(closed)
@@ -79,11 +83,15 @@ export const makeSessionHandshake = (
           if (categorize(error).category === "network_timeout") return failed(cached, target, error, answersBefore)
           if (!refusesReinitialize(error)) return replace
           // Some servers answer 400 for a session they do not know, too: a ping on it tells the two apart.
-          const ping = call((signal, timeout) => cached.client.ping({ signal, timeout }), connectTimeoutOf(timeouts, target))
+          const ping = call(
+            (signal, timeout) => cached.client.ping({ signal, timeout }),
+            connectTimeoutOf(timeouts, target)
+          )
           return Effect.matchEffect(ping, {
             onFailure: (pingError) => {
               if (isUpstreamRpcError(pingError)) return keep // answered, if with an error: alive
-              if (categorize(pingError).category === "network_timeout") return failed(cached, target, pingError, answersBefore)
+              if (categorize(pingError).category === "network_timeout")
+                return failed(cached, target, pingError, answersBefore)
               return replace
             },
             onSuccess: () => keep

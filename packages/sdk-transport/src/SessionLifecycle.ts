@@ -129,7 +129,10 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
           }),
           (client) => closeClient(client, transport, connection, ending)
         ).pipe(Scope.extend(scope))
-        yield* call((signal, timeout) => client.connect(transport, { signal, timeout }), connectTimeoutOf(timeouts, target)).pipe(
+        yield* call(
+          (signal, timeout) => client.connect(transport, { signal, timeout }),
+          connectTimeoutOf(timeouts, target)
+        ).pipe(
           // Nothing but the handshake was sent: a call that needed this session can safely go elsewhere.
           Effect.mapError((error) => {
             const { message, category } = categorize(error)

@@ -109,7 +109,8 @@ class SkippedEvent {
     const id = this.eventId === null ? "" : `id: ${Buffer.from(this.eventId).toString("utf8")}\n`
     const responseId = this.scanner.responseId()
     if (id === "" && responseId === null) return null
-    const data = responseId === null ? "" : `event: message\ndata: ${JSON.stringify(oversizedResponse(responseId, limit))}\n`
+    const data =
+      responseId === null ? "" : `event: message\ndata: ${JSON.stringify(oversizedResponse(responseId, limit))}\n`
     return Buffer.from(`${id}${data}\n`)
   }
 

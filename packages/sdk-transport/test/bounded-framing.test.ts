@@ -36,7 +36,11 @@ const errorData = (id: number, limit: number) => `data: ${JSON.stringify(oversiz
 
 describe("framing messages within max_result_bytes (issue 14 §2)", () => {
   it("reads a dropped message's id wherever it stands, however the bytes are split", () => {
-    const after = JSON.stringify({ result: { content: [{ type: "text", text: 'a "quoted" } { [ text \\' }] }, jsonrpc: "2.0", id: 42 })
+    const after = JSON.stringify({
+      result: { content: [{ type: "text", text: 'a "quoted" } { [ text \\' }] },
+      jsonrpc: "2.0",
+      id: 42
+    })
     const before = JSON.stringify({ jsonrpc: "2.0", id: 'r-"7', result: { id: 1, nested: [{ id: 2 }] } })
     for (let size = 1; size <= after.length; size++) expect(idOf(after, size)).toBe(42)
     for (let size = 1; size <= before.length; size++) expect(idOf(before, size)).toBe('r-"7')
@@ -50,7 +54,11 @@ describe("framing messages within max_result_bytes (issue 14 §2)", () => {
     const input = Buffer.from(`{"id":1}\n${big}\n{"id":2}\r\n\n`)
     for (const size of [1, 3, 64, 4096]) {
       const seen: Array<string> = []
-      const lines = new BoundedLines(100, (line) => seen.push(line.toString()), (dropped) => seen.push(`dropped ${dropped.responseId()}`))
+      const lines = new BoundedLines(
+        100,
+        (line) => seen.push(line.toString()),
+        (dropped) => seen.push(`dropped ${dropped.responseId()}`)
+      )
       for (const piece of pieces(input, size)) lines.push(piece)
       expect(seen).toEqual(['{"id":1}', "dropped 5", '{"id":2}\r'])
     }
@@ -58,7 +66,8 @@ describe("framing messages within max_result_bytes (issue 14 §2)", () => {
 
   it("SSE: events within the limit pass unchanged, whatever the line endings and the chunking", () => {
     const input = 'event: message\ndata: {"a":1}\n\n: keep-alive\r\n\r\nid: 3\rdata: x\r\rdata: y\n\n'
-    for (let size = 1; size <= input.length; size++) expect(framed(input, 40, size)).toEqual({ text: input, cut: false })
+    for (let size = 1; size <= input.length; size++)
+      expect(framed(input, 40, size)).toEqual({ text: input, cut: false })
   })
 
   it("SSE: complete events in one chunk are passed on without a copy", () => {
@@ -73,10 +82,14 @@ describe("framing messages within max_result_bytes (issue 14 §2)", () => {
   it("SSE on a long-lived stream: an event over the limit is replaced by its id and an error for the request it answered", () => {
     const result = JSON.stringify({ result: { text: "x".repeat(300) }, jsonrpc: "2.0", id: 9 })
     for (const eol of ["\n", "\r\n", "\r"]) {
-      const input = [`data: {"a":1}`, "", "id: ev-2", "event: message", `data: ${result}`, "", ": after", "", ""].join(eol)
+      const input = [`data: {"a":1}`, "", "id: ev-2", "event: message", `data: ${result}`, "", ": after", "", ""].join(
+        eol
+      )
       for (const size of [1, 7, 100, 4096]) {
         // Line endings read alike (a CR LF split by a chunk boundary can come out as a CR).
-        expect(lf(framed(input, 100, size).text)).toBe(`data: {"a":1}\n\nid: ev-2\nevent: message\n${errorData(9, 100)}\n: after\n\n`)
+        expect(lf(framed(input, 100, size).text)).toBe(
+          `data: {"a":1}\n\nid: ev-2\nevent: message\n${errorData(9, 100)}\n: after\n\n`
+        )
       }
     }
     // A notification over the limit leaves nothing behind; data split over lines is read as one JSON text.
@@ -86,6 +99,7 @@ describe("framing messages within max_result_bytes (issue 14 §2)", () => {
 
   it("SSE on one request's stream: the events before one over the limit pass, then the stream is cut", () => {
     const input = `data: {"a":1}\n\ndata: ${"z".repeat(300)}`
-    for (const size of [1, 50, 4096]) expect(framed(input, 100, size, true)).toEqual({ text: 'data: {"a":1}\n\n', cut: true })
+    for (const size of [1, 50, 4096])
+      expect(framed(input, 100, size, true)).toEqual({ text: 'data: {"a":1}\n\n', cut: true })
   })
 })

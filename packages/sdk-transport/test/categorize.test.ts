@@ -8,20 +8,29 @@ import { OversizedBody, oversizedResponse } from "../src/ResultLimit.js"
 
 describe("SDK failure categories (spec §2.2, §9.3, U32; one mapping for every transport: G20)", () => {
   it("maps timeouts, HTTP statuses, payload and connection failures", () => {
-    expect(categorize(new McpError(ErrorCode.RequestTimeout, "Request timed out"))).toMatchObject({ category: "network_timeout" })
+    expect(categorize(new McpError(ErrorCode.RequestTimeout, "Request timed out"))).toMatchObject({
+      category: "network_timeout"
+    })
     expect(categorize(new StreamableHTTPError(503, "Service Unavailable"))).toEqual(
       new TransportError({ message: "http status 503", category: "http_status" })
     )
-    expect(categorize(new SseError(404, "Not Found", {} as never))).toMatchObject({ category: "http_status", message: "http status 404" })
+    expect(categorize(new SseError(404, "Not Found", {} as never))).toMatchObject({
+      category: "http_status",
+      message: "http status 404"
+    })
     expect(categorize(new SyntaxError("Unexpected token"))).toMatchObject({ category: "invalid_payload" })
     const zodLike = Object.assign(new Error("bad shape"), { name: "ZodError", issues: [] })
     expect(categorize(zodLike)).toMatchObject({ category: "invalid_payload" })
-    expect(categorize(new McpError(ErrorCode.ConnectionClosed, "Connection closed"))).toMatchObject({ category: "transport_error" })
+    expect(categorize(new McpError(ErrorCode.ConnectionClosed, "Connection closed"))).toMatchObject({
+      category: "transport_error"
+    })
     const refused = new TypeError("fetch failed", { cause: new Error("connect ECONNREFUSED 127.0.0.1:9") })
     expect(categorize(refused)).toEqual(
       new TransportError({ message: "fetch failed: connect ECONNREFUSED 127.0.0.1:9", category: "transport_error" })
     )
-    expect(categorize(Object.assign(new Error("aborted"), { name: "TimeoutError" }))).toMatchObject({ category: "network_timeout" })
+    expect(categorize(Object.assign(new Error("aborted"), { name: "TimeoutError" }))).toMatchObject({
+      category: "network_timeout"
+    })
     expect(categorize("weird")).toMatchObject({ category: "transport_error", message: "weird" })
   })
 
@@ -38,11 +47,18 @@ describe("SDK failure categories (spec §2.2, §9.3, U32; one mapping for every 
   it("a result over max_result_bytes is that call's own invalid_payload (callOnly); an upstream's look-alike is its rpc error (issue 14 §2)", () => {
     const response = oversizedResponse(7, 1024) as { error: { code: number; message: string; data: unknown } }
     const ours = new McpError(response.error.code, response.error.message, response.error.data)
-    const expected = new TransportError({ message: "result exceeds max_result_bytes (1024 bytes)", category: "invalid_payload", callOnly: true })
+    const expected = new TransportError({
+      message: "result exceeds max_result_bytes (1024 bytes)",
+      category: "invalid_payload",
+      callOnly: true
+    })
     expect(categorize(ours)).toEqual(expected)
     expect(categorize(new OversizedBody(1024))).toEqual(expected)
     expect(isUpstreamRpcError(ours)).toBe(false)
-    const lookAlike = new McpError(response.error.code, response.error.message, { attResultLimit: "guessed", limit: 1024 })
+    const lookAlike = new McpError(response.error.code, response.error.message, {
+      attResultLimit: "guessed",
+      limit: 1024
+    })
     expect(isUpstreamRpcError(lookAlike)).toBe(true)
   })
 })

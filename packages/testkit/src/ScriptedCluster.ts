@@ -11,7 +11,14 @@ import {
 } from "@att/core"
 import { now } from "@att/core/internal"
 import { type DateTime, Effect, Option, PubSub } from "effect"
-import type { CallLogEntry, ScriptAction, ScriptedMethod, ScriptedTransportControls, ScriptedTransportOptions, Toggle } from "./ScriptedTransport.js"
+import type {
+  CallLogEntry,
+  ScriptAction,
+  ScriptedMethod,
+  ScriptedTransportControls,
+  ScriptedTransportOptions,
+  Toggle
+} from "./ScriptedTransport.js"
 
 interface Session {
   readonly id: string
@@ -217,7 +224,9 @@ export const makeScriptedCluster = (
     calls: () => [...log],
     observedCallOrder: () =>
       log
-        .filter((entry) => entry.method === "initialize" || entry.method === "tools/call" || entry.method === "resources/read")
+        .filter(
+          (entry) => entry.method === "initialize" || entry.method === "tools/call" || entry.method === "resources/read"
+        )
         .map((entry) => [entry.server, entry.method] as const),
     created: (server) => created.get(server) ?? 0,
     closed: (server) => closed.get(server) ?? 0,
@@ -233,4 +242,3 @@ export const makeScriptedCluster = (
 
   return { controls, transport }
 }
-

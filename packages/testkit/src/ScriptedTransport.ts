@@ -84,7 +84,11 @@ export class ScriptedTransport extends Context.Tag("att/testkit/ScriptedTranspor
 >() {
   static readonly layer = (options: ScriptedTransportOptions = {}): Layer.Layer<ScriptedTransport | Transport> =>
     Layer.effectContext(
-      Effect.all([PubSub.unbounded<ListChange>(), PubSub.unbounded<ResourceUpdate>(), PubSub.unbounded<LogMessage>()]).pipe(
+      Effect.all([
+        PubSub.unbounded<ListChange>(),
+        PubSub.unbounded<ResourceUpdate>(),
+        PubSub.unbounded<LogMessage>()
+      ]).pipe(
         Effect.map((announced) => {
           const { controls, transport } = makeScriptedCluster(options, ...announced)
           return Context.make(ScriptedTransport, controls).pipe(Context.add(Transport, transport))
@@ -92,4 +96,3 @@ export class ScriptedTransport extends Context.Tag("att/testkit/ScriptedTranspor
       )
     )
 }
-

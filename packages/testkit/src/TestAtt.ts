@@ -21,8 +21,10 @@ export const atT0 = TestClock.setTime(DateTime.toEpochMillis(T0))
 export const advanceSeconds = (seconds: number) => TestClock.adjust(`${seconds} seconds`)
 
 /** A probe that always answers the same. */
-export const staticProbe = (healthy: boolean, error: string | null = null): ProbeShape => () =>
-  Effect.succeed<ProbeResult>({ healthy, error: healthy ? null : error })
+export const staticProbe =
+  (healthy: boolean, error: string | null = null): ProbeShape =>
+  () =>
+    Effect.succeed<ProbeResult>({ healthy, error: healthy ? null : error })
 
 export interface ScriptedAttOptions {
   readonly manager?: ManagerOptions

@@ -60,14 +60,22 @@ const makeServer = (options: UpstreamOptions, counters: UpstreamCounters) => {
     { name: options.name, version: "1.0.0" },
     options.instructions === undefined ? {} : { instructions: options.instructions }
   )
-  server.registerTool("echo", { description: "Echo a message", inputSchema: { message: z.string() } }, ({ message }) => {
-    counters.toolCalls += 1
-    return { content: [{ type: "text", text: `${options.name}: ${message}` }] }
-  })
-  server.registerTool("add", { description: "Add two numbers", inputSchema: { a: z.number(), b: z.number() } }, ({ a, b }) => {
-    counters.toolCalls += 1
-    return { content: [{ type: "text", text: String(a + b) }], structuredContent: { sum: a + b } }
-  })
+  server.registerTool(
+    "echo",
+    { description: "Echo a message", inputSchema: { message: z.string() } },
+    ({ message }) => {
+      counters.toolCalls += 1
+      return { content: [{ type: "text", text: `${options.name}: ${message}` }] }
+    }
+  )
+  server.registerTool(
+    "add",
+    { description: "Add two numbers", inputSchema: { a: z.number(), b: z.number() } },
+    ({ a, b }) => {
+      counters.toolCalls += 1
+      return { content: [{ type: "text", text: String(a + b) }], structuredContent: { sum: a + b } }
+    }
+  )
   server.registerTool("slow", { description: "Answer after ms", inputSchema: { ms: z.number() } }, ({ ms }, extra) => {
     counters.toolCalls += 1
     // Sleeps on Effect's clock; a cancelled request (the SDK aborts the handler's signal) ends the sleep at once.
@@ -112,7 +120,15 @@ const listen = (http: Server) =>
 export const startHttpUpstream = (options: UpstreamOptions) =>
   Effect.acquireRelease(
     Effect.gen(function* () {
-      const counters: UpstreamCounters = { initialize: 0, toolCalls: 0, cancelled: 0, sessions: 0, openings: 0, ended: 0, initializedNotifications: 0 }
+      const counters: UpstreamCounters = {
+        initialize: 0,
+        toolCalls: 0,
+        cancelled: 0,
+        sessions: 0,
+        openings: 0,
+        ended: 0,
+        initializedNotifications: 0
+      }
       let hung = false
       const endpoint = statefulMcpHandler(() => makeServer(options, counters), {
         onInitialize: () => {

@@ -36,7 +36,9 @@ export class UpstreamRejected extends Schema.TaggedError<UpstreamRejected>()("Up
   request_id: Schema.String,
   code: Schema.Int,
   message: Schema.String,
-  data: Schema.optional(JsonValue).annotations({ description: "The error's `data`; absent when the upstream sent none" })
+  data: Schema.optional(JsonValue).annotations({
+    description: "The error's `data`; absent when the upstream sent none"
+  })
 }) {}
 
 /** No server is registered under that name. */

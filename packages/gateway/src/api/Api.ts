@@ -41,7 +41,10 @@ import {
 
 /** A `POST /servers/:name<suffix>` route answering the server, 404 for an unknown name. */
 const perServer = <Id extends string>(id: Id, suffix: `/${string}`) =>
-  HttpApiEndpoint.post(id, `/servers/:name${suffix}`).setPath(NamePath).addSuccess(ServerResponse).addError(ServerNotFoundError)
+  HttpApiEndpoint.post(id, `/servers/:name${suffix}`)
+    .setPath(NamePath)
+    .addSuccess(ServerResponse)
+    .addError(ServerNotFoundError)
 
 /** The manager's routes under `/api/v1/mcp`. */
 export class McpGroup extends HttpApiGroup.make("mcp")
@@ -55,7 +58,11 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .addError(BadRequest)
   )
   .add(HttpApiEndpoint.post("healthCheckAll", "/servers/health-check").addSuccess(ServersResponse))
-  .add(HttpApiEndpoint.post("initializeAll", "/servers/initialize").setUrlParams(InitializeQuery).addSuccess(ServersResponse))
+  .add(
+    HttpApiEndpoint.post("initializeAll", "/servers/initialize")
+      .setUrlParams(InitializeQuery)
+      .addSuccess(ServersResponse)
+  )
   .add(HttpApiEndpoint.post("connectAll", "/servers/connect").addSuccess(ServersResponse))
   .add(
     HttpApiEndpoint.get("getServer", "/servers/:name")
@@ -79,7 +86,11 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setUrlParams(AdapterSessionsQuery)
       .addSuccess(AdapterSessionsResponse)
   )
-  .add(HttpApiEndpoint.get("listEvents", "/events").setUrlParams(ConnectionEventsQuery).addSuccess(ConnectionEventsResponse))
+  .add(
+    HttpApiEndpoint.get("listEvents", "/events")
+      .setUrlParams(ConnectionEventsQuery)
+      .addSuccess(ConnectionEventsResponse)
+  )
   .add(
     HttpApiEndpoint.get("listInvocationEvents", "/invocation-events")
       .setUrlParams(InvocationEventsQuery)
@@ -111,8 +122,9 @@ export class McpGroup extends HttpApiGroup.make("mcp")
   .middleware(Authorization)
   .prefix("/api/v1/mcp") {}
 
-export class HealthGroup extends HttpApiGroup.make("health")
-  .add(HttpApiEndpoint.get("health", "/api/v1/health").addSuccess(HealthResponse)) {}
+export class HealthGroup extends HttpApiGroup.make("health").add(
+  HttpApiEndpoint.get("health", "/api/v1/health").addSuccess(HealthResponse)
+) {}
 
 /** A JSON-RPC message or batch, as MCP's Streamable HTTP transport sends them. */
 const JsonRpcBody = JsonValue.annotations({ description: "A JSON-RPC request, notification or response, or a batch" })
@@ -129,7 +141,10 @@ export class McpEndpointGroup extends HttpApiGroup.make("mcpEndpoint")
     HttpApiEndpoint.post("send", "/mcp")
       .setPayload(JsonRpcBody)
       .addSuccess(McpAnswer)
-      .annotate(OpenApi.Description, "Send a JSON-RPC message; `initialize` without a session opens one (503 over max_mcp_sessions)")
+      .annotate(
+        OpenApi.Description,
+        "Send a JSON-RPC message; `initialize` without a session opens one (503 over max_mcp_sessions)"
+      )
   )
   .add(
     HttpApiEndpoint.get("listen", "/mcp")

@@ -18,7 +18,9 @@ const withToken = (token: string | undefined) =>
  * An app with an `HttpClient` of its own: `HttpApiClient.make(AttApi, { baseUrl, transformClient })`.
  */
 export const makeClient = (baseUrl: string, options: ClientOptions = {}) =>
-  HttpApiClient.make(AttApi, { baseUrl, transformClient: withToken(options.token) }).pipe(Effect.provide(FetchHttpClient.layer))
+  HttpApiClient.make(AttApi, { baseUrl, transformClient: withToken(options.token) }).pipe(
+    Effect.provide(FetchHttpClient.layer)
+  )
 
 /** The client `makeClient` builds. */
 export type AttClient = Effect.Effect.Success<ReturnType<typeof makeClient>>

@@ -27,7 +27,10 @@ export class InvocationFailed extends Schema.TaggedError<InvocationFailed>()(
 export class UpstreamBadRequest extends Schema.TaggedError<UpstreamBadRequest>()(
   "UpstreamBadRequest",
   { detail: UpstreamRejectionDetail },
-  HttpApiSchema.annotations({ status: 400, description: "The upstream refused the request as invalid (its JSON-RPC error)" })
+  HttpApiSchema.annotations({
+    status: 400,
+    description: "The upstream refused the request as invalid (its JSON-RPC error)"
+  })
 ) {}
 
 /** 404: the upstream answered that the resource does not exist (JSON-RPC -32002), as it sent it. */
@@ -69,7 +72,10 @@ export class PayloadTooLarge extends Schema.TaggedError<PayloadTooLarge>()(
 export class UnsupportedMediaType extends Schema.TaggedError<UnsupportedMediaType>()(
   "UnsupportedMediaType",
   { detail: Schema.String },
-  HttpApiSchema.annotations({ status: 415, description: "Bodies are application/json; routes without a body take none" })
+  HttpApiSchema.annotations({
+    status: 415,
+    description: "Bodies are application/json; routes without a body take none"
+  })
 ) {}
 
 /** 421: a Host att does not serve (DNS-rebinding protection): not loopback, the bound address or `allowed_hosts`. */

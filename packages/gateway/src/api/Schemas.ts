@@ -30,7 +30,9 @@ export const ServersResponse = Schema.Struct({
 
 /** What every event read answers beside its items: where to read on from, and what the buffer dropped unread. */
 const EventPageFields = {
-  cursor: Schema.NonNegativeInt.annotations({ description: "The position to pass as `cursor` to read only newer events" }),
+  cursor: Schema.NonNegativeInt.annotations({
+    description: "The position to pass as `cursor` to read only newer events"
+  }),
   missed: Schema.NonNegativeInt.annotations({
     description:
       "Events after the given `cursor` (of any server, matching the filters or not) the bounded buffer dropped before this read; 0 without a cursor"
@@ -113,7 +115,9 @@ export const RegisterRequest = Schema.Struct({
 // `{}` where they are read.
 const PreferredServers = Schema.optional(Schema.NullOr(Schema.Array(Schema.String)))
 const IncludeRaw = Schema.optional(
-  Schema.Boolean.annotations({ description: "Also answer the upstream's JSON-RPC response as received (`raw_response`); default false" })
+  Schema.Boolean.annotations({
+    description: "Also answer the upstream's JSON-RPC response as received (`raw_response`); default false"
+  })
 )
 
 export const InvokeToolRequest = Schema.Struct({
@@ -143,7 +147,8 @@ export const Limit = Schema.String.pipe(
 export const Cursor = Schema.String.pipe(
   Schema.pattern(/^[0-9]{1,16}$/, {
     message: () => "cursor must be a non-negative integer written in decimal digits",
-    description: "Only the events after this position, oldest first: pass the `cursor` of the previous read (0: from the start)"
+    description:
+      "Only the events after this position, oldest first: pass the `cursor` of the previous read (0: from the start)"
   }),
   Schema.compose(Schema.NumberFromString),
   Schema.lessThanOrEqualTo(Number.MAX_SAFE_INTEGER, { message: () => "cursor is too large" })
@@ -172,7 +177,9 @@ export const AdapterSessionsQuery = Schema.Struct({
 })
 
 export const InitializeQuery = Schema.Struct({
-  force: Schema.optional(Schema.BooleanFromString.annotations({ description: "Handshake even if the current one is valid" }))
+  force: Schema.optional(
+    Schema.BooleanFromString.annotations({ description: "Handshake even if the current one is valid" })
+  )
 })
 
 export const NamePath = Schema.Struct({ name: Schema.String })
@@ -190,7 +197,13 @@ export const RoutePlanResponse = Schema.Struct({
   skipped: Schema.Array(
     Schema.Struct({
       server: Schema.String,
-      reason: Schema.Literal("not offered", "schema differs", "offered under another name", "retry window closed", "unreachable")
+      reason: Schema.Literal(
+        "not offered",
+        "schema differs",
+        "offered under another name",
+        "retry window closed",
+        "unreachable"
+      )
     })
   )
 })

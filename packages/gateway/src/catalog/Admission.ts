@@ -24,7 +24,13 @@ const NAMING_FIELDS: Record<ListKind, ReadonlyArray<string>> = {
 /** What a character is when a name may not contain it: control, bidirectional control, zero-width. */
 const disallowed = (code: number): string | null => {
   if (code <= 0x1f || (code >= 0x7f && code <= 0x9f)) return "a control character"
-  if ((code >= 0x202a && code <= 0x202e) || (code >= 0x2066 && code <= 0x2069) || code === 0x200e || code === 0x200f || code === 0x061c)
+  if (
+    (code >= 0x202a && code <= 0x202e) ||
+    (code >= 0x2066 && code <= 0x2069) ||
+    code === 0x200e ||
+    code === 0x200f ||
+    code === 0x061c
+  )
     return "a bidirectional control"
   if ((code >= 0x200b && code <= 0x200d) || code === 0x2060 || code === 0xfeff) return "a zero-width character"
   return null
@@ -55,7 +61,11 @@ const quoted = (message: string): string => printable(message.length > 300 ? `${
 const isObject = (value: unknown): value is Item => typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** The item as clients will parse it, or why an MCP client would not take it (or att will not offer it). */
-const judge = (kind: ListKind, item: Item, validator: () => AjvJsonSchemaValidator): { reason: string } | { parsed: Item } => {
+const judge = (
+  kind: ListKind,
+  item: Item,
+  validator: () => AjvJsonSchemaValidator
+): { reason: string } | { parsed: Item } => {
   for (const field of NAMING_FIELDS[kind]) {
     const value = item[field]
     const found = typeof value === "string" ? forbiddenCharacter(value) : null
@@ -74,7 +84,9 @@ const judge = (kind: ListKind, item: Item, validator: () => AjvJsonSchemaValidat
     try {
       validator().getValidator(data.outputSchema)
     } catch (error) {
-      return { reason: `outputSchema does not compile as JSON Schema: ${quoted(error instanceof Error ? error.message : String(error))}` }
+      return {
+        reason: `outputSchema does not compile as JSON Schema: ${quoted(error instanceof Error ? error.message : String(error))}`
+      }
     }
   }
   return { parsed: data }
@@ -110,7 +122,10 @@ export const admit = (kind: ListKind, items: ReadonlyArray<unknown>): Admitted =
 }
 
 /** The rejections of `after` not already in `before` (same name, same reason): what to report anew. */
-export const newlyRejected = (before: ReadonlyArray<RejectedItem>, after: ReadonlyArray<RejectedItem>): ReadonlyArray<RejectedItem> => {
+export const newlyRejected = (
+  before: ReadonlyArray<RejectedItem>,
+  after: ReadonlyArray<RejectedItem>
+): ReadonlyArray<RejectedItem> => {
   const known = new Set(before.map((item) => `${item.name}\u0000${item.reason}`))
   return after.filter((item) => !known.has(`${item.name}\u0000${item.reason}`))
 }

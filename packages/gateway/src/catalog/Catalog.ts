@@ -58,7 +58,10 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const lists = new Map<string, ServerLists>()
     const rejections = new Map<string, Partial<Record<ListKind, ReadonlyArray<RejectedItem>>>>()
     const locks = new Map<string, Effect.Semaphore>()
-    const events = new RingBuffer<CapabilityEvent>(settings.maxCapabilityEvents, streamBase(yield* Clock.currentTimeMillis))
+    const events = new RingBuffer<CapabilityEvent>(
+      settings.maxCapabilityEvents,
+      streamBase(yield* Clock.currentTimeMillis)
+    )
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
     let version = 0
 
@@ -69,57 +72,60 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
         lock = Effect.unsafeMakeSemaphore(1)
         locks.set(server, lock)
       }
-      return lock.withPermits(1)(
-        Effect.gen(function* () {
-          const record = yield* registry.get(server)
-          const capabilities = record.capability_snapshot?.capabilities ?? {}
-          const previous = lists.get(server)
-          const next: ServerLists = previous ?? { tools: [], resources: [], resource_templates: [], prompts: [] }
-          const updated: Partial<ServerLists> = {}
-          const refused: Partial<Record<ListKind, ReadonlyArray<RejectedItem>>> = {}
-          for (const kind of kinds) {
-            if (!Object.hasOwn(capabilities, LIST_METHODS[kind].capability)) {
-              updated[kind] = []
-              refused[kind] = []
-            } else {
-              // A list that fails to fetch keeps its last snapshot.
-              const fetched = yield* Effect.option(fetchList(registry, transport, server, kind))
-              if (Option.isSome(fetched)) {
-                const { accepted, rejected } = admit(kind, fetched.value)
-                updated[kind] = accepted
-                refused[kind] = rejected
+      return lock
+        .withPermits(1)(
+          Effect.gen(function* () {
+            const record = yield* registry.get(server)
+            const capabilities = record.capability_snapshot?.capabilities ?? {}
+            const previous = lists.get(server)
+            const next: ServerLists = previous ?? { tools: [], resources: [], resource_templates: [], prompts: [] }
+            const updated: Partial<ServerLists> = {}
+            const refused: Partial<Record<ListKind, ReadonlyArray<RejectedItem>>> = {}
+            for (const kind of kinds) {
+              if (!Object.hasOwn(capabilities, LIST_METHODS[kind].capability)) {
+                updated[kind] = []
+                refused[kind] = []
+              } else {
+                // A list that fails to fetch keeps its last snapshot.
+                const fetched = yield* Effect.option(fetchList(registry, transport, server, kind))
+                if (Option.isSome(fetched)) {
+                  const { accepted, rejected } = admit(kind, fetched.value)
+                  updated[kind] = accepted
+                  refused[kind] = rejected
+                }
               }
             }
-          }
-          const at = yield* now
-          const changed: Array<ListKind> = []
-          for (const kind of kinds) {
-            const after = updated[kind]
-            if (after === undefined) continue
-            const rejected = newlyRejected(rejections.get(server)?.[kind] ?? [], refused[kind] ?? [])
-            if (rejected.length > 0) events.push(rejectedEvent(server, kind, rejected, at))
-            const drift = driftOf(kind, next[kind], after)
-            if (isEmptyDrift(drift)) continue
-            changed.push(kind)
-            if (previous !== undefined) events.push({ kind: "drift", server, list: kind, ...drift, rejected: [], timestamp: at })
-          }
-          lists.set(server, { ...next, ...updated })
-          rejections.set(server, { ...rejections.get(server), ...refused })
-          if (previous === undefined || changed.length > 0) {
-            version += 1
-            // Made now, so a tool left out for its exposed name is reported with the change that caused it.
-            yield* exposedTools
-            if (changed.length > 0) yield* PubSub.publish(changes, changed)
-          }
-        })
-      ).pipe(
-        Effect.catchTag("ServerNotFound", () =>
-          Effect.sync(() => {
-            lists.delete(server)
-            rejections.delete(server)
+            const at = yield* now
+            const changed: Array<ListKind> = []
+            for (const kind of kinds) {
+              const after = updated[kind]
+              if (after === undefined) continue
+              const rejected = newlyRejected(rejections.get(server)?.[kind] ?? [], refused[kind] ?? [])
+              if (rejected.length > 0) events.push(rejectedEvent(server, kind, rejected, at))
+              const drift = driftOf(kind, next[kind], after)
+              if (isEmptyDrift(drift)) continue
+              changed.push(kind)
+              if (previous !== undefined)
+                events.push({ kind: "drift", server, list: kind, ...drift, rejected: [], timestamp: at })
+            }
+            lists.set(server, { ...next, ...updated })
+            rejections.set(server, { ...rejections.get(server), ...refused })
+            if (previous === undefined || changed.length > 0) {
+              version += 1
+              // Made now, so a tool left out for its exposed name is reported with the change that caused it.
+              yield* exposedTools
+              if (changed.length > 0) yield* PubSub.publish(changes, changed)
+            }
           })
         )
-      )
+        .pipe(
+          Effect.catchTag("ServerNotFound", () =>
+            Effect.sync(() => {
+              lists.delete(server)
+              rejections.delete(server)
+            })
+          )
+        )
     }
 
     /** The lists of registered servers, in server-name order. */
@@ -169,7 +175,9 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
         const { tools: offered, hidden } = exposure(found, settings.prefixMode)
         for (const tool of hidden)
           if (!reportedHidden.has(hiddenKey(tool)))
-            events.push(rejectedEvent(tool.server, "tools", [{ name: tool.upstreamName, reason: hiddenReason(tool) }], at))
+            events.push(
+              rejectedEvent(tool.server, "tools", [{ name: tool.upstreamName, reason: hiddenReason(tool) }], at)
+            )
         reportedHidden = new Set(hidden.map(hiddenKey))
         exposed = { ...made, tools: offered, byName: new Map(offered.map((tool) => [tool.name, tool])) }
         return exposed
@@ -192,7 +200,9 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       [
         Stream.fromIterable(initialized).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
         Stream.fromQueue(handshakes).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
-        Stream.fromQueue(listChanges).pipe(Stream.map((change) => ({ server: change.server, kinds: CHANGED_LISTS[change.list] })))
+        Stream.fromQueue(listChanges).pipe(
+          Stream.map((change) => ({ server: change.server, kinds: CHANGED_LISTS[change.list] }))
+        )
       ],
       { concurrency: "unbounded" }
     ).pipe(

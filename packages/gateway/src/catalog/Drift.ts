@@ -84,7 +84,10 @@ export const driftOf = (kind: ListKind, before: ReadonlyArray<Item>, after: Read
   return {
     added: [...now.keys()].filter((key) => !old.has(key)).sort(),
     removed: [...old.keys()].filter((key) => !now.has(key)).sort(),
-    changed: [...now.entries()].filter(([key, json]) => old.has(key) && old.get(key) !== json).map(([key]) => key).sort()
+    changed: [...now.entries()]
+      .filter(([key, json]) => old.has(key) && old.get(key) !== json)
+      .map(([key]) => key)
+      .sort()
   }
 }
 

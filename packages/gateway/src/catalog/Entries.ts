@@ -32,13 +32,17 @@ export const text = (value: unknown): string | null => (typeof value === "string
 
 /** One entry per key of `kind`, with every server that offers it, in the order of `perServer`. */
 export const merge = (kind: ListKind, perServer: ReadonlyArray<{ server: string; lists: ServerLists }>) => {
-  const merged = new Map<string, { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }>()
+  const merged = new Map<
+    string,
+    { key: string; definition: Item; servers: Array<string>; definitions: Record<string, Item> }
+  >()
   for (const { server, lists: known } of perServer)
     for (const item of known[kind]) {
       const key = keyOf(kind, item)
       if (key === null) continue
       const existing = merged.get(key)
-      if (existing === undefined) merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
+      if (existing === undefined)
+        merged.set(key, { key, definition: item, servers: [server], definitions: { [server]: item } })
       else if (!existing.servers.includes(server)) {
         existing.servers.push(server)
         existing.definitions[server] = item

@@ -18,7 +18,10 @@ export interface ServerInstructions {
  * (`## alpha\n<text>`) and its text cut to `maxBytes` bytes of UTF-8, followed by a line saying so when cut.
  * Undefined when no server gave any.
  */
-export const composeInstructions = (servers: ReadonlyArray<ServerInstructions>, maxBytes: number): string | undefined => {
+export const composeInstructions = (
+  servers: ReadonlyArray<ServerInstructions>,
+  maxBytes: number
+): string | undefined => {
   const blocks = servers.flatMap(({ server, instructions }) => {
     if (instructions == null || instructions.trim() === "") return []
     const size = Buffer.byteLength(instructions, "utf8")

@@ -5,7 +5,10 @@ import type { ListKind } from "./Drift.js"
 import { text } from "./Entries.js"
 
 /** The request that lists each kind, the result's key holding the items, and the capability that offers it. */
-export const LIST_METHODS: Record<ListKind, { readonly method: string; readonly key: string; readonly capability: string }> = {
+export const LIST_METHODS: Record<
+  ListKind,
+  { readonly method: string; readonly key: string; readonly capability: string }
+> = {
   tools: { method: "tools/list", key: "tools", capability: "tools" },
   resources: { method: "resources/list", key: "resources", capability: "resources" },
   resource_templates: { method: "resources/templates/list", key: "resourceTemplates", capability: "resources" },

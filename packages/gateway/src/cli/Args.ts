@@ -33,23 +33,33 @@ export const isLoopbackHost = (host: string): Promise<boolean> =>
   Effect.runPromise(bindsLoopbackOnly(host).pipe(Effect.provide(HostResolver.system())))
 
 /** Flags win over the environment, which wins over the defaults. */
-export const parseServeArgs = (argv: ReadonlyArray<string>, env: NodeJS.ProcessEnv): Either.Either<ServeArgs, string> => {
+export const parseServeArgs = (
+  argv: ReadonlyArray<string>,
+  env: NodeJS.ProcessEnv
+): Either.Either<ServeArgs, string> => {
   let parsed: ReturnType<typeof parseArgs>
   try {
     parsed = parseArgs({
       args: [...argv],
       allowPositionals: true,
-      options: { config: { type: "string" }, host: { type: "string" }, port: { type: "string" }, help: { type: "boolean" } }
+      options: {
+        config: { type: "string" },
+        host: { type: "string" },
+        port: { type: "string" },
+        help: { type: "boolean" }
+      }
     })
   } catch (error) {
     return Either.left(`${(error as Error).message}\n${USAGE}`)
   }
   const [command = "serve", ...rest] = parsed.positionals
   if (parsed.values.help === true) return Either.left(USAGE)
-  if (command !== "serve" || rest.length > 0) return Either.left(`unknown command: ${parsed.positionals.join(" ")}\n${USAGE}`)
+  if (command !== "serve" || rest.length > 0)
+    return Either.left(`unknown command: ${parsed.positionals.join(" ")}\n${USAGE}`)
   const portText = (parsed.values.port as string | undefined) ?? env.ATT_PORT ?? "8080"
   const port = Number(portText)
-  if (!Number.isInteger(port) || port < 0 || port > 65535) return Either.left(`--port must be an integer from 0 to 65535, got ${portText}`)
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    return Either.left(`--port must be an integer from 0 to 65535, got ${portText}`)
   const token = env.ATT_TOKEN
   return Either.right({
     config: (parsed.values.config as string | undefined) ?? env.ATT_CONFIG,

@@ -56,7 +56,9 @@ export const ConfigFile = Schema.Struct({
   max_connection_events: Schema.optionalWith(PositiveInt, { default: () => MANAGER_DEFAULTS.maxConnectionEvents }),
   max_capability_events: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxCapabilityEvents }),
   /** Tools `/mcp` may retry on another server after the request may have reached one (beside annotated ones). */
-  idempotent_tools: Schema.optionalWith(Schema.Array(Schema.String), { default: () => gatewayDefaults.idempotentTools }),
+  idempotent_tools: Schema.optionalWith(Schema.Array(Schema.String), {
+    default: () => gatewayDefaults.idempotentTools
+  }),
   /** Host names accepted in the Host header besides loopback and the bound address (DNS-rebinding protection). */
   allowed_hosts: Schema.optionalWith(Schema.Array(Schema.String), { default: () => gatewayDefaults.allowedHosts }),
   /** Origins (`https://app.example`) whose pages may call att; any other `Origin` is refused. */
@@ -83,7 +85,9 @@ export const ConfigFile = Schema.Struct({
   max_result_bytes: Schema.optionalWith(PositiveInt, { default: () => SDK_TRANSPORT_DEFAULTS.maxResultBytes }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
   /** How `/mcp` names upstream tools: `SERVER__name` only on conflicting schemas, always, or never. */
-  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), { default: () => gatewayDefaults.prefixMode }),
+  prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), {
+    default: () => gatewayDefaults.prefixMode
+  }),
   /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
   max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxInstructionsBytes })
 })
@@ -120,13 +124,18 @@ export const managerOptions = (config: ConfigFile): ManagerOptions => ({
   unreachableAfter: config.unreachable_after,
   maxInitializationAge:
     config.max_initialization_age_seconds === null ? null : `${config.max_initialization_age_seconds} seconds`,
-  sessionStaleAfter: config.session_stale_after_seconds === null ? null : `${config.session_stale_after_seconds} seconds`,
+  sessionStaleAfter:
+    config.session_stale_after_seconds === null ? null : `${config.session_stale_after_seconds} seconds`,
   maxInvocationEvents: config.max_invocation_events,
   maxConnectionEvents: config.max_connection_events,
   maxConcurrentCallsPerServer: config.max_concurrent_calls_per_server
 })
 
-export const gatewaySettings = (config: ConfigFile, authToken: string | null, boundHost: string | null = null): GatewaySettings => ({
+export const gatewaySettings = (
+  config: ConfigFile,
+  authToken: string | null,
+  boundHost: string | null = null
+): GatewaySettings => ({
   allowPrivateNetworks: config.allow_private_networks,
   maxServers: config.max_servers,
   authToken,

@@ -13,7 +13,9 @@ const EVERYTHING = "@modelcontextprotocol/server-everything"
  * The stdio command of `@modelcontextprotocol/server-everything`, resolved from `from` (this module by default). It
  * is an optional dependency, needed only to serve without a config file: when it is not installed the error says so.
  */
-export const everythingServer = (from: string = import.meta.url): Either.Either<{ command: string; args: Array<string> }, ConfigError> => {
+export const everythingServer = (
+  from: string = import.meta.url
+): Either.Either<{ command: string; args: Array<string> }, ConfigError> => {
   let manifestPath: string
   try {
     manifestPath = createRequire(from).resolve(`${EVERYTHING}/package.json`)
@@ -65,19 +67,26 @@ export const decodeConfig = (value: unknown, source: string): Either.Either<Conf
     Either.mapLeft(
       (error) =>
         new ConfigError({
-          message: redact(`invalid config ${source}:\n${ParseResult.TreeFormatter.formatErrorSync(error)}`, configSecrets(value))
+          message: redact(
+            `invalid config ${source}:\n${ParseResult.TreeFormatter.formatErrorSync(error)}`,
+            configSecrets(value)
+          )
         })
     )
   )
 
 /** A JSON syntax error without the excerpt of the text V8 quotes (`..."authorization": Bearer s3c"...`). */
-const withoutExcerpt = (message: string): string => message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, "")
+const withoutExcerpt = (message: string): string =>
+  message.replace(/, (?:\.\.\.)?".*"(?:\.\.\.)? is not valid JSON$/s, "")
 
 /**
  * The config to run with: `--config` / `ATT_CONFIG`, else `att.config.json` in the working directory when present,
  * else the embedded default.
  */
-export const loadConfig = (explicit: string | undefined, cwd: string): Either.Either<{ config: ConfigFile; source: string }, ConfigError> => {
+export const loadConfig = (
+  explicit: string | undefined,
+  cwd: string
+): Either.Either<{ config: ConfigFile; source: string }, ConfigError> => {
   const local = join(cwd, "att.config.json")
   const path = explicit !== undefined ? resolve(cwd, explicit) : existsSync(local) ? local : undefined
   if (path === undefined) {
@@ -96,7 +105,9 @@ export const loadConfig = (explicit: string | undefined, cwd: string): Either.Ei
   try {
     json = JSON.parse(text)
   } catch (error) {
-    return Either.left(new ConfigError({ message: `config ${path} is not valid JSON: ${withoutExcerpt((error as Error).message)}` }))
+    return Either.left(
+      new ConfigError({ message: `config ${path} is not valid JSON: ${withoutExcerpt((error as Error).message)}` })
+    )
   }
   return Either.map(decodeConfig(json, path), (config) => ({ config, source: path }))
 }

@@ -29,7 +29,8 @@ const UNSPECIFIED = new Set(["0.0.0.0", "::", "[::]"])
 
 /** The Host a request names: `X-Forwarded-Host` only behind a trusted proxy. */
 const requestHost = (headers: RequestHeaders, settings: GatewaySettings): string | undefined =>
-  (settings.trustProxy ? header(headers, "x-forwarded-host")?.split(",")[0]?.trim() : undefined) ?? header(headers, "host")
+  (settings.trustProxy ? header(headers, "x-forwarded-host")?.split(",")[0]?.trim() : undefined) ??
+  header(headers, "host")
 
 /**
  * DNS-rebinding protection: the Host must be a loopback name, the address att is bound to, or an allowed host.
@@ -56,7 +57,10 @@ export const originAllowed = (headers: RequestHeaders, settings: GatewaySettings
   if (origin === undefined) return true
   const host = requestHost(headers, settings)
   const normalized = origin.toLowerCase().replace(/\/$/, "")
-  return (host !== undefined && normalized === ownOrigin(headers, settings, host)) || settings.allowedOrigins.includes(normalized)
+  return (
+    (host !== undefined && normalized === ownOrigin(headers, settings, host)) ||
+    settings.allowedOrigins.includes(normalized)
+  )
 }
 
 /** The CORS headers answered to an allowed foreign origin (none for same-origin or non-browser requests). */
@@ -121,15 +125,27 @@ const METHODS_WITHOUT_BODY = new Set(["GET", "HEAD", "DELETE", "OPTIONS"])
  * (401; liveness is open), the content type of a body (415: att takes JSON only, and no body where a route takes
  * none) and the declared size (413). Null when the request may go on to have its body read.
  */
-export const admission = (method: string, path: string, headers: RequestHeaders, settings: GatewaySettings): Refusal | null => {
+export const admission = (
+  method: string,
+  path: string,
+  headers: RequestHeaders,
+  settings: GatewaySettings
+): Refusal | null => {
   const host = requestHost(headers, settings)
   if (!hostAllowed(host, settings)) {
     return { status: 421, detail: `Host not allowed: ${host ?? "(none)"}; add it to allowed_hosts to serve it` }
   }
   if (!originAllowed(headers, settings)) {
-    return { status: 403, detail: `Origin not allowed: ${header(headers, "origin")}; add it to allowed_origins to serve it` }
+    return {
+      status: 403,
+      detail: `Origin not allowed: ${header(headers, "origin")}; add it to allowed_origins to serve it`
+    }
   }
-  if (settings.authToken !== null && !OPEN_PATHS.has(path) && !tokenAccepted(header(headers, "authorization"), settings.authToken)) {
+  if (
+    settings.authToken !== null &&
+    !OPEN_PATHS.has(path) &&
+    !tokenAccepted(header(headers, "authorization"), settings.authToken)
+  ) {
     return UNAUTHORIZED
   }
   if (hasBody(headers)) {

@@ -1,7 +1,15 @@
 import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
-import { type Refusal, admission, corsHeaders, hasBody, originAllowed, preflightHeaders, tooLarge } from "./Admission.js"
+import {
+  type Refusal,
+  admission,
+  corsHeaders,
+  hasBody,
+  originAllowed,
+  preflightHeaders,
+  tooLarge
+} from "./Admission.js"
 import { jsonDepthExceeds } from "./JsonDepth.js"
 import { TOO_LARGE, readBody, withReadBody } from "./RequestBody.js"
 
@@ -39,7 +47,9 @@ const refuse = (path: string, refusal: Refusal, code = -32600) =>
 
 const badRequest = (path: string, detail: string, code: number) =>
   HttpServerResponse.unsafeJson(
-    isMcp(path) ? { jsonrpc: "2.0", id: null, error: { code, message: detail } } : { _tag: "BadRequest", detail, field: null },
+    isMcp(path)
+      ? { jsonrpc: "2.0", id: null, error: { code, message: detail } }
+      : { _tag: "BadRequest", detail, field: null },
     { status: 400 }
   )
 
@@ -65,7 +75,11 @@ export const guard =
       const request = yield* HttpServerRequest.HttpServerRequest
       const path = pathOf(request.url)
       const headers = request.headers
-      if (request.method === "OPTIONS" && headers.origin !== undefined && headers["access-control-request-method"] !== undefined) {
+      if (
+        request.method === "OPTIONS" &&
+        headers.origin !== undefined &&
+        headers["access-control-request-method"] !== undefined
+      ) {
         const allowed = originAllowed(headers, settings) && Object.keys(corsHeaders(headers, settings)).length > 0
         return allowed
           ? HttpServerResponse.empty({ status: 204, headers: preflightHeaders(headers, settings) })
@@ -75,7 +89,9 @@ export const guard =
       if (refusal !== null) return refuse(path, refusal)
       const cors = corsHeaders(headers, settings)
       yield* HttpApp.appendPreResponseHandler((_request, response) =>
-        Effect.succeed(withJsonErrorBody(Object.keys(cors).length === 0 ? response : HttpServerResponse.setHeaders(response, cors)))
+        Effect.succeed(
+          withJsonErrorBody(Object.keys(cors).length === 0 ? response : HttpServerResponse.setHeaders(response, cors))
+        )
       )
       if (!hasBody(headers)) return yield* app
       const body = yield* Effect.either(readBody(request, settings.maxBodyBytes))
@@ -83,7 +99,11 @@ export const guard =
       if (body.right === TOO_LARGE) return refuse(path, tooLarge(settings))
       const text = body.right
       if (jsonDepthExceeds(text, settings.maxJsonDepth)) {
-        return badRequest(path, `Malformed request: JSON nested deeper than max_json_depth (${settings.maxJsonDepth})`, -32700)
+        return badRequest(
+          path,
+          `Malformed request: JSON nested deeper than max_json_depth (${settings.maxJsonDepth})`,
+          -32700
+        )
       }
       let json: unknown
       try {

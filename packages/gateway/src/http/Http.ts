@@ -13,8 +13,10 @@ const Handlers = Layer.mergeAll(McpHandlers, McpEndpointHandlers, HealthHandlers
 
 /** att's guard as route middleware: it holds on att's routes wherever they are mounted, and on no other route. */
 const Guard = HttpLayerRouter.middleware(
-  Effect.map(GatewayOptions, (settings) => (route: Effect.Effect<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled>) =>
-    guard(settings)(route)
+  Effect.map(
+    GatewayOptions,
+    (settings) => (route: Effect.Effect<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled>) =>
+      guard(settings)(route)
   )
 )
 

@@ -41,7 +41,10 @@ const fromInvokeError = (error: InvocationError | UpstreamRejected) => {
     return new InvocationFailed({ detail: { message, method, request_id, attempts } })
   }
   const { server, request_id, code, message } = error
-  const detail = error.data === undefined ? { server, request_id, code, message } : { server, request_id, code, message, data: error.data }
+  const detail =
+    error.data === undefined
+      ? { server, request_id, code, message }
+      : { server, request_id, code, message, data: error.data }
   return code === RESOURCE_NOT_FOUND ? new UpstreamNotFound({ detail }) : new UpstreamBadRequest({ detail })
 }
 
@@ -61,7 +64,9 @@ export const toolInvocation = (
   payload: { readonly preferred_servers?: ReadonlyArray<string> | null | undefined }
 ) => {
   if (payload.preferred_servers != null) return [payload.preferred_servers, {}] as const
-  return offering.length === 0 ? ([options.preferredOrder, {}] as const) : ([options.preferredOrder, { only: offering }] as const)
+  return offering.length === 0
+    ? ([options.preferredOrder, {}] as const)
+    : ([options.preferredOrder, { only: offering }] as const)
 }
 
 export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
@@ -89,7 +94,10 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     const presentAll = (records: ReadonlyArray<ServerRecord>) =>
       Effect.map(Effect.forEach(records, present), (items) => ({ items, adapter_controls_available: controls }))
     const one = (effect: Effect.Effect<ServerRecord, ServerNotFound>) =>
-      effect.pipe(Effect.flatMap(present), Effect.catchTag("ServerNotFound", () => Effect.fail(notFound())))
+      effect.pipe(
+        Effect.flatMap(present),
+        Effect.catchTag("ServerNotFound", () => Effect.fail(notFound()))
+      )
     const controlled = (effect: Effect.Effect<ServerRecord, ServerNotFound | SessionControlsUnavailable>) =>
       effect.pipe(
         Effect.flatMap(present),
@@ -113,7 +121,10 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
           if (refusal !== null) return yield* new BadRequest({ detail: refusal, field: "url" })
           const existing = yield* Effect.option(manager.get(payload.name))
           if (Option.isNone(existing) && (yield* manager.list).length >= options.maxServers) {
-            return yield* new BadRequest({ detail: `at most ${options.maxServers} servers can be registered`, field: "name" })
+            return yield* new BadRequest({
+              detail: `at most ${options.maxServers} servers can be registered`,
+              field: "name"
+            })
           }
           const upstream =
             payload.headers === undefined
@@ -162,7 +173,14 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
             servers: [],
             definition: {}
           }
-          return planRoute(tool, yield* catalog.tools, yield* registry.list, options.preferredOrder, options.idempotentTools, yield* now)
+          return planRoute(
+            tool,
+            yield* catalog.tools,
+            yield* registry.list,
+            options.preferredOrder,
+            options.idempotentTools,
+            yield* now
+          )
         })
       )
       .handle("listCapabilityEvents", ({ urlParams }) => catalog.events(urlParams))
@@ -171,16 +189,13 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
           .readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder)
           .pipe(Effect.mapBoth({ onFailure: fromInvokeError, onSuccess: answerOf(payload.include_raw) }))
       )
-      .handle("wellKnown", () =>
-        Effect.succeed({ name: "att-mcp", transport: "streamable-http", endpoint: "/mcp" })
-      )
+      .handle("wellKnown", () => Effect.succeed({ name: "att-mcp", transport: "streamable-http", endpoint: "/mcp" }))
   })
 )
 
 export const HealthHandlers = HttpApiBuilder.group(AttApi, "health", (handlers) =>
   handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
 )
-
 
 /** att's own MCP endpoint: each request handed whole to the MCP sessions. */
 export const McpEndpointHandlers = HttpApiBuilder.group(AttApi, "mcpEndpoint", (handlers) =>

@@ -17,7 +17,9 @@ export interface ExposedTool {
 
 /** A stable hash of a tool's input schema (key order does not matter). */
 export const schemaHash = (definition: Record<string, unknown>): string =>
-  createHash("sha256").update(canonicalJson(definition.inputSchema ?? null)).digest("hex")
+  createHash("sha256")
+    .update(canonicalJson(definition.inputSchema ?? null))
+    .digest("hex")
 
 /** A tool att does not offer because its exposed name is another's already. */
 export interface HiddenTool {
@@ -56,7 +58,10 @@ const carriesSeparator = (name: string): boolean => name.includes(PREFIX_SEPARAT
  */
 export const exposure = (catalog: ReadonlyArray<CatalogTool>, mode: PrefixMode): Exposure => {
   const candidates = catalog.flatMap((tool): ReadonlyArray<ExposedTool> => {
-    const byServer = tool.servers.map((server) => ({ server, definition: tool.definitions[server] ?? { name: tool.name } }))
+    const byServer = tool.servers.map((server) => ({
+      server,
+      definition: tool.definitions[server] ?? { name: tool.name }
+    }))
     const prefixed = () =>
       byServer.map(({ server, definition }) => ({
         name: `${server}${PREFIX_SEPARATOR}${tool.name}`,
@@ -66,7 +71,8 @@ export const exposure = (catalog: ReadonlyArray<CatalogTool>, mode: PrefixMode):
       }))
     const first = byServer[0]
     if (first === undefined) return []
-    if (mode === "never") return [{ name: tool.name, upstreamName: tool.name, servers: tool.servers, definition: first.definition }]
+    if (mode === "never")
+      return [{ name: tool.name, upstreamName: tool.name, servers: tool.servers, definition: first.definition }]
     if (mode === "always" || carriesSeparator(tool.name)) return prefixed()
     const interchangeable = new Set(byServer.map(({ definition }) => schemaHash(definition))).size === 1
     if (!interchangeable) return prefixed()

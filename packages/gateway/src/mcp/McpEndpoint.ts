@@ -46,252 +46,284 @@ const mcpFailure = (error: InvocationError) =>
  */
 export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint", {
   scoped: Effect.gen(function* () {
-      const manager = yield* Manager
-      const registry = yield* Registry
-      const transport = yield* Transport
-      const catalog = yield* Catalog
-      const settings = yield* GatewayOptions
-      const run = Runtime.runPromise(yield* Effect.runtime<never>())
+    const manager = yield* Manager
+    const registry = yield* Registry
+    const transport = yield* Transport
+    const catalog = yield* Catalog
+    const settings = yield* GatewayOptions
+    const run = Runtime.runPromise(yield* Effect.runtime<never>())
 
-      const exposed = catalog.exposedTools
+    const exposed = catalog.exposedTools
 
-      /**
-       * Run an invocation for an MCP handler: its result, or the error to answer. An upstream's answer to the caller
-       * (`UpstreamRejected`) goes back with its own code, message and data (the SDK server sends any thrown error's
-       * `code`, `message` and `data`); att's own failures carry the request id.
-       */
-      const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError | UpstreamRejected | McpError>) => {
-        const result = await run(Effect.either(effect))
-        if (Either.isRight(result)) return result.right.result as never
-        const error = result.left
-        throw error instanceof InvocationError ? mcpFailure(error) : error
-      }
+    /**
+     * Run an invocation for an MCP handler: its result, or the error to answer. An upstream's answer to the caller
+     * (`UpstreamRejected`) goes back with its own code, message and data (the SDK server sends any thrown error's
+     * `code`, `message` and `data`); att's own failures carry the request id.
+     */
+    const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError | UpstreamRejected | McpError>) => {
+      const result = await run(Effect.either(effect))
+      if (Either.isRight(result)) return result.right.result as never
+      const error = result.left
+      throw error instanceof InvocationError ? mcpFailure(error) : error
+    }
 
-      /** The servers that list `uri`, else those that offer templates (a URI may come from one). */
-      const resourceOwners = async (uri: string) => {
-        const listed = await run(catalog.offering("resources", uri))
-        if (listed.length > 0) return listed
-        return [...new Set((await run(catalog.entries("resource_templates"))).flatMap((entry) => entry.servers))]
-      }
+    /** The servers that list `uri`, else those that offer templates (a URI may come from one). */
+    const resourceOwners = async (uri: string) => {
+      const listed = await run(catalog.offering("resources", uri))
+      if (listed.length > 0) return listed
+      return [...new Set((await run(catalog.entries("resource_templates"))).flatMap((entry) => entry.servers))]
+    }
 
-      // Resource subscriptions: one upstream subscription per URI, whatever the number of att sessions.
-      const subscriptions = new Subscriptions<Server>()
-      const upstreamSubscription = (
-        method: "resources/subscribe" | "resources/unsubscribe",
-        uri: string,
-        only: (owner: string) => boolean = () => true
-      ) =>
-        Effect.promise(() => resourceOwners(uri)).pipe(
-          Effect.flatMap((owners) =>
-            Effect.forEach(
-              owners.filter(only),
-              (name) =>
-                registry.target(name).pipe(
-                  Effect.flatMap((target) =>
-                    transport.send(target, { jsonrpc: "2.0", id: `${method}-${crypto.randomUUID()}`, method, params: { uri } })
-                  ),
-                  Effect.ignore
+    // Resource subscriptions: one upstream subscription per URI, whatever the number of att sessions.
+    const subscriptions = new Subscriptions<Server>()
+    const upstreamSubscription = (
+      method: "resources/subscribe" | "resources/unsubscribe",
+      uri: string,
+      only: (owner: string) => boolean = () => true
+    ) =>
+      Effect.promise(() => resourceOwners(uri)).pipe(
+        Effect.flatMap((owners) =>
+          Effect.forEach(
+            owners.filter(only),
+            (name) =>
+              registry.target(name).pipe(
+                Effect.flatMap((target) =>
+                  transport.send(target, {
+                    jsonrpc: "2.0",
+                    id: `${method}-${crypto.randomUUID()}`,
+                    method,
+                    params: { uri }
+                  })
                 ),
-              { concurrency: "unbounded", discard: true }
-            )
+                Effect.ignore
+              ),
+            { concurrency: "unbounded", discard: true }
           )
         )
-      // A handshake usually means a new upstream session, which starts with no subscriptions: subscribe it again to
-      // the URIs att's sessions listen to (subscribing twice is harmless).
-      const handshakes = yield* manager.subscribeHandshakes
-      yield* Queue.take(handshakes).pipe(
-        Effect.flatMap((server) =>
-          Effect.forEach(subscriptions.uris(), (uri) => upstreamSubscription("resources/subscribe", uri, (owner) => owner === server), {
-            discard: true
-          })
-        ),
-        Effect.forever,
-        Effect.forkScoped
       )
-
-      /** The open sessions, each with the outbox its upstream log messages wait in. */
-      const sessions = new Map<Server, SessionOutbox<LoggingParams>>()
-      const makeServer = () => {
-        // A session's instructions are those of its initialize: the upstreams' as they are when it is made.
-        const instructions = Effect.runSync(catalog.instructions)
-        const server = new Server(
-          { name: "att", version: "0.1.0" },
+    // A handshake usually means a new upstream session, which starts with no subscriptions: subscribe it again to
+    // the URIs att's sessions listen to (subscribing twice is harmless).
+    const handshakes = yield* manager.subscribeHandshakes
+    yield* Queue.take(handshakes).pipe(
+      Effect.flatMap((server) =>
+        Effect.forEach(
+          subscriptions.uris(),
+          (uri) => upstreamSubscription("resources/subscribe", uri, (owner) => owner === server),
           {
-            capabilities: {
-              tools: { listChanged: true },
-              resources: { listChanged: true, subscribe: true },
-              prompts: { listChanged: true },
-              completions: {},
-              logging: {}
-            },
-            ...(instructions === undefined ? {} : { instructions })
+            discard: true
           }
         )
-        sessions.set(server, new SessionOutbox((params) => server.sendLoggingMessage(params, server.transport?.sessionId)))
-        server.onclose = () => {
-          const outbox = sessions.get(server)
-          sessions.delete(server)
-          outbox?.close()
-          if (outbox !== undefined && outbox.dropped > 0) {
-            void run(Effect.logWarning(`an /mcp session was too slow for ${outbox.dropped} upstream log messages (dropped)`))
-          }
-          for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
-        }
+      ),
+      Effect.forever,
+      Effect.forkScoped
+    )
 
-        server.setRequestHandler(ListToolsRequestSchema, async () => ({
-          tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
-        }))
-        server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
-          // The client's progress token stands for the upstream's: relay each notification under it, all of them
-          // before the result (a notification sent after the response would land on a closed stream).
-          const token = request.params._meta?.progressToken
-          const relayed: Array<Promise<void>> = []
-          const onProgress = (progress: Progress) => {
-            relayed.push(
-              extra
-                .sendNotification({ method: "notifications/progress", params: { ...progress, progressToken: token as string | number } })
-                .catch(() => undefined)
-            )
-          }
-          // One run per call: the name is looked up and the call made in the same fiber.
-          const result = await outcome(
-            Effect.flatMap(exposed, ({ byName }): Effect.Effect<InvocationResult, InvocationError | McpError> => {
-              const tool = byName.get(request.params.name)
-              if (tool === undefined) return Effect.fail(new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`))
-              return manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
-                only: tool.servers,
-                failoverAfterSend: repeatable(tool, settings.idempotentTools),
-                ...(token === undefined ? {} : { onProgress })
-              })
-            })
+    /** The open sessions, each with the outbox its upstream log messages wait in. */
+    const sessions = new Map<Server, SessionOutbox<LoggingParams>>()
+    const makeServer = () => {
+      // A session's instructions are those of its initialize: the upstreams' as they are when it is made.
+      const instructions = Effect.runSync(catalog.instructions)
+      const server = new Server(
+        { name: "att", version: "0.1.0" },
+        {
+          capabilities: {
+            tools: { listChanged: true },
+            resources: { listChanged: true, subscribe: true },
+            prompts: { listChanged: true },
+            completions: {},
+            logging: {}
+          },
+          ...(instructions === undefined ? {} : { instructions })
+        }
+      )
+      sessions.set(
+        server,
+        new SessionOutbox((params) => server.sendLoggingMessage(params, server.transport?.sessionId))
+      )
+      server.onclose = () => {
+        const outbox = sessions.get(server)
+        sessions.delete(server)
+        outbox?.close()
+        if (outbox !== undefined && outbox.dropped > 0) {
+          void run(
+            Effect.logWarning(`an /mcp session was too slow for ${outbox.dropped} upstream log messages (dropped)`)
           )
-          await Promise.all(relayed)
-          return result
-        })
-        server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-          resources: (await run(catalog.entries("resources"))).map((entry) => entry.definition) as never
-        }))
-        server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
-          resourceTemplates: (await run(catalog.entries("resource_templates"))).map((entry) => entry.definition) as never
-        }))
-        server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
-          const uri = request.params.uri
-          const servers = await resourceOwners(uri)
-          if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
-          return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }))
-        })
-        server.setRequestHandler(ListPromptsRequestSchema, async () => ({
-          prompts: (await run(catalog.entries("prompts"))).map((entry) => entry.definition) as never
-        }))
-        server.setRequestHandler(GetPromptRequestSchema, async (request) => {
-          const prompt = (await run(catalog.entries("prompts"))).find((entry) => entry.key === request.params.name)
-          if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
-          return outcome(
-            manager.getPrompt(request.params.name, request.params.arguments ?? null, settings.preferredOrder, {
-              only: prompt.servers
-            })
-          )
-        })
-        server.setRequestHandler(CompleteRequestSchema, async (request) => {
-          const ref = request.params.ref
-          const owners =
-            ref.type === "ref/prompt"
-              ? (await run(catalog.offering("prompts", ref.name)))
-              : [...(await run(catalog.offering("resource_templates", ref.uri))), ...(await run(catalog.offering("resources", ref.uri)))]
-          // Nobody offers it: no suggestions, as a server answers for an argument it cannot complete.
-          if (owners.length === 0) return { completion: { values: [] } }
-          return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }))
-        })
-        server.setRequestHandler(SubscribeRequestSchema, async (request) => {
-          const uri = request.params.uri
-          if ((await resourceOwners(uri)).length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
-          if (subscriptions.add(uri, server)) await run(upstreamSubscription("resources/subscribe", uri))
-          return {}
-        })
-        server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
-          if (subscriptions.remove(request.params.uri, server)) await run(upstreamSubscription("resources/unsubscribe", request.params.uri))
-          return {}
-        })
-        // logging/setLevel is the SDK's own handler: it keeps the level per session, and sendLoggingMessage obeys it.
-        return server
+        }
+        for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
       }
 
-      // Tell every open session what changed upstream.
-      const announce = (kinds: ReadonlyArray<ListKind>) =>
+      server.setRequestHandler(ListToolsRequestSchema, async () => ({
+        tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
+      }))
+      server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
+        // The client's progress token stands for the upstream's: relay each notification under it, all of them
+        // before the result (a notification sent after the response would land on a closed stream).
+        const token = request.params._meta?.progressToken
+        const relayed: Array<Promise<void>> = []
+        const onProgress = (progress: Progress) => {
+          relayed.push(
+            extra
+              .sendNotification({
+                method: "notifications/progress",
+                params: { ...progress, progressToken: token as string | number }
+              })
+              .catch(() => undefined)
+          )
+        }
+        // One run per call: the name is looked up and the call made in the same fiber.
+        const result = await outcome(
+          Effect.flatMap(exposed, ({ byName }): Effect.Effect<InvocationResult, InvocationError | McpError> => {
+            const tool = byName.get(request.params.name)
+            if (tool === undefined)
+              return Effect.fail(new McpError(ErrorCode.InvalidParams, `Unknown tool: ${request.params.name}`))
+            return manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
+              only: tool.servers,
+              failoverAfterSend: repeatable(tool, settings.idempotentTools),
+              ...(token === undefined ? {} : { onProgress })
+            })
+          })
+        )
+        await Promise.all(relayed)
+        return result
+      })
+      server.setRequestHandler(ListResourcesRequestSchema, async () => ({
+        resources: (await run(catalog.entries("resources"))).map((entry) => entry.definition) as never
+      }))
+      server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
+        resourceTemplates: (await run(catalog.entries("resource_templates"))).map((entry) => entry.definition) as never
+      }))
+      server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+        const uri = request.params.uri
+        const servers = await resourceOwners(uri)
+        if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
+        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }))
+      })
+      server.setRequestHandler(ListPromptsRequestSchema, async () => ({
+        prompts: (await run(catalog.entries("prompts"))).map((entry) => entry.definition) as never
+      }))
+      server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+        const prompt = (await run(catalog.entries("prompts"))).find((entry) => entry.key === request.params.name)
+        if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
+        return outcome(
+          manager.getPrompt(request.params.name, request.params.arguments ?? null, settings.preferredOrder, {
+            only: prompt.servers
+          })
+        )
+      })
+      server.setRequestHandler(CompleteRequestSchema, async (request) => {
+        const ref = request.params.ref
+        const owners =
+          ref.type === "ref/prompt"
+            ? await run(catalog.offering("prompts", ref.name))
+            : [
+                ...(await run(catalog.offering("resource_templates", ref.uri))),
+                ...(await run(catalog.offering("resources", ref.uri)))
+              ]
+        // Nobody offers it: no suggestions, as a server answers for an argument it cannot complete.
+        if (owners.length === 0) return { completion: { values: [] } }
+        return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }))
+      })
+      server.setRequestHandler(SubscribeRequestSchema, async (request) => {
+        const uri = request.params.uri
+        if ((await resourceOwners(uri)).length === 0)
+          throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
+        if (subscriptions.add(uri, server)) await run(upstreamSubscription("resources/subscribe", uri))
+        return {}
+      })
+      server.setRequestHandler(UnsubscribeRequestSchema, async (request) => {
+        if (subscriptions.remove(request.params.uri, server))
+          await run(upstreamSubscription("resources/unsubscribe", request.params.uri))
+        return {}
+      })
+      // logging/setLevel is the SDK's own handler: it keeps the level per session, and sendLoggingMessage obeys it.
+      return server
+    }
+
+    // Tell every open session what changed upstream.
+    const announce = (kinds: ReadonlyArray<ListKind>) =>
+      Effect.promise(() =>
+        Promise.all(
+          [...sessions.keys()]
+            .flatMap((server) => [
+              ...(kinds.includes("tools") ? [server.sendToolListChanged()] : []),
+              ...(kinds.includes("resources") || kinds.includes("resource_templates")
+                ? [server.sendResourceListChanged()]
+                : []),
+              ...(kinds.includes("prompts") ? [server.sendPromptListChanged()] : [])
+            ])
+            .map((sent) => sent.catch(() => undefined))
+        )
+      )
+    const changes = yield* catalog.subscribeChanges
+    yield* Queue.take(changes).pipe(Effect.flatMap(announce), Effect.forever, Effect.forkScoped)
+    // An upstream's resource update goes to the sessions subscribed to that URI.
+    const updates = yield* transport.subscribeResourceUpdates
+    yield* Queue.take(updates).pipe(
+      Effect.flatMap(({ uri }) =>
         Effect.promise(() =>
           Promise.all(
-            [...sessions.keys()].flatMap((server) => [
-              ...(kinds.includes("tools") ? [server.sendToolListChanged()] : []),
-              ...(kinds.includes("resources") || kinds.includes("resource_templates") ? [server.sendResourceListChanged()] : []),
-              ...(kinds.includes("prompts") ? [server.sendPromptListChanged()] : [])
-            ]).map((sent) => sent.catch(() => undefined))
+            subscriptions.subscribers(uri).map((server) => server.sendResourceUpdated({ uri }).catch(() => undefined))
           )
         )
-      const changes = yield* catalog.subscribeChanges
-      yield* Queue.take(changes).pipe(Effect.flatMap(announce), Effect.forever, Effect.forkScoped)
-      // An upstream's resource update goes to the sessions subscribed to that URI.
-      const updates = yield* transport.subscribeResourceUpdates
-      yield* Queue.take(updates).pipe(
-        Effect.flatMap(({ uri }) =>
-          Effect.promise(() =>
-            Promise.all(subscriptions.subscribers(uri).map((server) => server.sendResourceUpdated({ uri }).catch(() => undefined)))
-          )
-        ),
-        Effect.forever,
-        Effect.forkScoped
-      )
+      ),
+      Effect.forever,
+      Effect.forkScoped
+    )
 
-      // An upstream's log message goes to every session whose level admits it: upstream sessions are shared by all
-      // clients, so a message cannot be traced to one. The logger names the server it came from.
-      const logs = yield* transport.subscribeLogMessages
-      yield* Queue.take(logs).pipe(
-        Effect.tap(({ server: name, level, logger, data }) =>
-          Effect.sync(() => {
-            const params: LoggingParams = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
-            for (const outbox of sessions.values()) outbox.offer(params)
-          })
-        ),
-        Effect.forever,
-        Effect.forkScoped
-      )
+    // An upstream's log message goes to every session whose level admits it: upstream sessions are shared by all
+    // clients, so a message cannot be traced to one. The logger names the server it came from.
+    const logs = yield* transport.subscribeLogMessages
+    yield* Queue.take(logs).pipe(
+      Effect.tap(({ server: name, level, logger, data }) =>
+        Effect.sync(() => {
+          const params: LoggingParams = { level, logger: logger === undefined ? name : `${name}/${logger}`, data }
+          for (const outbox of sessions.values()) outbox.offer(params)
+        })
+      ),
+      Effect.forever,
+      Effect.forkScoped
+    )
 
-      // Idle sessions end: the sweeper sleeps until the session idle longest would expire, and waits for a
-      // session to open when there is none (no timer runs while att has no sessions).
-      const opened = yield* Queue.sliding<void>(1)
-      const endpoint = new McpSessions(
-        makeServer,
-        { max: settings.maxMcpSessions, idleMs: settings.mcpSessionIdleSeconds * 1000 },
-        () => opened.unsafeOffer(undefined)
-      )
-      const sweepOnce = Effect.gen(function* () {
-        const expiry = endpoint.nextExpiry()
-        if (expiry === null) return yield* Queue.take(opened)
+    // Idle sessions end: the sweeper sleeps until the session idle longest would expire, and waits for a
+    // session to open when there is none (no timer runs while att has no sessions).
+    const opened = yield* Queue.sliding<void>(1)
+    const endpoint = new McpSessions(
+      makeServer,
+      { max: settings.maxMcpSessions, idleMs: settings.mcpSessionIdleSeconds * 1000 },
+      () => opened.unsafeOffer(undefined)
+    )
+    const sweepOnce = Effect.gen(function* () {
+      const expiry = endpoint.nextExpiry()
+      if (expiry === null) return yield* Queue.take(opened)
+      const now = yield* Clock.currentTimeMillis
+      if (expiry > now) return yield* Effect.sleep(Duration.millis(expiry - now))
+      yield* Effect.promise(() => endpoint.endIdle(now))
+    })
+    yield* sweepOnce.pipe(Effect.forever, Effect.forkScoped)
+    yield* Effect.addFinalizer(() => Effect.promise(() => endpoint.closeAll()))
+
+    /** Serve one `/mcp` request. The body was read and parsed by the HTTP pipeline, under its limits. */
+    const handle = (request: HttpServerRequest.HttpServerRequest) =>
+      Effect.gen(function* () {
+        const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.json, () => null) : undefined
+        const web = new Request(new URL(request.url, "http://localhost"), {
+          method: request.method,
+          headers: request.headers as Record<string, string>
+        })
         const now = yield* Clock.currentTimeMillis
-        if (expiry > now) return yield* Effect.sleep(Duration.millis(expiry - now))
-        yield* Effect.promise(() => endpoint.endIdle(now))
-      })
-      yield* sweepOnce.pipe(Effect.forever, Effect.forkScoped)
-      yield* Effect.addFinalizer(() => Effect.promise(() => endpoint.closeAll()))
-
-      /** Serve one `/mcp` request. The body was read and parsed by the HTTP pipeline, under its limits. */
-      const handle = (request: HttpServerRequest.HttpServerRequest) =>
-        Effect.gen(function* () {
-          const body = request.method === "POST" ? yield* Effect.orElseSucceed(request.json, () => null) : undefined
-          const web = new Request(new URL(request.url, "http://localhost"), {
-            method: request.method,
-            headers: request.headers as Record<string, string>
-          })
-          const now = yield* Clock.currentTimeMillis
-          const response = yield* Effect.tryPromise(() => endpoint.handle(web, body, now)).pipe(
-            Effect.catchAll((error) =>
-              Effect.as(
-                Effect.logError("/mcp request failed", error),
-                Response.json({ jsonrpc: "2.0", id: null, error: { code: -32603, message: "Internal error" } }, { status: 500 })
+        const response = yield* Effect.tryPromise(() => endpoint.handle(web, body, now)).pipe(
+          Effect.catchAll((error) =>
+            Effect.as(
+              Effect.logError("/mcp request failed", error),
+              Response.json(
+                { jsonrpc: "2.0", id: null, error: { code: -32603, message: "Internal error" } },
+                { status: 500 }
               )
             )
           )
-          return HttpServerResponse.fromWeb(response)
-        })
-      return { handle }
-    })
+        )
+        return HttpServerResponse.fromWeb(response)
+      })
+    return { handle }
+  })
 }) {}

@@ -30,7 +30,10 @@ const jsonRpcError = (status: number, code: number, message: string, headers: Re
 
 const isInitialize = (body: unknown): boolean => {
   const messages = Array.isArray(body) ? body : [body]
-  return messages.some((message) => typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize")
+  return messages.some(
+    (message) =>
+      typeof message === "object" && message !== null && (message as { method?: unknown }).method === "initialize"
+  )
 }
 
 /**

@@ -5,7 +5,12 @@ import type { CatalogTool } from "../catalog/Catalog.js"
 import { type ExposedTool, schemaHash } from "./Exposure.js"
 
 /** Why a server is not among a call's candidates. */
-export type SkipReason = "not offered" | "schema differs" | "offered under another name" | "retry window closed" | "unreachable"
+export type SkipReason =
+  | "not offered"
+  | "schema differs"
+  | "offered under another name"
+  | "retry window closed"
+  | "unreachable"
 
 export interface RoutePlan {
   readonly tool_name: string

@@ -19,7 +19,9 @@ const PRIVATE: Refusal = { reason: "a private network address", private: true }
 /** Cloud metadata endpoints (AWS, GCP, Azure, Alibaba Cloud, AWS over IPv6): refused even where private networks are allowed. */
 const METADATA = ["169.254.169.254", "100.100.100.200", "fd00:ec2::254"].map((address) => ipaddr.parse(address))
 const isMetadata = (address: ipaddr.IPv4 | ipaddr.IPv6) =>
-  METADATA.some((metadata) => metadata.kind() === address.kind() && address.match(metadata, address.kind() === "ipv4" ? 32 : 128))
+  METADATA.some(
+    (metadata) => metadata.kind() === address.kind() && address.match(metadata, address.kind() === "ipv4" ? 32 : 128)
+  )
 
 /** `translated`: the address is reached through another host (so its loopback is not this host's). */
 const refusalForIpv4 = (address: ipaddr.IPv4, translated: boolean): Refusal | null => {
@@ -90,7 +92,10 @@ const parseAddress = (address: string): ipaddr.IPv4 | ipaddr.IPv6 | null => {
 export const isLoopbackAddress = (address: string): boolean => {
   const parsed = parseAddress(address)
   if (parsed === null) return false
-  const ipv4 = parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress() ? (parsed as ipaddr.IPv6).toIPv4Address() : parsed
+  const ipv4 =
+    parsed.kind() === "ipv6" && (parsed as ipaddr.IPv6).isIPv4MappedAddress()
+      ? (parsed as ipaddr.IPv6).toIPv4Address()
+      : parsed
   return ipv4.range() === "loopback"
 }
 
@@ -104,7 +109,8 @@ export const isLoopbackAddress = (address: string): boolean => {
 export const refusalForAddress = (address: string, policy: AddressPolicy): string | null => {
   const parsed = parseAddress(address)
   if (parsed === null) return null
-  const refusal = parsed.kind() === "ipv4" ? refusalForIpv4(parsed as ipaddr.IPv4, false) : refusalForIpv6(parsed as ipaddr.IPv6)
+  const refusal =
+    parsed.kind() === "ipv4" ? refusalForIpv4(parsed as ipaddr.IPv4, false) : refusalForIpv6(parsed as ipaddr.IPv6)
   return refusal === null || (refusal.private && policy.allowPrivateNetworks) ? null : refusal.reason
 }
 
@@ -127,7 +133,11 @@ export const refusalReason = (host: string, policy: AddressPolicy): string | nul
 }
 
 /** Why a host name may not be registered, by the addresses it resolves to: the first one refused, or null. */
-export const refusalForResolved = (host: string, addresses: ReadonlyArray<string>, policy: AddressPolicy): string | null => {
+export const refusalForResolved = (
+  host: string,
+  addresses: ReadonlyArray<string>,
+  policy: AddressPolicy
+): string | null => {
   for (const address of addresses) {
     const refusal = refusalForAddress(address, policy)
     if (refusal !== null) return `url points at ${refusal} (${host} resolves to ${address})`

@@ -46,9 +46,11 @@ export const embeddedIpv4 = (address: ipaddr.IPv6): ReadonlyArray<EmbeddedIpv4> 
       return one("a Teredo address", true, LAST, 0xff)
     case "rfc6052":
       return address.match(LOCAL_USE_NAT64)
-        ? NAT64_POSITIONS.map((at) => ({ address: ipv4At(bytes, at), form: "a NAT64 address", translated: true })).filter(
-            (candidate) => candidate.address.range() !== "unspecified"
-          )
+        ? NAT64_POSITIONS.map((at) => ({
+            address: ipv4At(bytes, at),
+            form: "a NAT64 address",
+            translated: true
+          })).filter((candidate) => candidate.address.range() !== "unspecified")
         : one("a NAT64 address", true, LAST)
     case "unicast":
       // `::` and `::1` have ranges of their own; the rest of ::/96 is IPv4-compatible.
