@@ -2,6 +2,8 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Schedule, TestClock } from "effect"
 import { makeNodeServer } from "@att/gateway"
+import { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import { McpSessions } from "../src/mcp/McpSessions.js"
 import { SessionOutbox } from "../src/mcp/SessionOutbox.js"
 import { apiHarness } from "./harness.js"
 
@@ -70,6 +72,41 @@ describe("/mcp sessions", () => {
       expect(fast.dropped).toBe(0)
       slow.close()
       fast.close()
+    })
+  )
+
+  it.live("an initialize the transport refuses (no Accept for SSE) leaves no server behind", () =>
+    Effect.gen(function* () {
+      let made = 0
+      let closed = 0
+      const sessions = new McpSessions(
+        () => {
+          made++
+          const server = new Server({ name: "t", version: "0" }, { capabilities: {} })
+          server.onclose = () => {
+            closed++
+          }
+          return server
+        },
+        { max: 4, idleMs: 60_000 }
+      )
+      const refused = new Request("http://localhost/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json" }
+      })
+      for (let i = 0; i < 10; i++) {
+        const response = yield* Effect.promise(() => sessions.handle(refused.clone(), INITIALIZE, 0))
+        expect(response.status).toBe(406)
+      }
+      expect([made, closed, sessions.size]).toEqual([10, 10, 0])
+      // The bound counts open sessions only: refused attempts never use it up.
+      const accepted = new Request("http://localhost/mcp", {
+        method: "POST",
+        headers: { "content-type": "application/json", accept: "application/json, text/event-stream" }
+      })
+      expect((yield* Effect.promise(() => sessions.handle(accepted, INITIALIZE, 0))).status).toBe(200)
+      expect(sessions.size).toBe(1)
+      yield* Effect.promise(() => sessions.closeAll())
     })
   )
 

@@ -50,7 +50,7 @@ export const AttRoutes = Layer.mergeAll(
 const NotFound = HttpLayerRouter.add(
   "*",
   "*",
-  Effect.succeed(HttpServerResponse.unsafeJson({ _tag: "NotFound", detail: DEFAULT_DETAIL[404] }, { status: 404 }))
+  Effect.succeed(HttpServerResponse.unsafeJson({ _tag: "UnknownRoute", detail: DEFAULT_DETAIL[404] }, { status: 404 }))
 ).pipe(Layer.provide(Guard.layer))
 
 /** What no route answers (a path the router cannot match at all) still answers JSON. */

@@ -95,7 +95,11 @@ export class McpSessions {
       if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId)
     }
     await server.connect(transport)
-    return transport.handleRequest(request, { parsedBody: body })
+    const response = await transport.handleRequest(request, { parsedBody: body })
+    // An initialize the transport refused (a malformed message, an unsupported version) opened no session: close the
+    // server made for it, or every such request would leave one behind.
+    if (transport.sessionId === undefined || !this.sessions.has(transport.sessionId)) await server.close()
+    return response
   }
 
   /** When the session idle longest would end if no request came (ms), or null when there is none. */
