@@ -159,6 +159,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "ServerName",
         "ServerNotFoundError",
         "ServerResponse",
+        "ServersBusy",
         "ServersResponse",
         "SessionControlsConflict",
         "ToolDescriptor",

@@ -1,6 +1,6 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
@@ -69,14 +69,22 @@ export const exitOf = async (child: ChildProcess, ms = 15_000): Promise<number |
 
 /** The pids of the direct children of `pid`. */
 export const childPids = (pid: number): Array<number> => {
-  try {
-    return execFileSync("ps", ["-o", "pid=", "--ppid", String(pid)], { encoding: "utf8" })
-      .split("\n")
-      .map((line) => Number(line.trim()))
-      .filter((value) => Number.isInteger(value) && value > 0)
-  } catch {
-    return []
+  // Read from /proc, not `ps`: a `ps` that cannot be spawned under load would read as "no children".
+  const children: Array<number> = []
+  for (const entry of readdirSync("/proc")) {
+    const child = Number(entry)
+    if (!Number.isInteger(child) || child <= 0) continue
+    let stat: string
+    try {
+      stat = readFileSync(`/proc/${child}/stat`, "utf8")
+    } catch {
+      continue // exited while we looked
+    }
+    // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so read after its last ")".
+    const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+    if (ppid === pid) children.push(child)
   }
+  return children.sort((a, b) => a - b)
 }
 
 /** Running, not a zombie (an exited child orphaned to a PID 1 that does not reap stays as a zombie). */

@@ -17,6 +17,8 @@ export class InvocationLog {
   /** Set when the call must not be tried elsewhere after a failure at this server (see `stop`). */
   stopAt: string | null = null
   private stopReason = ""
+  /** Servers passed over as busy (at their concurrency limit): when that was every attempt, nothing failed. */
+  private busyCount = 0
 
   constructor(
     readonly method: InvocationMethod,
@@ -63,17 +65,20 @@ export class InvocationLog {
   /** The bulkhead passed a saturated server over: busy, not broken, so no event and no health failure. */
   busy(server: string, limit: number): void {
     const error = `server busy: ${limit} calls in flight`
+    this.busyCount++
     this.failed(server, "invoke", { error, category: "unknown" }, error)
   }
 
   /** The error of an invocation no candidate served (`Invocation failed across servers: …`, HTTP 503). */
   exhausted(): InvocationError {
     const errors = this.errors.length > 0 ? this.errors.join("; ") : "unknown invocation failure"
-    return new InvocationError({
+    const fields = {
       message: `Invocation failed across servers: ${errors}${this.stopReason}`,
       method: this.method,
       request_id: this.requestId,
       attempts: this.attempts
-    })
+    }
+    const busy = this.busyCount > 0 && this.busyCount === this.attempts.length
+    return new InvocationError(busy ? { ...fields, busy } : fields)
   }
 }

@@ -243,6 +243,7 @@ describe("bulkhead", () => {
             error_category: "unknown"
           }
         ])
+        expect(refused.busy).toBe(true) // nothing failed: every server tried was busy
         yield* register("B")
         expect((yield* manager.invokeTool("x", {}, ["P", "B"])).server).toBe("B")
         yield* Deferred.succeed(gate, undefined)

@@ -184,8 +184,39 @@ describe("HTTP input validation and safe defaults", () => {
       expect((yield* send(HttpClientRequest.del("/api/v1/mcp/servers/real"))).status).toBe(404)
       const unknownRoute = yield* send(HttpClientRequest.get("/api/v1/nothing-here"))
       expect(unknownRoute.status).toBe(404)
-      expect(yield* body(unknownRoute)).toHaveProperty("detail")
+      expect(yield* body(unknownRoute)).toMatchObject({ _tag: "UnknownRoute", detail: "Not found" })
     }).pipe(Effect.provide(apiHarness({ transport: { sessionControls: false } })))
+  )
+
+  it.effect("a known path with another method answers 405 JSON with Allow; /mcp as a JSON-RPC error", () =>
+    Effect.gen(function* () {
+      for (const [request, allow] of [
+        [HttpClientRequest.put("/api/v1/mcp/servers"), "GET, HEAD, POST"],
+        [HttpClientRequest.get("/api/v1/mcp/invoke/tool"), "POST"],
+        [HttpClientRequest.patch("/api/v1/mcp/servers/ghost"), "GET, HEAD, DELETE"],
+        [HttpClientRequest.del("/api/v1/health"), "GET, HEAD"],
+        [HttpClientRequest.post("/openapi.json"), "GET, HEAD"],
+        [HttpClientRequest.make("OPTIONS")("/api/v1/mcp/servers/ghost/connect"), "POST"]
+      ] as const) {
+        const response = yield* send(request)
+        expect(response.status, `${request.method} ${request.url}`).toBe(405)
+        expect(response.headers.allow).toBe(allow)
+        expect(yield* body(response)).toEqual({ _tag: "MethodNotAllowed", detail: "Method not allowed" })
+      }
+      const mcp = yield* send(HttpClientRequest.put("/mcp"))
+      expect(mcp.status).toBe(405)
+      expect(mcp.headers.allow).toBe("POST, GET, HEAD, DELETE")
+      expect(yield* body(mcp)).toEqual({
+        jsonrpc: "2.0",
+        id: null,
+        error: { code: -32000, message: "Method not allowed." }
+      })
+      // The routes are att's: the guard still runs first (a foreign Origin is refused before the method is looked at).
+      const foreign = yield* send(
+        HttpClientRequest.put("/api/v1/mcp/servers", { headers: { origin: "https://evil.example" } })
+      )
+      expect(foreign.status).toBe(403)
+    }).pipe(Effect.provide(apiHarness()))
   )
 
   it.effect("a bearer token is required on every route but liveness when configured", () =>

@@ -65,7 +65,10 @@ describe("the OpenAPI document and auth declared in the API", () => {
             }
           }
         }
-        expect(document.paths["/api/v1/mcp/invoke/tool"]?.post?.responses).toHaveProperty("503")
+        for (const path of ["/api/v1/mcp/invoke/tool", "/api/v1/mcp/invoke/resource"]) {
+          expect(document.paths[path]?.post?.responses, path).toHaveProperty("503")
+          expect(document.paths[path]?.post?.responses, path).toHaveProperty("429")
+        }
         // Unknown body fields are ignored, and the document does not claim otherwise.
         expect(JSON.stringify(document)).not.toContain('"additionalProperties":false')
       }).pipe(Effect.provide(apiHarness()))

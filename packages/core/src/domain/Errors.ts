@@ -16,12 +16,17 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
   callOnly: Schema.optional(Schema.Boolean)
 }) {}
 
-/** Every candidate failed, or none was eligible. Carries the request id (null when there were no candidates). */
+/**
+ * Every candidate failed, or none was eligible. Carries the request id (null when there were no candidates).
+ * `busy` is true when every server tried was passed over at its `max_concurrent_calls_per_server`: nothing failed,
+ * the call may be retried later.
+ */
 export class InvocationError extends Schema.TaggedError<InvocationError>()("InvocationError", {
   message: Schema.String,
   method: Schema.NullOr(Schema.String),
   request_id: Schema.NullOr(Schema.String),
-  attempts: Schema.Array(InvocationAttempt)
+  attempts: Schema.Array(InvocationAttempt),
+  busy: Schema.optional(Schema.Boolean)
 }) {}
 
 /**

@@ -10,6 +10,7 @@ import {
   PayloadTooLarge,
   UnsupportedMediaType,
   ServerNotFoundError,
+  ServersBusy,
   SessionControlsConflict,
   UpstreamBadRequest,
   UpstreamNotFound
@@ -101,6 +102,7 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setPayload(InvokeToolRequest)
       .addSuccess(InvocationResponse)
       .addError(InvocationFailed)
+      .addError(ServersBusy)
       .addError(UpstreamBadRequest)
       .addError(UpstreamNotFound)
   )
@@ -109,6 +111,7 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setPayload(ReadResourceRequest)
       .addSuccess(InvocationResponse)
       .addError(InvocationFailed)
+      .addError(ServersBusy)
       .addError(UpstreamBadRequest)
       .addError(UpstreamNotFound)
   )

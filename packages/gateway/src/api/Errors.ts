@@ -23,6 +23,19 @@ export class InvocationFailed extends Schema.TaggedError<InvocationFailed>()(
   HttpApiSchema.annotations({ status: 503 })
 ) {}
 
+/**
+ * 429 with every attempt and the request id: each server that could serve the call is at its
+ * `max_concurrent_calls_per_server`. Nothing failed; retry after the `Retry-After` seconds.
+ */
+export class ServersBusy extends Schema.TaggedError<ServersBusy>()(
+  "ServersBusy",
+  { detail: InvocationErrorDetail },
+  HttpApiSchema.annotations({
+    status: 429,
+    description: "Every server that could serve the call is at its concurrency limit; retry after Retry-After"
+  })
+) {}
+
 /** 400: the upstream answered that the request is invalid (JSON-RPC -32600, -32601, -32602, -32042), as it sent it. */
 export class UpstreamBadRequest extends Schema.TaggedError<UpstreamBadRequest>()(
   "UpstreamBadRequest",

@@ -57,8 +57,8 @@ export const InvocationResponse = Schema.Struct({
 /** An upstream's JSON-RPC error about the request itself, passed on as the upstream sent it (the manager's `UpstreamRejected`). */
 export const UpstreamRejectionDetail = Schema.Struct(UpstreamRejected.fields).omit("_tag", "method")
 
-/** The manager's `InvocationError`: every attempt, and the request id. */
-export const InvocationErrorDetail = Schema.Struct(InvocationError.fields).omit("_tag")
+/** The manager's `InvocationError`: every attempt, and the request id (busy or not, the status says). */
+export const InvocationErrorDetail = Schema.Struct(InvocationError.fields).omit("_tag", "busy")
 
 export const ToolDescriptor = Schema.Struct({
   name: Schema.String,

@@ -62,6 +62,12 @@ export const withJsonErrorBody = (response: HttpServerResponse.HttpServerRespons
       )
     : response
 
+/** A 429 (every server busy) tells the caller when to try again: a call in flight takes about that long. */
+const withRetryAfter = (response: HttpServerResponse.HttpServerResponse) =>
+  response.status === 429 && response.headers["retry-after"] === undefined
+    ? HttpServerResponse.setHeader(response, "retry-after", "1")
+    : response
+
 /**
  * In front of every route, `/mcp` included: what the request's head decides (Host, Origin and CORS, the bearer
  * token, the content type, the declared size), then the body, read once under `max_body_bytes` (a chunked body
@@ -90,7 +96,9 @@ export const guard =
       const cors = corsHeaders(headers, settings)
       yield* HttpApp.appendPreResponseHandler((_request, response) =>
         Effect.succeed(
-          withJsonErrorBody(Object.keys(cors).length === 0 ? response : HttpServerResponse.setHeaders(response, cors))
+          withRetryAfter(
+            withJsonErrorBody(Object.keys(cors).length === 0 ? response : HttpServerResponse.setHeaders(response, cors))
+          )
         )
       )
       if (!hasBody(headers)) return yield* app

@@ -6,6 +6,7 @@ import { GatewayOptions } from "../GatewayOptions.js"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { AuthorizationLive } from "./AuthorizationLive.js"
 import { DEFAULT_DETAIL, guard, withJsonErrorBody } from "./Guard.js"
+import { MethodNotAllowedRoutes } from "./MethodNotAllowed.js"
 import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "./McpHandlers.js"
 
 /** The API's handlers and its bearer check. */
@@ -36,6 +37,7 @@ const OpenApiRoute = HttpLayerRouter.add(
  */
 export const AttRoutes = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(AttApi),
+  MethodNotAllowedRoutes,
   OpenApiRoute,
   HttpApiSwagger.layerHttpLayerRouter({ api: AttApi, path: "/docs" })
 ).pipe(

@@ -18,6 +18,7 @@ import {
   BadRequest,
   InvocationFailed,
   ServerNotFoundError,
+  ServersBusy,
   SessionControlsConflict,
   UpstreamBadRequest,
   UpstreamNotFound
@@ -34,11 +35,15 @@ const conflict = () => new SessionControlsConflict({ detail: "Adapter session co
 /** JSON-RPC "resource not found": the one rejection answered 404; the others the caller gets are 400. */
 const RESOURCE_NOT_FOUND = -32002
 
-/** An invocation's failure as its HTTP error: 503 when no server served it, the upstream's rejection as 400 / 404. */
+/**
+ * An invocation's failure as its HTTP error: 503 when no server served it, 429 when every server it could go to is
+ * busy, the upstream's rejection as 400 / 404.
+ */
 const fromInvokeError = (error: InvocationError | UpstreamRejected) => {
   if (error._tag === "InvocationError") {
     const { message, method, request_id, attempts } = error
-    return new InvocationFailed({ detail: { message, method, request_id, attempts } })
+    const detail = { message, method, request_id, attempts }
+    return error.busy === true ? new ServersBusy({ detail }) : new InvocationFailed({ detail })
   }
   const { server, request_id, code, message } = error
   const detail =

@@ -1,0 +1,50 @@
+import { HttpApi, HttpLayerRouter, HttpServerResponse } from "@effect/platform"
+import { Effect } from "effect"
+import { AttApi } from "../api/Api.js"
+
+/** The methods the router takes (a HEAD is answered as the path's GET, or as an unknown path when it has none). */
+const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
+
+/** att's paths outside the API document, with their methods. */
+const OWN_ROUTES: ReadonlyArray<readonly [string, string]> = [
+  ["GET", "/openapi.json"],
+  ["GET", "/docs"]
+]
+
+/** Every path att serves, with the methods it answers there (a path with GET answers HEAD too). */
+export const attPaths = (): ReadonlyMap<string, ReadonlySet<string>> => {
+  const paths = new Map<string, Set<string>>()
+  const add = (method: string, path: string) => {
+    const methods = paths.get(path) ?? new Set<string>()
+    methods.add(method)
+    if (method === "GET") methods.add("HEAD")
+    paths.set(path, methods)
+  }
+  HttpApi.reflect(AttApi, { onGroup() {}, onEndpoint: ({ endpoint }) => add(endpoint.method, endpoint.path) })
+  for (const [method, path] of OWN_ROUTES) add(method, path)
+  return paths
+}
+
+/** `/mcp` answers as the MCP SDK's own transport does; the API's routes with the API's `{_tag, detail}`. */
+const answer = (path: string, allowed: ReadonlySet<string>) => {
+  const headers = { allow: [...allowed].join(", ") }
+  return HttpServerResponse.unsafeJson(
+    path === "/mcp"
+      ? { jsonrpc: "2.0", id: null, error: { code: -32000, message: "Method not allowed." } }
+      : { _tag: "MethodNotAllowed", detail: "Method not allowed" },
+    { status: 405, headers }
+  )
+}
+
+/**
+ * A 405 with `Allow` for every other method on att's paths: routes of att's own, so they hold (behind the guard)
+ * wherever att is mounted, and an unknown method on a known path is not mistaken for an unknown path. A CORS
+ * preflight never gets here: the guard answers it first.
+ */
+export const MethodNotAllowedRoutes = HttpLayerRouter.addAll(
+  [...attPaths()].flatMap(([path, allowed]) =>
+    METHODS.filter((method) => !allowed.has(method)).map((method) =>
+      HttpLayerRouter.route(method, path as `/${string}`, Effect.succeed(answer(path, allowed)))
+    )
+  )
+)
