@@ -228,7 +228,8 @@ describe("results over max_result_bytes (issue 14 §2)", () => {
           args: ["--import", "tsx", fixture, "gamma", "stdio"],
           cwd: ROOT
         })
-        yield* manager.initializeServer("gamma")
+        const initialized = yield* manager.initializeServer("gamma")
+        expect(initialized.last_error).toBeNull()
         const children = () => childPids(process.pid).filter((pid) => commandLineOf(pid).includes("gamma"))
         const before = children()
         expect(before.length).toBe(1)
