@@ -20,7 +20,7 @@ const CAP = 16 * MB
 const gc = (globalThis as { gc?: () => void }).gc
 if (gc === undefined) throw new Error("run with node --expose-gc")
 
-const http = spawn(process.execPath, ["--import", "tsx", FIXTURE, "memory-http", "0"], {
+const http = spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "memory-http", "0"], {
   cwd: ROOT,
   stdio: ["ignore", "pipe", "inherit"]
 })
@@ -40,7 +40,7 @@ await runtime.runPromise(
   manager.register("stdio", {
     transport: "stdio",
     command: process.execPath,
-    args: ["--import", "tsx", FIXTURE, "memory-stdio", "stdio"],
+    args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "memory-stdio", "stdio"],
     cwd: ROOT
   })
 )

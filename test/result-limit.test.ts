@@ -225,7 +225,7 @@ describe("results over max_result_bytes (issue 14 §2)", () => {
         yield* manager.register("gamma", {
           transport: "stdio",
           command: process.execPath,
-          args: ["--import", "tsx", fixture, "gamma", "stdio"],
+          args: ["--conditions=att-source", "--import", "tsx", fixture, "gamma", "stdio"],
           cwd: ROOT
         })
         const initialized = yield* manager.initializeServer("gamma")
