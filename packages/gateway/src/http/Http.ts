@@ -1,4 +1,5 @@
-import { HttpApiSwagger, HttpApp, HttpLayerRouter, HttpServerResponse, OpenApi } from "@effect/platform"
+import { recordsSpans } from "@att/core/internal"
+import { HttpApiSwagger, HttpApp, HttpLayerRouter, HttpMiddleware, HttpServerResponse, OpenApi } from "@effect/platform"
 import { Effect, Layer } from "effect"
 import { AttApi } from "../api/Api.js"
 import { Catalog } from "../catalog/Catalog.js"
@@ -65,8 +66,19 @@ const JsonErrors = HttpLayerRouter.middleware(
   { global: true }
 )
 
-/** att on whatever `HttpServer` is provided, alone: its routes and a JSON 404 for every other path. */
-export const HttpLive = HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, NotFound, JsonErrors), {
+const served = HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, NotFound, JsonErrors), {
   disableLogger: true,
   disableListenLog: true
 })
+
+/**
+ * att on whatever `HttpServer` is provided, alone: its routes and a JSON 404 for every other path. The server's span
+ * per request (its URL parsed, its headers copied into attributes) is made only when a tracer records it: under
+ * Effect's built-in tracer it went nowhere and cost about 40 µs of CPU per call (REST invoke over stdio, 32
+ * callers: 229–238 against 264–290 µs per call).
+ */
+export const HttpLive = Layer.unwrapEffect(
+  Effect.map(recordsSpans, (records) =>
+    records ? served : served.pipe(HttpMiddleware.withTracerDisabledWhen(() => true))
+  )
+)
