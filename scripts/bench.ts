@@ -16,18 +16,17 @@
  * Not a test: numbers vary by machine.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs"
+import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Agent as HttpAgent, request as httpRequest } from "node:http"
-import { performance } from "node:perf_hooks"
 import type { Upstream } from "@att/core"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { ROOT, type Sample, type Stats, cpuSeconds, measure, pooled, startProcess, track } from "./bench-support.js"
 import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 
-const ROOT = join(import.meta.dirname, "..")
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
 /** Calls per path and concurrency, spread over `rounds` short rounds that take turns (a, b, b′, c, d, a, ...). */
@@ -37,61 +36,6 @@ const WARMUP = { calls: 300, seconds: 1.5 } as const
 /** Calls that did not succeed (a non-200 answer, a refused or reset connection, a failed SDK call), by path. */
 const failures = new Map<string, number>()
 const fail = (path: string, why: string) => failures.set(`${path}: ${why}`, (failures.get(`${path}: ${why}`) ?? 0) + 1)
-
-interface Sample {
-  readonly latencies: Array<number>
-  readonly seconds: number
-}
-
-interface Stats {
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
-}
-
-/** Run `total` calls with `concurrency` workers: each call's latency (ms) and the wall time. */
-const measure = async (
-  concurrency: number,
-  total: number,
-  call: () => Promise<unknown>,
-  until = 0
-): Promise<Sample> => {
-  const latencies: Array<number> = []
-  let next = 0
-  const started = performance.now()
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < total || performance.now() - started < until * 1000) {
-        next++
-        const t0 = performance.now()
-        await call()
-        latencies.push(performance.now() - t0)
-      }
-    })
-  )
-  return { latencies, seconds: (performance.now() - started) / 1000 }
-}
-
-/**
- * One path's figures over all its rounds pooled: calls per second of its own wall time, percentiles of all its
- * latencies. Short rounds in turn put every path through the same moments of a busy machine.
- */
-const pooled = (samples: ReadonlyArray<Sample>): Stats => {
-  const latencies = samples.flatMap((sample) => sample.latencies).sort((x, y) => x - y)
-  const seconds = samples.reduce((sum, sample) => sum + sample.seconds, 0)
-  const at = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? 0
-  return { rps: latencies.length / seconds, p50: at(0.5), p99: at(0.99) }
-}
-
-/** Every process the bench started, stopped when it exits, also when a measurement fails half-way. */
-const children: Array<ChildProcess> = []
-process.on("exit", () => {
-  for (const child of children) child.kill("SIGTERM")
-})
-const track = (child: ChildProcess) => {
-  children.push(child)
-  return child
-}
 
 const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
   const child = track(
@@ -123,27 +67,6 @@ const echo = (client: Client, path: string) => () =>
     (result) => (result.isError === true ? fail(path, "isError") : undefined),
     (error: unknown) => fail(path, error instanceof Error ? error.message.slice(0, 60) : String(error))
   )
-
-/** Start a server process and wait for the port it prints. */
-const startProcess = async (
-  args: ReadonlyArray<string>,
-  pattern: RegExp,
-  runtime: ReadonlyArray<string> = ["--conditions=att-source", "--import", "tsx"]
-): Promise<{ child: ChildProcess; port: string }> => {
-  const child = track(spawn(process.execPath, [...runtime, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT }))
-  const port = await new Promise<string>((resolve, reject) => {
-    let seen = ""
-    const onData = (chunk: Buffer) => {
-      seen += chunk.toString()
-      const match = pattern.exec(seen)
-      if (match?.[1] !== undefined) resolve(match[1])
-    }
-    child.stdout?.on("data", onData)
-    child.stderr?.on("data", onData)
-    child.once("exit", (code) => reject(new Error(`exited ${code}: ${seen}`)))
-  })
-  return { child, port }
-}
 
 /** (b): the floor server process; (b′) with `fiber`: the same, each forward in an Effect fiber of its own. */
 const startFloor = async (upstream: Upstream, mode: "plain" | "fiber" = "plain") => {
@@ -182,28 +105,6 @@ const connectViaAtt = async (url: string): Promise<Client> => {
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
   throw new Error(`${url} did not list echo within 10 s`)
-}
-
-/** Clock ticks per second, the unit of /proc's CPU times (100 on nearly every Linux). */
-const clockTicks = (): number => {
-  try {
-    return Number(execFileSync("getconf", ["CLK_TCK"]).toString().trim()) || 100
-  } catch {
-    return 100
-  }
-}
-const CLOCK_TICKS = clockTicks()
-
-/** CPU seconds (user + system) a process has used so far, from /proc (Linux); 0 when unknown. */
-const cpuSeconds = (pid: number | undefined): number => {
-  if (pid === undefined) return 0
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8")
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
-    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS
-  } catch {
-    return 0
-  }
 }
 
 const ECHO_BODY = JSON.stringify({ tool_name: "echo", arguments: { message: "hi" } })
