@@ -33,6 +33,10 @@ export interface GatewaySettings {
   readonly maxMcpSessions: number
   /** A `/mcp` session with no request for this long ends. */
   readonly mcpSessionIdleSeconds: number
+  /** The SSE events each `/mcp` session keeps for a client that resumes with `Last-Event-ID` (oldest dropped). */
+  readonly mcpEventStoreSize: number
+  /** ... and at most this many bytes of them. */
+  readonly mcpEventStoreBytes: number
   /** The most of each upstream's `instructions` passed on to `/mcp` clients, in UTF-8 bytes. */
   readonly maxInstructionsBytes: number
 }
@@ -53,6 +57,8 @@ export const defaultGatewaySettings: GatewaySettings = {
   boundHost: null,
   maxMcpSessions: 256,
   mcpSessionIdleSeconds: 1800,
+  mcpEventStoreSize: 1000,
+  mcpEventStoreBytes: 16 * 1024 * 1024,
   maxInstructionsBytes: 8192
 }
 

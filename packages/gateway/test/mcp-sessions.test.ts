@@ -88,7 +88,7 @@ describe("/mcp sessions", () => {
           }
           return server
         },
-        { max: 4, idleMs: 60_000 }
+        { max: 4, idleMs: 60_000, events: { events: 1000, bytes: 1 << 24 } }
       )
       const refused = new Request("http://localhost/mcp", {
         method: "POST",

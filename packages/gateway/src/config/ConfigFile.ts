@@ -68,6 +68,9 @@ export const ConfigFile = Schema.Struct({
   max_json_depth: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxJsonDepth }),
   max_mcp_sessions: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxMcpSessions }),
   mcp_session_idle_seconds: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.mcpSessionIdleSeconds }),
+  /** Each `/mcp` session keeps its last this many SSE events (and at most `mcp_event_store_bytes`) for resuming. */
+  mcp_event_store_size: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.mcpEventStoreSize }),
+  mcp_event_store_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.mcpEventStoreBytes }),
   /** Node's server limits: the whole head within this, the whole request within that (streams are exempt). */
   headers_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
   request_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 60_000 }),
@@ -151,6 +154,8 @@ export const gatewaySettings = (
   boundHost,
   maxMcpSessions: config.max_mcp_sessions,
   mcpSessionIdleSeconds: config.mcp_session_idle_seconds,
+  mcpEventStoreSize: config.mcp_event_store_size,
+  mcpEventStoreBytes: config.mcp_event_store_bytes,
   maxInstructionsBytes: config.max_instructions_bytes
 })
 

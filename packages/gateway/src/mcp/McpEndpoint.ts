@@ -23,11 +23,11 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import { Clock, Duration, Effect, Either, Queue, Runtime } from "effect"
+import { Clock, Effect, Either, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
 import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
-import { McpSessions } from "./McpSessions.js"
+import { scopedSessions } from "./SessionLifecycle.js"
 import { SessionOutbox } from "./SessionOutbox.js"
 import { repeatable } from "./Routing.js"
 import { Subscriptions } from "./Subscriptions.js"
@@ -284,23 +284,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
       Effect.forkScoped
     )
 
-    // Idle sessions end: the sweeper sleeps until the session idle longest would expire, and waits for a
-    // session to open when there is none (no timer runs while att has no sessions).
-    const opened = yield* Queue.sliding<void>(1)
-    const endpoint = new McpSessions(
-      makeServer,
-      { max: settings.maxMcpSessions, idleMs: settings.mcpSessionIdleSeconds * 1000 },
-      () => opened.unsafeOffer(undefined)
-    )
-    const sweepOnce = Effect.gen(function* () {
-      const expiry = endpoint.nextExpiry()
-      if (expiry === null) return yield* Queue.take(opened)
-      const now = yield* Clock.currentTimeMillis
-      if (expiry > now) return yield* Effect.sleep(Duration.millis(expiry - now))
-      yield* Effect.promise(() => endpoint.endIdle(now))
-    })
-    yield* sweepOnce.pipe(Effect.forever, Effect.forkScoped)
-    yield* Effect.addFinalizer(() => Effect.promise(() => endpoint.closeAll()))
+    const endpoint = yield* scopedSessions(makeServer, settings)
 
     /** Serve one `/mcp` request. The body was read and parsed by the HTTP pipeline, under its limits. */
     const handle = (request: HttpServerRequest.HttpServerRequest) =>

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import type { Transport as SdkTransportLike } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { type EventStoreLimits, SessionEventStore } from "./SessionEventStore.js"
 
 /** Anything that serves MCP over a transport: the SDK's `Server` or `McpServer`. */
 export interface ConnectableServer {
@@ -11,6 +12,7 @@ export interface ConnectableServer {
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport
   readonly server: ConnectableServer
+  readonly events: SessionEventStore
   /** When the session last received a request (ms, from the caller's clock). */
   lastActive: number
 }
@@ -20,6 +22,8 @@ export interface SessionLimits {
   readonly max: number
   /** A session with no request for this long may be ended by `endIdle`. */
   readonly idleMs: number
+  /** What each session keeps of its SSE events for a client that resumes (`Last-Event-ID`). */
+  readonly events: EventStoreLimits
 }
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -27,6 +31,21 @@ const jsonRpcError = (status: number, code: number, message: string, headers: Re
     status,
     headers: { ...headers, "content-type": "application/json" }
   })
+
+const OPENED = new TextEncoder().encode(": open\n\n")
+
+/**
+ * An SSE stream that starts with a comment line, so its head reaches the client now: the server sends a response's
+ * head with its first bytes, and a GET stream may have nothing to say until its first keep-alive, 15 s later.
+ */
+const startsAtOnce = (response: Response): Response => {
+  if (response.status !== 200 || response.body === null) return response
+  if (!response.headers.get("content-type")?.startsWith("text/event-stream")) return response
+  const body = response.body.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({ start: (controller) => controller.enqueue(OPENED) })
+  )
+  return new Response(body, { status: response.status, headers: response.headers })
+}
 
 const isInitialize = (body: unknown): boolean => {
   const messages = Array.isArray(body) ? body : [body]
@@ -39,7 +58,8 @@ const isInitialize = (body: unknown): boolean => {
 /**
  * Stateful Streamable HTTP sessions over web-standard requests: one SDK transport and one server (from
  * `makeServer`) per session, found by the `mcp-session-id` header. Unknown session: 404; none and not an
- * initialize: 400. Bounded: at most `max` sessions (503 with `Retry-After` above), idle ones ended by `endIdle`,
+ * initialize: 400. Every SSE event has an id; a client that lost a stream resumes it with `Last-Event-ID` from the
+ * session's bounded event store. Bounded: at most `max` sessions (503 with `Retry-After` above), idle ones ended by `endIdle`,
  * `DELETE` ends one. The body comes already parsed (the HTTP pipeline read it under its limits).
  */
 export class McpSessions {
@@ -51,7 +71,9 @@ export class McpSessions {
     private readonly makeServer: () => ConnectableServer,
     private readonly limits: SessionLimits,
     /** Told each time a session opens (the idle sweeper waits for one). */
-    private readonly onOpen: () => void = () => undefined
+    private readonly onOpen: () => void = () => undefined,
+    /** Told when a session ends whose event store dropped events to stay within its bounds. */
+    private readonly onEventsDropped: (dropped: number) => void = () => undefined
   ) {}
 
   get size(): number {
@@ -64,7 +86,7 @@ export class McpSessions {
       const session = this.sessions.get(id)
       if (session === undefined) return jsonRpcError(404, -32001, "Session not found")
       session.lastActive = now
-      return session.transport.handleRequest(request, { parsedBody: body })
+      return startsAtOnce(await session.transport.handleRequest(request, { parsedBody: body }))
     }
     if (request.method !== "POST" || !isInitialize(body)) {
       return jsonRpcError(400, -32000, "Bad Request: No valid session ID provided")
@@ -84,15 +106,18 @@ export class McpSessions {
 
   private async open(request: Request, body: unknown, now: number): Promise<Response> {
     const server = this.makeServer()
+    const events = new SessionEventStore(this.limits.events)
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => randomUUID(),
+      eventStore: events,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, lastActive: now })
+        this.sessions.set(id, { transport, server, events, lastActive: now })
         this.onOpen()
       }
     })
     transport.onclose = () => {
       if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId)
+      if (events.dropped > 0) this.onEventsDropped(events.dropped)
     }
     await server.connect(transport)
     const response = await transport.handleRequest(request, { parsedBody: body })
