@@ -37,6 +37,8 @@ export interface GatewaySettings {
   readonly mcpEventStoreSize: number
   /** ... and at most this many bytes of them. */
   readonly mcpEventStoreBytes: number
+  /** The most items in one page of att's own lists on `/mcp` (tools, resources, templates, prompts). */
+  readonly listPageSize: number
   /** The most of each upstream's `instructions` passed on to `/mcp` clients, in UTF-8 bytes. */
   readonly maxInstructionsBytes: number
 }
@@ -59,6 +61,7 @@ export const defaultGatewaySettings: GatewaySettings = {
   mcpSessionIdleSeconds: 1800,
   mcpEventStoreSize: 1000,
   mcpEventStoreBytes: 16 * 1024 * 1024,
+  listPageSize: 100,
   maxInstructionsBytes: 8192
 }
 

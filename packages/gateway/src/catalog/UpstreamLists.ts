@@ -22,8 +22,8 @@ export const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> 
   prompts: ["prompts"]
 }
 
-/** At most this many pages of one list are fetched. */
-const MAX_PAGES = 50
+/** At most this many pages of one list are fetched (an upstream whose cursors never end cannot hold att). */
+export const MAX_LIST_PAGES = 100
 
 /** Fetch one list of a server from its upstream, following `nextCursor` up to a bound, collecting the items. */
 export const fetchList = (registry: Registry, transport: TransportShape, server: string, kind: ListKind) =>
@@ -32,7 +32,7 @@ export const fetchList = (registry: Registry, transport: TransportShape, server:
     const target = yield* registry.target(server)
     const items: Array<unknown> = []
     let cursor: string | undefined
-    for (let page = 0; page < MAX_PAGES; page++) {
+    for (let page = 0; page < MAX_LIST_PAGES; page++) {
       const response = yield* transport.send(target, {
         jsonrpc: "2.0",
         id: `${method}-${crypto.randomUUID()}`,

@@ -71,6 +71,8 @@ export const ConfigFile = Schema.Struct({
   /** Each `/mcp` session keeps its last this many SSE events (and at most `mcp_event_store_bytes`) for resuming. */
   mcp_event_store_size: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.mcpEventStoreSize }),
   mcp_event_store_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.mcpEventStoreBytes }),
+  /** At most this many items in one page of att's own lists on `/mcp`. */
+  list_page_size: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.listPageSize }),
   /** Node's server limits: the whole head within this, the whole request within that (streams are exempt). */
   headers_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 10_000 }),
   request_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 60_000 }),
@@ -156,6 +158,7 @@ export const gatewaySettings = (
   mcpSessionIdleSeconds: config.mcp_session_idle_seconds,
   mcpEventStoreSize: config.mcp_event_store_size,
   mcpEventStoreBytes: config.mcp_event_store_bytes,
+  listPageSize: config.list_page_size,
   maxInstructionsBytes: config.max_instructions_bytes
 })
 

@@ -27,6 +27,7 @@ import { Clock, Effect, Either, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
 import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
+import { listResult } from "./Paging.js"
 import { scopedSessions } from "./SessionLifecycle.js"
 import { SessionOutbox } from "./SessionOutbox.js"
 import { repeatable } from "./Routing.js"
@@ -43,6 +44,10 @@ const mcpFailure = (error: InvocationError) =>
  * session) whose tools, resources, resource templates and prompts are the union of the upstreams' (from the
  * Catalog), routed through the manager with its failover, events and correlation. Sessions are told
  * `list_changed` when an upstream's lists change.
+ *
+ * Over 300 lines on purpose for now: one closure holds what every session's server shares (the catalog, the
+ * subscriptions, the relays of progress, logs and changes). Moving its upstream requests into the Manager (a
+ * protocol-level transport) takes most of it apart.
  */
 export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint", {
   scoped: Effect.gen(function* () {
@@ -66,6 +71,11 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
       const error = result.left
       throw error instanceof InvocationError ? mcpFailure(error) : error
     }
+
+    /** One page of one of att's lists, `list_page_size` items at most. */
+    const paged = (key: string, items: ReadonlyArray<unknown>, cursor: string | undefined) =>
+      listResult(key, items, cursor, settings.listPageSize) as never
+    const definitions = async (kind: ListKind) => (await run(catalog.entries(kind))).map((entry) => entry.definition)
 
     /** The servers that list `uri`, else those that offer templates (a URI may come from one). */
     const resourceOwners = async (uri: string) => {
@@ -152,9 +162,13 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
       }
 
-      server.setRequestHandler(ListToolsRequestSchema, async () => ({
-        tools: (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name }))
-      }))
+      server.setRequestHandler(ListToolsRequestSchema, async (request) =>
+        paged(
+          "tools",
+          (await run(exposed)).tools.map((tool) => ({ ...tool.definition, name: tool.name })),
+          request.params?.cursor
+        )
+      )
       server.setRequestHandler(CallToolRequestSchema, async (request, extra) => {
         // The client's progress token stands for the upstream's: relay each notification under it, all of them
         // before the result (a notification sent after the response would land on a closed stream).
@@ -186,21 +200,21 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         await Promise.all(relayed)
         return result
       })
-      server.setRequestHandler(ListResourcesRequestSchema, async () => ({
-        resources: (await run(catalog.entries("resources"))).map((entry) => entry.definition) as never
-      }))
-      server.setRequestHandler(ListResourceTemplatesRequestSchema, async () => ({
-        resourceTemplates: (await run(catalog.entries("resource_templates"))).map((entry) => entry.definition) as never
-      }))
+      server.setRequestHandler(ListResourcesRequestSchema, async (request) =>
+        paged("resources", await definitions("resources"), request.params?.cursor)
+      )
+      server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) =>
+        paged("resourceTemplates", await definitions("resource_templates"), request.params?.cursor)
+      )
       server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
         const uri = request.params.uri
         const servers = await resourceOwners(uri)
         if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
         return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }))
       })
-      server.setRequestHandler(ListPromptsRequestSchema, async () => ({
-        prompts: (await run(catalog.entries("prompts"))).map((entry) => entry.definition) as never
-      }))
+      server.setRequestHandler(ListPromptsRequestSchema, async (request) =>
+        paged("prompts", await definitions("prompts"), request.params?.cursor)
+      )
       server.setRequestHandler(GetPromptRequestSchema, async (request) => {
         const prompt = (await run(catalog.entries("prompts"))).find((entry) => entry.key === request.params.name)
         if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
