@@ -134,6 +134,8 @@ describe("package surfaces (issue 15 §2)", () => {
         "ConnectionEventsQuery",
         "ConnectionEventsResponse",
         "Cursor",
+        "EventStreamBody",
+        "EventStreamQuery",
         "HealthGroup",
         "HealthResponse",
         "HttpUrl",

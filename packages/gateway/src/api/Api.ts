@@ -22,6 +22,8 @@ import {
   AdapterSessionsResponse,
   ConnectionEventsQuery,
   ConnectionEventsResponse,
+  EventStreamBody,
+  EventStreamQuery,
   HealthResponse,
   InitializeQuery,
   InvocationEventsQuery,
@@ -91,6 +93,13 @@ export class McpGroup extends HttpApiGroup.make("mcp")
     HttpApiEndpoint.get("listEvents", "/events")
       .setUrlParams(ConnectionEventsQuery)
       .addSuccess(ConnectionEventsResponse)
+  )
+  .add(
+    HttpApiEndpoint.get("streamEvents", "/events/stream")
+      .setUrlParams(EventStreamQuery)
+      .addSuccess(EventStreamBody)
+      .addError(BadRequest)
+      .annotate(OpenApi.Description, "Connection, invocation and capability events as they happen (SSE)")
   )
   .add(
     HttpApiEndpoint.get("listInvocationEvents", "/invocation-events")

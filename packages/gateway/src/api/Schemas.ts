@@ -12,6 +12,7 @@ import {
   ServerStatus,
   UpstreamRejected
 } from "@att/core"
+import { HttpApiSchema } from "@effect/platform"
 import { ParseResult, Schema } from "effect"
 import { CapabilityEvent, CapabilityEventKind, ListKind } from "../catalog/Drift.js"
 
@@ -214,6 +215,31 @@ export const CapabilityEventsQuery = Schema.Struct({
   kind: Schema.optional(CapabilityEventKind),
   limit: Schema.optional(Limit),
   cursor: Schema.optional(Cursor)
+})
+
+/** `types=connection,invocation`: which events a live stream sends (all three without it). */
+const EventTypes = Schema.compose(
+  Schema.split(","),
+  Schema.Array(Schema.Literal("connection", "invocation", "capability"))
+).annotations({ description: "Comma-separated: connection, invocation, capability (default: all three)" })
+
+/** The live event stream's filters: the event routes' own, each applied to the events that carry its field. */
+export const EventStreamQuery = Schema.Struct({
+  types: Schema.optional(EventTypes),
+  server: Schema.optional(Schema.String),
+  correlation_id: Schema.optional(Schema.String),
+  method: Schema.optional(Schema.String),
+  request_id: Schema.optional(Schema.String),
+  list: Schema.optional(ListKind),
+  kind: Schema.optional(CapabilityEventKind)
+})
+
+/** Server-sent events: `connection`, `invocation` and `capability` events, and a last `overflow`. */
+export const EventStreamBody = Schema.String.pipe(
+  HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })
+).annotations({
+  description:
+    "SSE. Each event's `event:` is its type and `data:` the event as the event routes give it; its `id:` resumes the stream (Last-Event-ID) with nothing lost or repeated. A reader that fell behind what the bounded buffers keep gets an `overflow` event, then the stream ends."
 })
 
 export const CapabilityEventsResponse = Schema.Struct({ items: Schema.Array(CapabilityEvent), ...EventPageFields })

@@ -9,7 +9,7 @@ import {
   type UpstreamRejected
 } from "@att/core"
 import { now } from "@att/core/internal"
-import { HttpApiBuilder } from "@effect/platform"
+import { HttpApiBuilder, HttpServerResponse } from "@effect/platform"
 import { Effect, Option } from "effect"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { planRoute } from "../mcp/Routing.js"
@@ -25,6 +25,7 @@ import {
 } from "../api/Errors.js"
 import type { InvocationResponse, ServerResponse } from "../api/Schemas.js"
 import { Catalog } from "../catalog/Catalog.js"
+import { eventStream, parsePositions } from "../events/EventStream.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { hostOf, isHostName, refusalForResolved, refusalReason } from "../security/AddressPolicy.js"
 import { HostResolver } from "../security/HostResolver.js"
@@ -162,6 +163,20 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
         Effect.map(manager.listSessions(urlParams), (items) => ({ adapter_controls_available: controls, items }))
       )
       .handle("listEvents", ({ urlParams }) => manager.connectionEventPage(urlParams))
+      .handle("streamEvents", ({ urlParams, request }) => {
+        const lastEventId = request.headers["last-event-id"]
+        const resume = lastEventId === undefined ? undefined : parsePositions(lastEventId)
+        if (lastEventId !== undefined && resume === undefined)
+          return Effect.fail(
+            new BadRequest({ detail: `not an event id of this stream: ${lastEventId}`, field: "last-event-id" })
+          )
+        return Effect.map(eventStream(urlParams, resume), (stream) =>
+          HttpServerResponse.stream(stream, {
+            contentType: "text/event-stream",
+            headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" }
+          })
+        )
+      })
       .handle("listInvocationEvents", ({ urlParams }) => manager.invocationEventPage(urlParams))
       .handle("invokeTool", ({ payload }) =>
         Effect.flatMap(catalog.offering("tools", payload.tool_name), (offering) => {
