@@ -63,10 +63,15 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
     /**
      * Run an invocation for an MCP handler: its result, or the error to answer. An upstream's answer to the caller
      * (`UpstreamRejected`) goes back with its own code, message and data (the SDK server sends any thrown error's
-     * `code`, `message` and `data`); att's own failures carry the request id.
+     * `code`, `message` and `data`); att's own failures carry the request id. The client's cancellation (the SDK
+     * aborts `signal` on `notifications/cancelled`, or when the session ends) interrupts the invocation, which
+     * cancels the upstream's request in turn.
      */
-    const outcome = async (effect: Effect.Effect<InvocationResult, InvocationError | UpstreamRejected | McpError>) => {
-      const result = await run(Effect.either(effect))
+    const outcome = async (
+      effect: Effect.Effect<InvocationResult, InvocationError | UpstreamRejected | McpError>,
+      signal: AbortSignal
+    ) => {
+      const result = await run(Effect.either(effect), { signal })
       if (Either.isRight(result)) return result.right.result as never
       const error = result.left
       throw error instanceof InvocationError ? mcpFailure(error) : error
@@ -195,7 +200,8 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
               failoverAfterSend: repeatable(tool, settings.idempotentTools),
               ...(token === undefined ? {} : { onProgress })
             })
-          })
+          }),
+          extra.signal
         )
         await Promise.all(relayed)
         return result
@@ -206,25 +212,26 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
       server.setRequestHandler(ListResourceTemplatesRequestSchema, async (request) =>
         paged("resourceTemplates", await definitions("resource_templates"), request.params?.cursor)
       )
-      server.setRequestHandler(ReadResourceRequestSchema, async (request) => {
+      server.setRequestHandler(ReadResourceRequestSchema, async (request, extra) => {
         const uri = request.params.uri
         const servers = await resourceOwners(uri)
         if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
-        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }))
+        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }), extra.signal)
       })
       server.setRequestHandler(ListPromptsRequestSchema, async (request) =>
         paged("prompts", await definitions("prompts"), request.params?.cursor)
       )
-      server.setRequestHandler(GetPromptRequestSchema, async (request) => {
+      server.setRequestHandler(GetPromptRequestSchema, async (request, extra) => {
         const prompt = (await run(catalog.entries("prompts"))).find((entry) => entry.key === request.params.name)
         if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
         return outcome(
           manager.getPrompt(request.params.name, request.params.arguments ?? null, settings.preferredOrder, {
             only: prompt.servers
-          })
+          }),
+          extra.signal
         )
       })
-      server.setRequestHandler(CompleteRequestSchema, async (request) => {
+      server.setRequestHandler(CompleteRequestSchema, async (request, extra) => {
         const ref = request.params.ref
         const owners =
           ref.type === "ref/prompt"
@@ -235,7 +242,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
               ]
         // Nobody offers it: no suggestions, as a server answers for an argument it cannot complete.
         if (owners.length === 0) return { completion: { values: [] } }
-        return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }))
+        return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }), extra.signal)
       })
       server.setRequestHandler(SubscribeRequestSchema, async (request) => {
         const uri = request.params.uri
