@@ -12,7 +12,6 @@ export interface ConnectableServer {
 interface Session {
   readonly transport: WebStandardStreamableHTTPServerTransport
   readonly server: ConnectableServer
-  readonly events: SessionEventStore
   /** When the session last received a request (ms, from the caller's clock). */
   lastActive: number
 }
@@ -59,8 +58,8 @@ const isInitialize = (body: unknown): boolean => {
  * Stateful Streamable HTTP sessions over web-standard requests: one SDK transport and one server (from
  * `makeServer`) per session, found by the `mcp-session-id` header. Unknown session: 404; none and not an
  * initialize: 400. Every SSE event has an id; a client that lost a stream resumes it with `Last-Event-ID` from the
- * session's bounded event store. Bounded: at most `max` sessions (503 with `Retry-After` above), idle ones ended by `endIdle`,
- * `DELETE` ends one. The body comes already parsed (the HTTP pipeline read it under its limits).
+ * session's bounded event store. Bounded: at most `max` sessions (503 with `Retry-After` above), idle ones ended
+ * by `endIdle`, `DELETE` ends one. The body comes already parsed (the HTTP pipeline read it under its limits).
  */
 export class McpSessions {
   private readonly sessions = new Map<string, Session>()
@@ -111,7 +110,7 @@ export class McpSessions {
       sessionIdGenerator: () => randomUUID(),
       eventStore: events,
       onsessioninitialized: (id) => {
-        this.sessions.set(id, { transport, server, events, lastActive: now })
+        this.sessions.set(id, { transport, server, lastActive: now })
         this.onOpen()
       }
     })
