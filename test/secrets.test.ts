@@ -83,8 +83,8 @@ describe("secrets never leave, through the SDK transport (issue 14 §4)", () => 
         // What is shown instead.
         const remote = JSON.parse((yield* call("servers/remote")).text)
         expect(remote.url).toBe(`http://***@127.0.0.1:${port}/mcp?api_key=***`)
-        // fetch refuses a URL with credentials, quoting it: the record keeps the message, not the credentials.
-        expect(remote.last_error).toContain(`credentials: http://***@127.0.0.1:${port}/mcp?api_key=***`)
+        // The credentials went as Basic authentication to a port nothing listens on: refused, nothing of them shown.
+        expect(remote.last_error).toContain(`ECONNREFUSED 127.0.0.1:${port}`)
         expect(JSON.parse((yield* call("servers/child")).text).last_error).toContain("invalid API key ***")
 
         const logged = [...lines, ...written.mock.calls.map((args) => String(args[0]))]

@@ -23,11 +23,18 @@ const decoded = (text: string): string => {
   }
 }
 
-/** A URL's credentials: its username and password, and the values of its secret-looking query parameters. */
+/**
+ * A URL's credentials: its username and password (also as the Basic credentials they are sent as), and the values of
+ * its secret-looking query parameters.
+ */
 export const urlSecrets = (url: string): ReadonlyArray<string> => {
   if (!URL.canParse(url)) return []
   const parsed = new URL(url)
   const found: Array<string> = [parsed.username, decoded(parsed.username), parsed.password, decoded(parsed.password)]
+  if (parsed.username !== "" || parsed.password !== "") {
+    const bytes = new TextEncoder().encode(`${decoded(parsed.username)}:${decoded(parsed.password)}`)
+    found.push(btoa(String.fromCharCode(...bytes)))
+  }
   for (const [name, value] of parsed.searchParams) {
     if (SECRET_PARAMETER.test(name)) found.push(value, encodeURIComponent(value))
   }

@@ -24,7 +24,19 @@ describe("redaction of configured secrets (issue 14 §4)", () => {
       headers: { authorization: "Bearer s3cret", "x-api-key": "k-123456" }
     })
     expect([...http].sort()).toEqual(
-      ["Bearer s3cret", "abc def", "abc%20def", "k-123456", "p%3Ass", "p:ss", "s3cret", "us%40er", "us@er"].sort()
+      [
+        "Bearer s3cret",
+        "abc def",
+        "abc%20def",
+        "k-123456",
+        "p%3Ass",
+        "p:ss",
+        "s3cret",
+        "us%40er",
+        "us@er",
+        // The Basic credentials the URL's userinfo is sent as.
+        Buffer.from("us@er:p:ss").toString("base64")
+      ].sort()
     )
     const stdio = secretsOf({
       transport: "stdio",

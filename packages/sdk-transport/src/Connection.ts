@@ -7,6 +7,7 @@ import { Agent } from "undici"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { boundedFetch } from "./BoundedFetch.js"
 import { BoundedStdioTransport } from "./StdioClient.js"
+import { splitUserinfo } from "./Userinfo.js"
 
 export interface UpstreamConnection {
   readonly transport: SdkClientTransport
@@ -45,9 +46,12 @@ export const connectionFor = (
     keepAliveTimeout: 30_000,
     ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) })
   })
+  // Credentials in the URL are sent as Basic authentication, unless a configured header says otherwise.
+  const { url: target, authorization } = splitUserinfo(upstream.url)
   const pooledFetch: FetchLike = (url, init) => {
     const { signal: _sessionWide, ...request } = init ?? {}
     const headers = new Headers(request.headers)
+    if (authorization !== undefined) headers.set("authorization", authorization)
     for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
     // Node's fetch is undici: `dispatcher` selects this session's pool. The SDK's signal is one for the whole session;
     // undici hangs a listener on it per request and drops it only at garbage collection, so under load thousands pile
@@ -58,13 +62,13 @@ export const connectionFor = (
   const bounded = boundedFetch(pooledFetch, maxResultBytes)
   const dispose = () => agent.destroy().catch(() => undefined)
   if (upstream.transport === "sse") {
-    const transport = new SSEClientTransport(new URL(upstream.url), {
+    const transport = new SSEClientTransport(new URL(target), {
       fetch: bounded,
       eventSourceInit: { fetch: bounded }
     })
     return { transport, terminate: NOTHING, dispose }
   }
-  const transport = new StreamableHTTPClientTransport(new URL(upstream.url), { fetch: bounded })
+  const transport = new StreamableHTTPClientTransport(new URL(target), { fetch: bounded })
   return {
     transport,
     terminate: () => (transport.sessionId === undefined ? NOTHING() : transport.terminateSession()),

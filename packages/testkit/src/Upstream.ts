@@ -52,6 +52,8 @@ export interface UpstreamOptions {
   readonly forgetsSessionAtReinitialize?: boolean
   /** The `instructions` of its initialize result. */
   readonly instructions?: string
+  /** Answer 401 to a request without exactly this `Authorization` header. */
+  readonly authorization?: string
 }
 
 /** The default tools: `echo {message}`, `add {a, b}`, `slow {ms}` (cancellable), `fail`; resource `test://static`. */
@@ -146,6 +148,8 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
         if (sessionId === undefined) counters.openings += 1
         if (req.method === "DELETE") counters.ended += 1
         if (hung) return
+        if (options.authorization !== undefined && req.headers.authorization !== options.authorization)
+          return refuse(res, 401, -32001, "Unauthorized")
         if (typeof sessionId !== "string") return endpoint.handle(req, res)
         if (forgotten.has(sessionId)) return refuse(res, 400, -32000, "Bad Request: No valid session ID provided")
         if (options.forgetsSessionAtReinitialize !== true || req.method !== "POST") return endpoint.handle(req, res)
