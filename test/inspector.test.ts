@@ -16,7 +16,7 @@ const INSPECTOR = join(ROOT, "node_modules", ".bin", "mcp-inspector")
 const UPSTREAM = join(ROOT, "test", "fixtures", "upstream-server.ts")
 
 describe("the MCP Inspector CLI against att's /mcp", () => {
-  it("lists the upstream's tools and calls one through att", async () => {
+  it("lists and calls the upstream's tools, resources and prompts through att", async () => {
     const att = await startAttServe({
       mcpServers: {
         alpha: {
@@ -53,6 +53,26 @@ describe("the MCP Inspector CLI against att's /mcp", () => {
     const called = await inspector(["--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=hi"])
     expect(called.code, called.stderr).toBe(0)
     expect(JSON.parse(called.stdout)).toEqual({ content: [{ type: "text", text: "alpha: hi" }] })
+
+    const resources = await inspector(["--method", "resources/list"])
+    expect(resources.code, resources.stderr).toBe(0)
+    expect((JSON.parse(resources.stdout) as { resources: Array<{ uri: string }> }).resources.map((r) => r.uri)).toEqual(
+      ["fixture://alpha/readme"]
+    )
+    const read = await inspector(["--method", "resources/read", "--uri", "fixture://alpha/readme"])
+    expect(read.code, read.stderr).toBe(0)
+    expect(JSON.parse(read.stdout)).toMatchObject({ contents: [{ text: "alpha readme" }] })
+
+    const prompts = await inspector(["--method", "prompts/list"])
+    expect(prompts.code, prompts.stderr).toBe(0)
+    expect((JSON.parse(prompts.stdout) as { prompts: Array<{ name: string }> }).prompts.map((p) => p.name)).toEqual([
+      "greet"
+    ])
+    const got = await inspector(["--method", "prompts/get", "--prompt-name", "greet", "--prompt-args", "who=you"])
+    expect(got.code, got.stderr).toBe(0)
+    expect(JSON.parse(got.stdout)).toMatchObject({
+      messages: [{ role: "user", content: { type: "text", text: "alpha greets you" } }]
+    })
 
     const unknown = await inspector(["--method", "tools/call", "--tool-name", "no_such_tool"])
     expect(unknown.code).not.toBe(0)
