@@ -24,6 +24,16 @@ const decoded = (text: string): string => {
 }
 
 /**
+ * A URL's userinfo as HTTP Basic credentials: base64 of `user:password`, percent-decoded (a URL carries them
+ * encoded); undefined when it has none.
+ */
+export const basicCredentials = (url: URL): string | undefined => {
+  if (url.username === "" && url.password === "") return undefined
+  const bytes = new TextEncoder().encode(`${decoded(url.username)}:${decoded(url.password)}`)
+  return btoa(String.fromCharCode(...bytes))
+}
+
+/**
  * A URL's credentials: its username and password (also as the Basic credentials they are sent as), and the values of
  * its secret-looking query parameters.
  */
@@ -31,10 +41,8 @@ export const urlSecrets = (url: string): ReadonlyArray<string> => {
   if (!URL.canParse(url)) return []
   const parsed = new URL(url)
   const found: Array<string> = [parsed.username, decoded(parsed.username), parsed.password, decoded(parsed.password)]
-  if (parsed.username !== "" || parsed.password !== "") {
-    const bytes = new TextEncoder().encode(`${decoded(parsed.username)}:${decoded(parsed.password)}`)
-    found.push(btoa(String.fromCharCode(...bytes)))
-  }
+  const basic = basicCredentials(parsed)
+  if (basic !== undefined) found.push(basic)
   for (const [name, value] of parsed.searchParams) {
     if (SECRET_PARAMETER.test(name)) found.push(value, encodeURIComponent(value))
   }

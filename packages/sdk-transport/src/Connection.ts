@@ -27,7 +27,8 @@ const NOTHING = () => Promise.resolve()
 export const connectionFor = (
   upstream: Upstream,
   refuse: AddressRefusal | undefined,
-  maxResultBytes: number
+  maxResultBytes: number,
+  sleep: (ms: number) => Promise<void>
 ): UpstreamConnection => {
   if (upstream.transport === "stdio") {
     return {
@@ -36,7 +37,8 @@ export const connectionFor = (
         args: upstream.args ?? [],
         env: { ...getDefaultEnvironment(), ...upstream.env },
         ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
-        maxMessageBytes: maxResultBytes
+        maxMessageBytes: maxResultBytes,
+        sleep
       }),
       terminate: NOTHING,
       dispose: NOTHING

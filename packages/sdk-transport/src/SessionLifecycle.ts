@@ -1,7 +1,7 @@
 import { type SessionDiagnostics, TransportError, type UpstreamTarget } from "@att/core"
 import { now } from "@att/core/internal"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
-import { Effect, Exit, Runtime, Scope } from "effect"
+import { Duration, Effect, Exit, Runtime, Scope } from "effect"
 import { categorize, invalidatesSession, neverSent } from "./Categorize.js"
 import { closeClient } from "./ClientClose.js"
 import { connectionFor } from "./Connection.js"
@@ -37,7 +37,10 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
     const locks = new Map<string, Effect.Semaphore>()
     /** Per server, the session a new handshake replaced, closed once its last request settles (at most one). */
     const retired = new Map<string, Session>()
-    const runFork = Runtime.runFork(yield* Effect.runtime<never>())
+    const runtime = yield* Effect.runtime<never>()
+    const runFork = Runtime.runFork(runtime)
+    /** A stdio child's grace periods at close, on the layer's clock. */
+    const sleep = (ms: number) => Runtime.runPromise(runtime)(Effect.sleep(Duration.millis(ms)))
 
     /** One lock per server: its session is opened, and initialized again, one at a time. */
     const lockFor = (name: string) => {
@@ -115,7 +118,8 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         const connection = connectionFor(
           target.upstream,
           refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address),
-          maxResultBytes
+          maxResultBytes,
+          sleep
         )
         const transport = new ObservedTransport(connection.transport, (message) => {
           if (isInitializeResponse(message)) handshake.result = message.result

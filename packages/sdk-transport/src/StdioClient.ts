@@ -14,10 +14,9 @@ export interface StdioChild {
   readonly cwd?: string
   /** Bound on one message from the child (one line of its stdout). */
   readonly maxMessageBytes: number
+  /** Wait `ms` on the caller's clock (Effect's `Clock`, so tests drive the close's grace periods with TestClock). */
+  readonly sleep: (ms: number) => Promise<void>
 }
-
-const waitFor = (closed: Promise<void>, ms: number) =>
-  Promise.race([closed, new Promise<void>((resolve) => setTimeout(resolve, ms).unref())])
 
 /**
  * The client side of MCP over stdio: a child process, newline-delimited JSON-RPC on its stdin and stdout. Beside
@@ -100,9 +99,10 @@ export class BoundedStdioTransport implements SdkClientTransport {
     } catch {
       // already closed
     }
-    await waitFor(closed, 2_000)
+    const waitFor = (ms: number) => Promise.race([closed, this.params.sleep(ms)])
+    await waitFor(2_000)
     if (running()) child.kill("SIGTERM")
-    await waitFor(closed, 2_000)
+    await waitFor(2_000)
     if (running()) child.kill("SIGKILL")
   }
 

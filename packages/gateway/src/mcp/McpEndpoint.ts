@@ -1,3 +1,8 @@
+/*
+ * Over 300 lines on purpose for now: one closure holds what every session's server shares (the catalog, the
+ * subscriptions, the relays of progress, logs and changes). Moving its upstream requests into the Manager (the
+ * protocol-level transport, `todo/protocol_seam.md`) takes most of it apart.
+ */
 import {
   InvocationError,
   type InvocationResult,
@@ -44,10 +49,6 @@ const mcpFailure = (error: InvocationError) =>
  * session) whose tools, resources, resource templates and prompts are the union of the upstreams' (from the
  * Catalog), routed through the manager with its failover, events and correlation. Sessions are told
  * `list_changed` when an upstream's lists change.
- *
- * Over 300 lines on purpose for now: one closure holds what every session's server shares (the catalog, the
- * subscriptions, the relays of progress, logs and changes). Moving its upstream requests into the Manager (a
- * protocol-level transport) takes most of it apart.
  */
 export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint", {
   scoped: Effect.gen(function* () {
