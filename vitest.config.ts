@@ -17,6 +17,7 @@ const processTests = [
   "test/shutdown.test.ts",
   "test/e2e-cli.test.ts",
   "test/conformance.test.ts",
+  "test/conformance-client.test.ts",
   "test/inspector.test.ts"
 ]
 
