@@ -5,14 +5,15 @@ import { describe, expect, it } from "vitest"
 import { ROOT, cleanedUpAfterAll, runToEnd, startAttServe, waitForMcpTools } from "./support/processes.js"
 
 /**
- * The MCP Inspector's CLI mode (`@modelcontextprotocol/inspector` 0.15.0, the newest release that runs on Node 20)
- * as a third-party client of att's `/mcp`, over `test/fixtures/upstream-server.ts` in stdio mode. Results are JSON
+ * The MCP Inspector's CLI mode (`@modelcontextprotocol/inspector` 0.15.0, the newest release that runs on Node 20;
+ * 2.12.0 on CI's Node 22 run) as a third-party client of att's `/mcp`, over `test/fixtures/upstream-server.ts` in stdio mode. Results are JSON
  * on stdout; a failure is a message on stderr and a non-zero exit.
  */
 
 const { started, dirs } = cleanedUpAfterAll()
 
-const INSPECTOR = join(ROOT, "node_modules", ".bin", "mcp-inspector")
+/** `ATT_INSPECTOR` when set (`.ci/run` points it at 2.12.0, which needs Node 22.19, on its Node 22 run). */
+const INSPECTOR = process.env.ATT_INSPECTOR ?? join(ROOT, "node_modules", ".bin", "mcp-inspector")
 const UPSTREAM = join(ROOT, "test", "fixtures", "upstream-server.ts")
 
 describe("the MCP Inspector CLI against att's /mcp", () => {
