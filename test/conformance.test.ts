@@ -3,7 +3,14 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
 import { CONFORMANCE, baselinePath, baselineScenarios, problems, resultsIn } from "./support/conformance.js"
-import { ROOT, cleanedUpAfterAll, runToEnd, startAttServe, waitForMcpTools } from "./support/processes.js"
+import {
+  cleanedUpAfterAll,
+  runToEnd,
+  spawnTs,
+  startAttServe,
+  waitForMcpTools,
+  waitForOutput
+} from "./support/processes.js"
 
 /**
  * The protocol's own conformance suite (`@modelcontextprotocol/conformance`, server mode, every scenario) as a
@@ -14,7 +21,7 @@ import { ROOT, cleanedUpAfterAll, runToEnd, startAttServe, waitForMcpTools } fro
 
 const { started, dirs } = cleanedUpAfterAll()
 
-const UPSTREAM = join(ROOT, "test", "fixtures", "conformance-upstream.ts")
+const UPSTREAM = "test/fixtures/conformance-upstream.ts"
 
 describe("the MCP conformance suite against att's /mcp", () => {
   it("passes every server scenario apart from the baseline", async () => {
@@ -29,15 +36,12 @@ describe("the MCP conformance suite against att's /mcp", () => {
     const baseline = baselineScenarios("server")
     for (const name of baseline) expect(scenarios).toContain(name)
 
-    const att = await startAttServe({
-      mcpServers: {
-        conformance: {
-          command: process.execPath,
-          args: ["--conditions=att-source", "--import", "tsx", UPSTREAM, "stdio"],
-          cwd: ROOT
-        }
-      }
-    })
+    // Over Streamable HTTP: each request the upstream sends back (sampling, elicitation) arrives on the response
+    // stream of the call it belongs to, so att relays it to that call's client.
+    const upstream = spawnTs(UPSTREAM, ["0"])
+    started.push(upstream)
+    const port = (await waitForOutput(upstream, /listening (\d+)/))[1]
+    const att = await startAttServe({ mcpServers: { conformance: { url: `http://127.0.0.1:${port}/mcp` } } })
     started.push(att.child)
     dirs.push(att.dir)
     const tools = await waitForMcpTools(att.mcpUrl, [

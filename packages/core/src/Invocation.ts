@@ -30,6 +30,8 @@ export interface InvokeOptions {
   readonly failoverAfterSend?: boolean
   /** Relay the serving upstream's progress notifications (the gateway passes them to its own client). */
   readonly onProgress?: SendOptions["onProgress"]
+  /** Answer the serving upstream's requests (sampling, elicitation, roots) with the caller's client. */
+  readonly onRequest?: SendOptions["onRequest"]
 }
 
 /** What an invocation uses of its manager: made once per manager and shared by all its invocations. */
@@ -58,7 +60,11 @@ class Invocation {
     readonly options: InvokeOptions,
     readonly log: InvocationLog
   ) {
-    this.sendOptions = options.onProgress === undefined ? undefined : { onProgress: options.onProgress }
+    const { onProgress, onRequest } = options
+    this.sendOptions =
+      onProgress === undefined && onRequest === undefined
+        ? undefined
+        : { ...(onProgress === undefined ? {} : { onProgress }), ...(onRequest === undefined ? {} : { onRequest }) }
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Context, type Effect, type Option, type Queue, type Scope } from "effect"
-import type { TransportError } from "./domain/Errors.js"
+import type { RelayRefused, TransportError } from "./domain/Errors.js"
 import type { SessionDiagnostics } from "./domain/Events.js"
 import type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 import type { UpstreamTarget } from "./domain/Upstream.js"
@@ -18,9 +18,25 @@ export interface Progress {
   readonly message?: string | undefined
 }
 
+/** The requests an upstream may send its client while serving a call. */
+export const UPSTREAM_REQUEST_METHODS = ["sampling/createMessage", "elicitation/create", "roots/list"] as const
+export type UpstreamRequestMethod = (typeof UPSTREAM_REQUEST_METHODS)[number]
+
+/** A request an upstream sent while serving a call, for the client the call came from. */
+export interface UpstreamRequest {
+  readonly method: UpstreamRequestMethod
+  readonly params: Record<string, unknown>
+}
+
 export interface SendOptions {
   /** Ask the upstream for progress notifications and hand each to this callback. */
   readonly onProgress?: (progress: Progress) => void
+  /**
+   * Answer the requests the upstream sends while serving this call (sampling, elicitation, roots), when the transport
+   * can tell they belong to it: the result goes back to the upstream, a `RelayRefused` as its error response.
+   * Without it, or when the transport cannot tell, the upstream's request is refused.
+   */
+  readonly onRequest?: (request: UpstreamRequest) => Effect.Effect<Record<string, unknown>, RelayRefused>
 }
 
 /** An upstream said one of its lists changed (`notifications/{tools,resources,prompts}/list_changed`). */

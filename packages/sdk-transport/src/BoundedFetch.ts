@@ -1,8 +1,12 @@
 import type { FetchLike } from "@modelcontextprotocol/sdk/shared/transport.js"
+import { requestIdsIn } from "./RequestOrigins.js"
 import { OversizedBody, oversizedResponseBytes, requestIdOf } from "./ResultLimit.js"
 import { SseEvents } from "./SseEvents.js"
 
 type RequestId = string | number
+
+/** Told of each request the upstream sends on a POST's event stream, with the id of the request that POST carried. */
+export type StreamRequestObserver = (call: RequestId, upstreamRequest: RequestId) => void
 
 /** An SSE event that answers request `id` with att's "result too large" error. */
 const oversizedEvent = (id: RequestId, limit: number): Uint8Array =>
@@ -61,14 +65,18 @@ const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestI
 const boundedEvents = (
   source: ReadableStream<Uint8Array>,
   limit: number,
-  requestId: (() => RequestId | null) | null
+  requestId: (() => RequestId | null) | null,
+  onStreamRequest: StreamRequestObserver | undefined
 ) => {
   const reader = source.getReader()
   const events = new SseEvents(limit, requestId !== null)
+  // The upstream's requests on a POST's stream belong to the call that POST carried.
+  const call = requestId === null || onStreamRequest === undefined ? null : requestId()
   return new ReadableStream<Uint8Array>({
     async pull(controller) {
       let emitted = false
       const emit = (bytes: Uint8Array) => {
+        if (call !== null) for (const id of requestIdsIn(bytes)) onStreamRequest?.(call, id)
         controller.enqueue(bytes)
         emitted = true
       }
@@ -101,7 +109,7 @@ const NO_BODY_STATUSES = new Set([101, 204, 205, 304])
  * refuses them itself), and so does a body whose declared, unencoded length is within the limit.
  */
 export const boundedFetch =
-  (inner: FetchLike, limit: number): FetchLike =>
+  (inner: FetchLike, limit: number, onStreamRequest?: StreamRequestObserver): FetchLike =>
   async (url, init) => {
     const response = await inner(url, init)
     const body = response.body
@@ -113,7 +121,9 @@ export const boundedFetch =
     const contentType = response.headers.get("content-type") ?? ""
     if (response.ok && /^\s*text\/event-stream\s*(;|$)/i.test(contentType)) {
       // Both SDK transports read an event stream through `body` alone: the response is kept, its body shadowed.
-      return Object.defineProperty(response, "body", { value: boundedEvents(body, limit, post ? requestId : null) })
+      return Object.defineProperty(response, "body", {
+        value: boundedEvents(body, limit, post ? requestId : null, onStreamRequest)
+      })
     }
     const declared = response.headers.get("content-length")
     const plain = response.headers.get("content-encoding") === null

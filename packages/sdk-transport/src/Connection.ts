@@ -5,7 +5,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import type { FetchLike, Transport as SdkClientTransport } from "@modelcontextprotocol/sdk/shared/transport.js"
 import { Agent } from "undici"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
-import { boundedFetch } from "./BoundedFetch.js"
+import { type StreamRequestObserver, boundedFetch } from "./BoundedFetch.js"
 import { BoundedStdioTransport } from "./StdioClient.js"
 import { splitUserinfo } from "./Userinfo.js"
 
@@ -28,7 +28,8 @@ export const connectionFor = (
   upstream: Upstream,
   refuse: AddressRefusal | undefined,
   maxResultBytes: number,
-  sleep: (ms: number) => Promise<void>
+  sleep: (ms: number) => Promise<void>,
+  onStreamRequest?: StreamRequestObserver
 ): UpstreamConnection => {
   if (upstream.transport === "stdio") {
     return {
@@ -61,7 +62,7 @@ export const connectionFor = (
     // every request and stream of the session just as the signal would.
     return fetch(url, { ...request, headers, dispatcher: agent } as unknown as RequestInit)
   }
-  const bounded = boundedFetch(pooledFetch, maxResultBytes)
+  const bounded = boundedFetch(pooledFetch, maxResultBytes, onStreamRequest)
   const dispose = () => agent.destroy().catch(() => undefined)
   if (upstream.transport === "sse") {
     const transport = new SSEClientTransport(new URL(target), {

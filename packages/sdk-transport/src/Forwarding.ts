@@ -48,6 +48,19 @@ const RESULT_SCHEMAS = {
 type ForwardedMethod = keyof typeof RESULT_SCHEMAS
 const isForwarded = (method: string): method is ForwardedMethod => Object.hasOwn(RESULT_SCHEMAS, method)
 
+const NOTHING_TO_UNDO = () => undefined
+
+/**
+ * Route the upstream's requests that come with the call sent as `id` to `relay`, while the call is in flight; answers
+ * what ends that. Nothing on sessions that cannot tell which call a request came with.
+ */
+const relayCall = (session: Session, id: string | number | undefined, relay: SendOptions["onRequest"]) => {
+  const relays = session.relays
+  if (relays === null || relay === undefined || id === undefined) return NOTHING_TO_UNDO
+  relays.byCall.set(id, relay)
+  return () => void relays.byCall.delete(id)
+}
+
 /** The error object of a JSON-RPC error response, as the upstream sent it. */
 const rpcErrorOf = ({ code, message, data }: McpError) =>
   data === undefined ? { code, message } : { code, message, data }
@@ -114,13 +127,16 @@ export const makeForwarding = (lifecycle: SessionLifecycle, timeouts: Timeouts, 
         timeout: timeoutOf(timeouts, target)
       })
       const sentAs = session.transport.keepResponse()
+      const unrelay = relayCall(session, sentAs, options.onRequest)
       pending.then(
         (result) => {
+          unrelay()
           releaseToken(session, params.token)
           settled(session)
           resume(Effect.succeed(answered(session, request, session.transport.takeResponse(sentAs), { result })))
         },
         (error: unknown) => {
+          unrelay()
           releaseToken(session, params.token)
           const received = session.transport.takeResponse(sentAs)
           if (oversizedLimit(error) !== null) heard(session) // answered, if too much: the session is fine

@@ -4,6 +4,7 @@ import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import type { DateTime, Scope } from "effect"
 import { Effect } from "effect"
 import type { ObservedTransport } from "./ObservedTransport.js"
+import type { Relays } from "./Relay.js"
 
 /** One upstream session: the SDK client on it, and what att tracks about it. */
 export interface Session {
@@ -27,6 +28,8 @@ export interface Session {
   readonly progress: Map<string, (progress: Progress) => void>
   /** How the session ends: with `terminate`, an HTTP session is ended at the upstream too (`DELETE`). */
   readonly ending: Ending
+  /** The relays of the upstream's requests to the clients of calls in flight; null when the transport cannot tell. */
+  readonly relays: Relays | null
 }
 
 /** False once the upstream broke the session or went silent on it: telling it the session ended is pointless then. */

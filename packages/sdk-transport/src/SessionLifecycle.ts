@@ -6,6 +6,7 @@ import { categorize, invalidatesSession, neverSent } from "./Categorize.js"
 import { closeClient } from "./ClientClose.js"
 import { connectionFor } from "./Connection.js"
 import { ObservedTransport } from "./ObservedTransport.js"
+import { RELAY_CAPABILITIES, Relays, installRelays } from "./Relay.js"
 import {
   type Ending,
   type Session,
@@ -115,11 +116,13 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         const progress: Session["progress"] = new Map()
         const ending: Ending = { terminate: true }
         const refuseAddress = options.refuseAddress
+        const relays = target.upstream.transport === "streamable-http" ? new Relays() : null
         const connection = connectionFor(
           target.upstream,
           refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address),
           maxResultBytes,
-          sleep
+          sleep,
+          relays === null ? undefined : (call, upstreamRequest) => relays.origins.note(upstreamRequest, call)
         )
         const transport = new ObservedTransport(connection.transport, (message) => {
           if (isInitializeResponse(message)) handshake.result = message.result
@@ -127,7 +130,8 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         })
         const client = yield* Effect.acquireRelease(
           Effect.sync(() => {
-            const client = new Client(clientInfo, { capabilities: {} })
+            const client = new Client(clientInfo, { capabilities: relays === null ? {} : RELAY_CAPABILITIES })
+            if (relays !== null) installRelays(client, target.name, relays, runtime)
             announce(client, target.name)
             return client
           }),
@@ -156,7 +160,8 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
           inFlight: 0,
           answers: 0,
           progress,
-          ending
+          ending,
+          relays
         }
         sessions.set(target.name, session)
         return session

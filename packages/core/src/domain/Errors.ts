@@ -56,3 +56,14 @@ export class SessionControlsUnavailable extends Schema.TaggedError<SessionContro
   "SessionControlsUnavailable",
   {}
 ) {}
+
+/**
+ * A request an upstream sent while serving a call (sampling, elicitation, roots) was not answered by the call's
+ * client: its JSON-RPC error as the client gave it, or att's own when there is no client to ask. The upstream gets it
+ * as the error response to its request.
+ */
+export class RelayRefused extends Schema.TaggedError<RelayRefused>()("RelayRefused", {
+  code: Schema.Int,
+  message: Schema.String,
+  data: Schema.optional(JsonValue)
+}) {}

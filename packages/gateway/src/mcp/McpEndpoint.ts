@@ -32,6 +32,7 @@ import { Clock, Effect, Either, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
 import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
+import { relayToClient } from "./ClientRelay.js"
 import { listResult } from "./Paging.js"
 import { scopedSessions } from "./SessionLifecycle.js"
 import { SessionOutbox } from "./SessionOutbox.js"
@@ -199,6 +200,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
             return manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
               only: tool.servers,
               failoverAfterSend: repeatable(tool, settings.idempotentTools),
+              onRequest: relayToClient(server, extra),
               ...(token === undefined ? {} : { onProgress })
             })
           }),
@@ -217,7 +219,8 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         const uri = request.params.uri
         const servers = await resourceOwners(uri)
         if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
-        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers }), extra.signal)
+        const onRequest = relayToClient(server, extra)
+        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers, onRequest }), extra.signal)
       })
       server.setRequestHandler(ListPromptsRequestSchema, async (request) =>
         paged("prompts", await definitions("prompts"), request.params?.cursor)
@@ -227,7 +230,8 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         if (prompt === undefined) throw new McpError(ErrorCode.InvalidParams, `Unknown prompt: ${request.params.name}`)
         return outcome(
           manager.getPrompt(request.params.name, request.params.arguments ?? null, settings.preferredOrder, {
-            only: prompt.servers
+            only: prompt.servers,
+            onRequest: relayToClient(server, extra)
           }),
           extra.signal
         )
@@ -243,7 +247,11 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
               ]
         // Nobody offers it: no suggestions, as a server answers for an argument it cannot complete.
         if (owners.length === 0) return { completion: { values: [] } }
-        return outcome(manager.complete(request.params, settings.preferredOrder, { only: owners }), extra.signal)
+        const onRequest = relayToClient(server, extra)
+        return outcome(
+          manager.complete(request.params, settings.preferredOrder, { only: owners, onRequest }),
+          extra.signal
+        )
       })
       server.setRequestHandler(SubscribeRequestSchema, async (request) => {
         const uri = request.params.uri

@@ -1,0 +1,75 @@
+import { RelayRefused, type SendOptions, type UpstreamRequest, type UpstreamRequestMethod } from "@att/core"
+import type { Server } from "@modelcontextprotocol/sdk/server/index.js"
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js"
+import {
+  ErrorCode,
+  McpError,
+  ResultSchema,
+  type ServerNotification,
+  type ServerRequest
+} from "@modelcontextprotocol/sdk/types.js"
+import { Effect } from "effect"
+
+/** The client capability each upstream request needs. */
+const NEEDS: Record<UpstreamRequestMethod, "sampling" | "elicitation" | "roots"> = {
+  "sampling/createMessage": "sampling",
+  "elicitation/create": "elicitation",
+  "roots/list": "roots"
+}
+
+/**
+ * How long att waits on its client for one relayed request at most. The upstream's own timeout for its request, and
+ * its cancellation (which interrupts the relay), usually end it first; an elicitation waits on a person.
+ */
+const RELAY_TIMEOUT_MS = 30 * 60 * 1000
+
+/** The client's JSON-RPC error as it sent it (an `McpError` carries its message behind a prefix of its own). */
+const refusal = (error: unknown): RelayRefused => {
+  if (error instanceof McpError) {
+    const prefix = `MCP error ${error.code}: `
+    const message = error.message.startsWith(prefix) ? error.message.slice(prefix.length) : error.message
+    return new RelayRefused(
+      error.data === undefined
+        ? { code: error.code, message }
+        : { code: error.code, message, data: error.data as RelayRefused["data"] }
+    )
+  }
+  return new RelayRefused({ code: ErrorCode.InternalError, message: `the client did not answer: ${String(error)}` })
+}
+
+/** Why the client cannot take `request`, by what it declared at initialize; null when it can. */
+const unsupported = (server: Server, request: UpstreamRequest): string | null => {
+  const capabilities = server.getClientCapabilities() ?? {}
+  const needed = NEEDS[request.method]
+  if (capabilities[needed] === undefined) return `the client did not declare the ${needed} capability`
+  if (request.method !== "elicitation/create") return null
+  const elicitation = capabilities.elicitation ?? {}
+  const mode = request.params.mode === "url" ? "url" : "form"
+  // An empty elicitation capability means form mode (the protocol's rule for clients before modes existed).
+  const declared = Object.keys(elicitation).length === 0 ? mode === "form" : elicitation[mode] !== undefined
+  return declared ? null : `the client did not declare ${mode}-mode elicitation`
+}
+
+/**
+ * The relay of one `/mcp` call's upstream requests (sampling, elicitation, roots) to the client that made the call:
+ * sent as part of that call (on its response stream), the client's result or error going back as it gave it. A client
+ * that did not declare the capability is not asked. Interrupting the relay (the upstream cancelled) cancels the
+ * client's request.
+ */
+export const relayToClient =
+  (
+    server: Server,
+    extra: RequestHandlerExtra<ServerRequest, ServerNotification>
+  ): NonNullable<SendOptions["onRequest"]> =>
+  (request) => {
+    const reason = unsupported(server, request)
+    if (reason !== null) return Effect.fail(new RelayRefused({ code: ErrorCode.MethodNotFound, message: reason }))
+    return Effect.tryPromise({
+      try: (signal) =>
+        extra.sendRequest({ method: request.method, params: request.params } as ServerRequest, ResultSchema, {
+          signal,
+          timeout: RELAY_TIMEOUT_MS
+        }),
+      catch: refusal
+    })
+  }

@@ -1,0 +1,170 @@
+import { startHttpUpstream } from "@att/testkit"
+import { describe, expect, it } from "@effect/vitest"
+import { Client } from "@modelcontextprotocol/sdk/client/index.js"
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
+import {
+  CreateMessageRequestSchema,
+  CreateMessageResultSchema,
+  ElicitRequestSchema,
+  ElicitResultSchema,
+  ListRootsRequestSchema,
+  ListRootsResultSchema,
+  McpError,
+  type ServerRequest
+} from "@modelcontextprotocol/sdk/types.js"
+import { Effect } from "effect"
+import { z } from "zod"
+import { listedWhen, startAtt, text } from "./support/mcpAtt.js"
+
+/**
+ * Requests an upstream sends while serving a call (sampling, elicitation, roots) reach the `/mcp` client whose call
+ * they came with, and that client's answer, or error, goes back to the upstream as the client gave it. The upstream
+ * is a real SDK server over Streamable HTTP, its session shared by every client of att.
+ */
+
+/** Tools that ask the calling client and report what came back (the answer as JSON, or the error). */
+const asking = (server: McpServer) => {
+  const ask = <S extends z.ZodTypeAny>(name: string, request: (question: string) => ServerRequest, schema: S) =>
+    server.registerTool(name, { inputSchema: { question: z.string().optional() } }, async (args, extra) => {
+      try {
+        const answer = await extra.sendRequest(request(args.question ?? ""), schema)
+        return { content: [{ type: "text" as const, text: JSON.stringify(answer) }] }
+      } catch (error) {
+        const { code, message, data } = error as McpError
+        return { content: [{ type: "text" as const, text: JSON.stringify({ code, message, data }) }] }
+      }
+    })
+  ask(
+    "ask_user",
+    (question) => ({
+      method: "elicitation/create",
+      params: {
+        mode: "form",
+        message: question,
+        requestedSchema: { type: "object", properties: { answer: { type: "string" } } }
+      }
+    }),
+    ElicitResultSchema
+  )
+  ask(
+    "ask_model",
+    () => ({
+      method: "sampling/createMessage",
+      params: { messages: [{ role: "user", content: { type: "text", text: "hi" } }], maxTokens: 10 }
+    }),
+    CreateMessageResultSchema
+  )
+  ask("ask_roots", () => ({ method: "roots/list" }), ListRootsResultSchema)
+}
+
+const barrier = (parties: number) => {
+  let arrived = 0
+  let open: () => void = () => undefined
+  const opened = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  return () => {
+    arrived += 1
+    if (arrived === parties) open()
+    return opened
+  }
+}
+
+/** A client of att that offers elicitation, sampling and roots, answering each with its own name. */
+const answeringClient = (url: string, name: string, wait: () => Promise<void>) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new Client(
+        { name, version: "0.0.0" },
+        { capabilities: { elicitation: { form: {} }, sampling: {}, roots: {} } }
+      )
+      client.setRequestHandler(ElicitRequestSchema, async (request) => {
+        await wait()
+        return { action: "accept", content: { answer: `${name}: ${request.params.message}` } }
+      })
+      client.setRequestHandler(CreateMessageRequestSchema, async () => ({
+        model: `model-of-${name}`,
+        role: "assistant",
+        content: { type: "text", text: `from ${name}` },
+        _meta: { by: name }
+      }))
+      client.setRequestHandler(ListRootsRequestSchema, async () => ({ roots: [{ uri: `file:///${name}` }] }))
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+      return client
+    }),
+    (client) => Effect.promise(() => client.close())
+  )
+
+const plainClient = (url: string, capabilities: Record<string, unknown> = {}) =>
+  Effect.acquireRelease(
+    Effect.promise(async () => {
+      const client = new Client({ name: "plain", version: "0.0.0" }, { capabilities })
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)))
+      return client
+    }),
+    (client) => Effect.promise(() => client.close())
+  )
+
+const call = (client: Client, name: string, question = "") =>
+  Effect.promise(() => client.callTool({ name, arguments: { question } })).pipe(
+    Effect.map((result) => JSON.parse(text(result) ?? "null") as Record<string, unknown>)
+  )
+
+describe("an upstream's requests to its client, through /mcp", () => {
+  it.scopedLive("two clients asked at once each answer their own elicitation, on one shared upstream session", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha", extend: asking })
+      const url = yield* startAtt({ alpha: { url: upstream.url } })
+      const bothAsked = barrier(2)
+      const ann = yield* answeringClient(url, "ann", bothAsked)
+      const bob = yield* answeringClient(url, "bob", bothAsked)
+      yield* listedWhen(ann, (listed) => listed.tools.some((tool) => tool.name === "ask_user"))
+      // Each client's handler waits until both were asked: both requests are in flight on the session at once.
+      const [forAnn, forBob] = yield* Effect.all([call(ann, "ask_user", "who?"), call(bob, "ask_user", "who?")], {
+        concurrency: 2
+      })
+      expect(forAnn).toEqual({ action: "accept", content: { answer: "ann: who?" } })
+      expect(forBob).toEqual({ action: "accept", content: { answer: "bob: who?" } })
+      expect(upstream.sessionIds()).toHaveLength(1)
+    })
+  )
+
+  it.scopedLive("sampling and roots go to the caller; its result passes through with its _meta", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha", extend: asking })
+      const url = yield* startAtt({ alpha: { url: upstream.url } })
+      const ann = yield* answeringClient(url, "ann", () => Promise.resolve())
+      yield* listedWhen(ann, (listed) => listed.tools.some((tool) => tool.name === "ask_model"))
+      expect(yield* call(ann, "ask_model")).toEqual({
+        model: "model-of-ann",
+        role: "assistant",
+        content: { type: "text", text: "from ann" },
+        _meta: { by: "ann" }
+      })
+      expect(yield* call(ann, "ask_roots")).toEqual({ roots: [{ uri: "file:///ann" }] })
+    })
+  )
+
+  it.scopedLive("a client's error goes back unchanged; a client that did not declare the capability is not asked", () =>
+    Effect.gen(function* () {
+      const upstream = yield* startHttpUpstream({ name: "alpha", extend: asking })
+      const url = yield* startAtt({ alpha: { url: upstream.url } })
+      const refusing = yield* plainClient(url, { elicitation: { form: {} } })
+      refusing.setRequestHandler(ElicitRequestSchema, () => {
+        throw new McpError(-32042, "not now", { retry: "later" })
+      })
+      yield* listedWhen(refusing, (listed) => listed.tools.some((tool) => tool.name === "ask_user"))
+      const refused = yield* call(refusing, "ask_user", "who?")
+      expect(refused).toMatchObject({ code: -32042, data: { retry: "later" } })
+      expect(String(refused.message)).toMatch(/: not now$/)
+
+      const plain = yield* plainClient(url)
+      const notAsked = yield* call(plain, "ask_model")
+      expect(notAsked.code).toBe(-32601)
+      expect(String(notAsked.message)).toContain("did not declare the sampling capability")
+      const roots = yield* call(refusing, "ask_roots")
+      expect(String(roots.message)).toContain("did not declare the roots capability")
+    })
+  )
+})
