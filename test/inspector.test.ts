@@ -48,7 +48,7 @@ describe("the MCP Inspector CLI against att's /mcp", () => {
     const { tools } = JSON.parse(listed.stdout) as {
       tools: Array<{ name: string; inputSchema: { properties?: Record<string, unknown> } }>
     }
-    expect(tools.map((tool) => tool.name).sort()).toEqual(["big", "echo", "log", "progress", "slow", "whoami"])
+    expect(tools.map((tool) => tool.name).sort()).toEqual(["ask", "big", "echo", "log", "progress", "slow", "whoami"])
     expect(tools.find((tool) => tool.name === "echo")?.inputSchema.properties).toHaveProperty("message")
 
     const called = await inspector(["--method", "tools/call", "--tool-name", "echo", "--tool-arg", "message=hi"])

@@ -13,15 +13,24 @@ import {
   McpError,
   type ServerRequest
 } from "@modelcontextprotocol/sdk/types.js"
+import { join } from "node:path"
 import { Effect } from "effect"
 import { z } from "zod"
-import { listedWhen, startAtt, text } from "./support/mcpAtt.js"
+import { eventually, listedWhen, startAtt, text } from "./support/mcpAtt.js"
+import { isAlive } from "./support/processes.js"
 
 /**
  * Requests an upstream sends while serving a call (sampling, elicitation, roots) reach the `/mcp` client whose call
  * they came with, and that client's answer, or error, goes back to the upstream as the client gave it. The upstream
  * is a real SDK server over Streamable HTTP, its session shared by every client of att.
  */
+
+const FIXTURE = join(import.meta.dirname, "fixtures", "upstream-server.ts")
+const stdioUpstream = (name: string, extra: Record<string, unknown> = {}) => ({
+  command: process.execPath,
+  args: ["--conditions=att-source", "--import", "tsx", FIXTURE, name, "stdio"],
+  ...extra
+})
 
 /** Tools that ask the calling client and report what came back (the answer as JSON, or the error). */
 const asking = (server: McpServer) => {
@@ -166,5 +175,54 @@ describe("an upstream's requests to its client, through /mcp", () => {
       const roots = yield* call(refusing, "ask_roots")
       expect(String(roots.message)).toContain("did not declare the roots capability")
     })
+  )
+
+  it.scopedLive(
+    "over stdio, a client that can answer gets a child of its own, ended with its session; others share",
+    () =>
+      Effect.gen(function* () {
+        const url = yield* startAtt({ alpha: stdioUpstream("alpha") })
+        const ann = yield* answeringClient(url, "ann", () => Promise.resolve())
+        const bob = yield* answeringClient(url, "bob", () => Promise.resolve())
+        const first = yield* plainClient(url)
+        const second = yield* plainClient(url)
+        yield* listedWhen(first, (listed) => listed.tools.some((tool) => tool.name === "ask"))
+        const forAnn = yield* call(ann, "ask", "who?")
+        const forBob = yield* call(bob, "ask", "who?")
+        expect(forAnn.answer).toEqual({ action: "accept", content: { answer: "ann: who?" } })
+        expect(forBob.answer).toEqual({ action: "accept", content: { answer: "bob: who?" } })
+        // The clients that cannot answer share the one child, to which att declared no elicitation: it cannot ask.
+        const [shared, again] = [yield* call(first, "ask", "who?"), yield* call(second, "ask", "who?")]
+        expect(shared.error).toBeDefined()
+        expect(again.pid).toBe(shared.pid)
+        expect(new Set([forAnn.pid, forBob.pid, shared.pid]).size).toBe(3)
+        // Ann's session ends (DELETE): her child goes with it; Bob's and the shared one stay.
+        yield* Effect.promise(() => (ann.transport as StreamableHTTPClientTransport).terminateSession())
+        yield* eventually(() => !isAlive(forAnn.pid as number), "ann's child to exit")
+        expect(isAlive(forBob.pid as number) && isAlive(shared.pid as number)).toBe(true)
+      })
+  )
+
+  it.scopedLive(
+    "session_mode: shared keeps every client on one child; per_client gives each its own HTTP session",
+    () =>
+      Effect.gen(function* () {
+        const upstream = yield* startHttpUpstream({ name: "beta", extend: asking })
+        const url = yield* startAtt({
+          alpha: stdioUpstream("alpha", { session_mode: "shared" }),
+          beta: { url: upstream.url, session_mode: "per_client" }
+        })
+        const ann = yield* answeringClient(url, "ann", () => Promise.resolve())
+        const plain = yield* plainClient(url)
+        yield* listedWhen(ann, (listed) =>
+          ["ask", "ask_user"].every((name) => listed.tools.some((t) => t.name === name))
+        )
+        const [forAnn, forPlain] = [yield* call(ann, "ask", "who?"), yield* call(plain, "ask", "who?")]
+        expect(forAnn.pid).toBe(forPlain.pid)
+        expect(forAnn.error).toBeDefined()
+        expect(yield* call(ann, "ask_user", "who?")).toEqual({ action: "accept", content: { answer: "ann: who?" } })
+        // Ann's own session beside the one the catalog and the other clients share.
+        expect(upstream.sessionIds().length).toBe(2)
+      })
   )
 })

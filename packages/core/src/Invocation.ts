@@ -7,6 +7,7 @@ import { InvocationError, type ServerNotFound, UpstreamRejected } from "./domain
 import type { InvocationResult } from "./domain/Events.js"
 import type { JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
+import { targetFor } from "./domain/Upstream.js"
 import type { ErrorCategory, InvocationMethod } from "./domain/Status.js"
 import { type Rejection, type StageFailure, classifyInvoke, failureOf, rejectionOf } from "./Handshake.js"
 import { type InitializeOptions, failedCheck } from "./Initialization.js"
@@ -32,6 +33,11 @@ export interface InvokeOptions {
   readonly onProgress?: SendOptions["onProgress"]
   /** Answer the serving upstream's requests (sampling, elicitation, roots) with the caller's client. */
   readonly onRequest?: SendOptions["onRequest"]
+  /**
+   * The caller's client, when it can answer such requests: a server that cannot tell which call they belong to
+   * serves it on a session of its own (`targetFor`).
+   */
+  readonly clientSession?: string
 }
 
 /** What an invocation uses of its manager: made once per manager and shared by all its invocations. */
@@ -147,7 +153,8 @@ class Invocation {
     if (entry === undefined)
       return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
     const generation = entry.state.generation
-    return Effect.matchEffect(this.parts.transport.send(entry.target, this.request, this.sendOptions), {
+    const target = targetFor(entry.target, this.options.clientSession)
+    return Effect.matchEffect(this.parts.transport.send(target, this.request, this.sendOptions), {
       onFailure: (error) => this.invokeFailed(name, failureOf(error), generation),
       onSuccess: (response) => {
         const failure = classifyInvoke(response)

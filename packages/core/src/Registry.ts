@@ -2,7 +2,7 @@ import { Clock, type DateTime, Effect, Option } from "effect"
 import { currentUtc, utcAt } from "./CurrentUtc.js"
 import { ServerNotFound } from "./domain/Errors.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
-import { type Upstream, type UpstreamTarget, displayUrl } from "./domain/Upstream.js"
+import { type SessionMode, type Upstream, type UpstreamTarget, displayUrl } from "./domain/Upstream.js"
 import { Diagnostics } from "./Diagnostics.js"
 import { ManagerConfig } from "./ManagerConfig.js"
 import { redact, secretsOf } from "./Secrets.js"
@@ -19,6 +19,7 @@ type Entry = RegistryEntry
 
 export interface RegisterOptions {
   readonly callTimeoutMs?: number | undefined
+  readonly sessionMode?: SessionMode | undefined
 }
 
 const byName = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0)
@@ -84,7 +85,12 @@ export class Registry extends Effect.Service<Registry>()("att/Registry", {
       register: (name: string, upstream: Upstream, options: RegisterOptions = {}) =>
         Effect.sync(() => {
           const existing = entries.get(name)
-          const target: UpstreamTarget = { name, upstream, callTimeoutMs: options.callTimeoutMs }
+          const target: UpstreamTarget = {
+            name,
+            upstream,
+            callTimeoutMs: options.callTimeoutMs,
+            sessionMode: options.sessionMode
+          }
           const record = freshRecord(name, displayUrl(upstream), upstream.transport)
           const state = { record, generation: (existing?.state.generation ?? 0) + 1 }
           entries.set(name, { state, target, secrets: secretsOf(upstream) })

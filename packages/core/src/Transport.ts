@@ -78,6 +78,8 @@ export interface TransportShape {
   readonly notify: (target: UpstreamTarget, notification: JsonRpcNotification) => Effect.Effect<void, TransportError>
   /** Close whatever is cached for `name` (unregister, endpoint change). Never fails. */
   readonly release: (name: string) => Effect.Effect<void>
+  /** Close the upstream sessions opened for one client (`UpstreamTarget.clientSession`) as it goes. Never fails. */
+  readonly releaseClient: (client: string) => Effect.Effect<void>
   readonly sessions: Option.Option<SessionControls>
   /** Subscribe (for the enclosing scope) to the upstreams' list-changed notifications, as they arrive. */
   readonly subscribeListChanges: Effect.Effect<Queue.Dequeue<ListChange>, never, Scope.Scope>

@@ -11,11 +11,13 @@ export * from "./domain/ServerRecord.js"
 export * from "./domain/Status.js"
 export {
   HttpUpstream,
+  SessionMode,
   StdioUpstream,
   Upstream,
   type UpstreamTarget,
   displayUrl,
-  httpUpstream
+  httpUpstream,
+  targetFor
 } from "./domain/Upstream.js"
 export { type ConnectionEventQuery, Diagnostics, type InvocationEventQuery } from "./Diagnostics.js"
 export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager, type SessionQuery } from "./Manager.js"

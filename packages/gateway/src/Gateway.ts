@@ -23,7 +23,10 @@ export const Lifecycle = (config: ConfigFile) =>
       const manager = yield* Manager
       const registry = yield* Registry
       for (const server of configuredServers(config)) {
-        yield* manager.register(server.name, server.upstream, { callTimeoutMs: server.callTimeoutMs })
+        yield* manager.register(server.name, server.upstream, {
+          callTimeoutMs: server.callTimeoutMs,
+          sessionMode: server.sessionMode
+        })
       }
       const concurrency = config.health_concurrency
       yield* manager.connectAll({ concurrency }).pipe(

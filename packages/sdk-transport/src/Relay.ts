@@ -22,10 +22,25 @@ export const RELAY_CAPABILITIES = { sampling: {}, elicitation: { form: {}, url: 
 /** The most upstream requests awaiting their handler at once on one session; beyond, the oldest is forgotten. */
 const MAX_PENDING_ORIGINS = 1024
 
-/** The relays of a session's calls in flight, and which call each upstream request came with. */
+/**
+ * The relays of a session's calls in flight, and which call each upstream request came with. On a session of one
+ * client's own (`exclusive`), a request that came with no call it can name goes to the latest call in flight: every
+ * call on the session is that client's.
+ */
 export class Relays {
   readonly byCall = new Map<MessageId, Relay>()
   readonly origins = new RequestOrigins(MAX_PENDING_ORIGINS)
+
+  constructor(readonly exclusive: boolean) {}
+
+  relayFor(upstreamRequest: MessageId): Relay | undefined {
+    const call = this.origins.take(upstreamRequest)
+    if (call !== undefined) return this.byCall.get(call)
+    if (!this.exclusive) return undefined
+    let latest: Relay | undefined
+    for (const relay of this.byCall.values()) latest = relay
+    return latest
+  }
 }
 
 /** An error the SDK sends as the JSON-RPC error response exactly as given (an `McpError` would prefix its message). */
@@ -44,8 +59,7 @@ export const installRelays = (client: Client, server: string, relays: Relays, ru
       request: { readonly params?: Record<string, unknown> | undefined },
       extra: { readonly requestId: MessageId; readonly signal: AbortSignal }
     ) => {
-      const call = relays.origins.take(extra.requestId)
-      const relay = call === undefined ? undefined : relays.byCall.get(call)
+      const relay = relays.relayFor(extra.requestId)
       if (relay === undefined) {
         const reason = `att has no client to ask: ${method} did not come with a call in flight`
         Runtime.runFork(runtime)(Effect.logWarning(`upstream ${server} sent ${method}: refused, ${reason}`))

@@ -71,7 +71,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       maxResultBytes: options.maxResultBytes ?? SDK_TRANSPORT_DEFAULTS.maxResultBytes,
       announce: notifications.announce
     })
-    const { withSession, closeBroken, closeAll } = lifecycle
+    const { withSession, closeBroken, closeAll, closeOwnedBy } = lifecycle
     const handshake = makeSessionHandshake(lifecycle, timeouts, clientInfo)
     const forward = makeForwarding(lifecycle, timeouts, clock)
 
@@ -97,15 +97,14 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         return Effect.tryPromise({
           try: () => session.client.notification({ method: notification.method, params: notification.params } as never),
           catch: categorize
-        }).pipe(
-          Effect.tapError((error) => (invalidatesSession(error) ? closeBroken(target.name, session) : Effect.void))
-        )
+        }).pipe(Effect.tapError((error) => (invalidatesSession(error) ? closeBroken(session) : Effect.void)))
       })
 
     return Transport.of({
       send,
       notify,
       release: (name) => Effect.asVoid(closeAll(name)),
+      releaseClient: closeOwnedBy,
       subscribeListChanges: notifications.subscribeListChanges,
       subscribeResourceUpdates: notifications.subscribeResourceUpdates,
       subscribeLogMessages: notifications.subscribeLogMessages,

@@ -8,7 +8,12 @@ import type { Relays } from "./Relay.js"
 
 /** One upstream session: the SDK client on it, and what att tracks about it. */
 export interface Session {
+  /** The server's name. */
   readonly name: string
+  /** Where the session is kept (`slotOf`): the server's name, or the name and the client for a client's own. */
+  readonly slot: string
+  /** The client of att's whose own session this is; undefined for the session its clients share. */
+  readonly owner: string | undefined
   readonly client: Client
   /** The client's transport, which keeps the responses to forwarded requests as received. */
   readonly transport: ObservedTransport

@@ -3,7 +3,7 @@ import { InitializeResultSchema, LATEST_PROTOCOL_VERSION } from "@modelcontextpr
 import { Effect } from "effect"
 import { categorize, isUpstreamRpcError, refusesReinitialize } from "./Categorize.js"
 import { type Session, type Timeouts, call, connectTimeoutOf } from "./Session.js"
-import type { SessionLifecycle } from "./SessionLifecycle.js"
+import { type SessionLifecycle, slotOf } from "./SessionLifecycle.js"
 
 const claim = (session: Session) => {
   session.claimed = true
@@ -50,16 +50,17 @@ export const makeSessionHandshake = (
     )
 
   return (target: UpstreamTarget) =>
-    lockFor(target.name).withPermits(1)(
+    lockFor(slotOf(target)).withPermits(1)(
       Effect.suspend(() => {
-        const cached = current(target.name)
+        const slot = slotOf(target)
+        const cached = current(slot)
         if (cached !== undefined && !cached.claimed) return Effect.succeed(claim(cached))
-        const fresh = Effect.map(Effect.zipRight(retire(target.name), open(target)), claim)
+        const fresh = Effect.map(Effect.zipRight(retire(slot), open(target)), claim)
         if (cached === undefined) return fresh
         const answersBefore = cached.answers
         // A session closed meanwhile (invalidated, unregistered) is neither kept nor replaced: the handshake fails.
         const closedMeanwhile = () =>
-          current(target.name) === cached
+          current(slot) === cached
             ? null
             : new TransportError({
                 message: "the session was closed during the handshake",

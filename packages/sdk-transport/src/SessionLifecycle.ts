@@ -27,6 +27,13 @@ export interface LifecycleOptions {
 }
 
 /**
+ * Where a target's session is kept: the server's name for the session its clients share, the name and the client for
+ * a client's own (`UpstreamTarget.clientSession`).
+ */
+export const slotOf = (target: UpstreamTarget): string =>
+  target.clientSession === undefined ? target.name : `${target.name}\u0000${target.clientSession}`
+
+/**
  * The sessions of every server: opened on first use (single-flight per server) as a scoped resource; retired when
  * a new handshake replaces one (it drains, then closes); closed on release, invalidation, shutdown, and when the
  * upstream broke one or went silent on it.
@@ -54,59 +61,79 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
 
     const closeSession = (session: Session) =>
       Effect.suspend(() => {
-        if (retired.get(session.name) === session) retired.delete(session.name)
+        if (retired.get(session.slot) === session) retired.delete(session.slot)
         return Scope.close(session.scope, Exit.void)
       })
 
-    /** Close the server's session (only `only`, when given, retired or current); true if it was the current one. */
-    const close = (name: string, only?: Session) =>
+    /** Close the slot's session (only `only`, when given, retired or current); true if it was the current one. */
+    const close = (slot: string, only?: Session) =>
       Effect.suspend(() => {
-        const session = sessions.get(name)
+        const session = sessions.get(slot)
         if (only !== undefined && session !== only) {
-          return retired.get(name) === only ? Effect.as(closeSession(only), false) : Effect.succeed(false)
+          return retired.get(slot) === only ? Effect.as(closeSession(only), false) : Effect.succeed(false)
         }
         if (session === undefined) return Effect.succeed(false)
-        sessions.delete(name)
+        sessions.delete(slot)
         return Effect.as(closeSession(session), true)
       })
 
     /** Close a session the upstream broke or went silent on: a DELETE would wait on it and delay the failover. */
-    const closeBroken = (name: string, session: Session) =>
+    const closeBroken = (session: Session) =>
       Effect.suspend(() => {
         session.ending.terminate = false
-        return close(name, session)
+        return close(session.slot, session)
       })
 
-    const closeRetired = (name: string) => {
-      const draining = retired.get(name)
+    const closeRetired = (slot: string) => {
+      const draining = retired.get(slot)
       return draining === undefined ? Effect.void : closeSession(draining)
     }
 
-    /** Close the server's session and the retired one still draining (unregister, explicit invalidation). */
+    /** Close the slots `keep` picks, each with the retired session still draining there. */
+    const closeSlots = (keep: (session: Session) => boolean) =>
+      Effect.forEach(
+        [...sessions.values(), ...retired.values()].filter(keep).map((session) => session.slot),
+        (slot) => Effect.all([close(slot), closeRetired(slot)], { concurrency: "unbounded" }),
+        { concurrency: "unbounded", discard: true }
+      )
+
+    /**
+     * Close the server's session and the retired one still draining (unregister, explicit invalidation), and the
+     * sessions of its clients' own; true if the server's shared session was open.
+     */
     const closeAll = (name: string) =>
-      Effect.map(Effect.all([close(name), closeRetired(name)], { concurrency: "unbounded" }), ([current]) => current)
+      Effect.map(
+        Effect.all(
+          [close(name), closeRetired(name), closeSlots((session) => session.name === name && session.slot !== name)],
+          { concurrency: "unbounded" }
+        ),
+        ([current]) => current
+      )
+
+    /** Close the sessions of one client's own, on every server (the client went). */
+    const closeOwnedBy = (client: string) => closeSlots((session) => session.owner === client)
 
     /**
      * Take the server's session out of use for a new one. Requests in flight on it finish there (a re-initialize
      * must not fail the calls of other callers); it closes when the last one settles, bounded by the call timeout.
      * One session per server drains at a time: an older one still draining is closed now (no pile of stdio children).
      */
-    const retire = (name: string) =>
+    const retire = (slot: string) =>
       Effect.suspend(() => {
-        const session = sessions.get(name)
+        const session = sessions.get(slot)
         if (session === undefined) return Effect.void
-        sessions.delete(name)
+        sessions.delete(slot)
         if (session.inFlight === 0) return closeSession(session)
         // Retired before the older one is closed: a close can wait, and the last request may settle meanwhile.
-        const older = retired.get(name)
-        retired.set(name, session)
+        const older = retired.get(slot)
+        retired.set(slot, session)
         return older === undefined ? Effect.void : closeSession(older)
       })
 
     /** A request on the session settled (called from the SDK's promise, outside any fiber). */
     const settled = (session: Session) => {
       session.inFlight -= 1
-      if (session.inFlight === 0 && retired.get(session.name) === session) runFork(closeSession(session))
+      if (session.inFlight === 0 && retired.get(session.slot) === session) runFork(closeSession(session))
     }
 
     const open = (target: UpstreamTarget) =>
@@ -116,7 +143,11 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         const progress: Session["progress"] = new Map()
         const ending: Ending = { terminate: true }
         const refuseAddress = options.refuseAddress
-        const relays = target.upstream.transport === "streamable-http" ? new Relays() : null
+        // Relayed where the transport tells which call a request came with, or where only one client uses the session.
+        const relays =
+          target.upstream.transport === "streamable-http" || target.clientSession !== undefined
+            ? new Relays(target.clientSession !== undefined)
+            : null
         const connection = connectionFor(
           target.upstream,
           refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address),
@@ -150,6 +181,8 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         )
         const session: Session = {
           name: target.name,
+          slot: slotOf(target),
+          owner: target.clientSession,
           client,
           transport,
           scope,
@@ -163,7 +196,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
           ending,
           relays
         }
-        sessions.set(target.name, session)
+        sessions.set(session.slot, session)
         return session
       })
 
@@ -173,11 +206,12 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
      */
     const withSession = <A, E>(target: UpstreamTarget, use: (session: Session) => Effect.Effect<A, E>) =>
       Effect.suspend(() => {
-        const cached = sessions.get(target.name)
+        const slot = slotOf(target)
+        const cached = sessions.get(slot)
         if (cached !== undefined) return use(cached)
-        const opened = lockFor(target.name).withPermits(1)(
+        const opened = lockFor(slot).withPermits(1)(
           Effect.suspend(() => {
-            const raced = sessions.get(target.name)
+            const raced = sessions.get(slot)
             return raced !== undefined ? Effect.succeed(raced) : open(target)
           })
         )
@@ -196,7 +230,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         : categorized
       const answering = error.category === "network_timeout" && session.answers > answersBefore
       if (!invalidatesSession(error) || answering) return Effect.fail(error)
-      return Effect.zipRight(closeBroken(target.name, session), Effect.fail(error))
+      return Effect.zipRight(closeBroken(session), Effect.fail(error))
     }
 
     yield* Effect.addFinalizer(() =>
@@ -217,6 +251,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
       failed,
       closeBroken,
       closeAll,
+      closeOwnedBy,
       diagnostics: (name: string) =>
         Effect.sync((): SessionDiagnostics => {
           const session = sessions.get(name)

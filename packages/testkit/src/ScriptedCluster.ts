@@ -193,6 +193,8 @@ export const makeScriptedCluster = (
         })
       ),
     release: (name: string) => Effect.sync(() => void invalidate(name)),
+    // One scripted session per server: no client has a session of its own.
+    releaseClient: () => Effect.void,
     subscribeListChanges: PubSub.subscribe(changes),
     subscribeResourceUpdates: PubSub.subscribe(updates),
     subscribeLogMessages: PubSub.subscribe(logs),

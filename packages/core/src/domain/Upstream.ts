@@ -22,12 +22,33 @@ export type StdioUpstream = typeof StdioUpstream.Type
 export const Upstream = Schema.Union(HttpUpstream, StdioUpstream)
 export type Upstream = typeof Upstream.Type
 
+/**
+ * Whose upstream session serves a client that can answer the upstream's own requests (sampling, elicitation, roots):
+ * `auto`, the one session all clients share where the transport tells which call each such request belongs to
+ * (Streamable HTTP), else a session of the client's own; `shared`, always the shared one (such requests are then not
+ * offered); `per_client`, always its own.
+ */
+export const SessionMode = Schema.Literal("auto", "shared", "per_client")
+export type SessionMode = typeof SessionMode.Type
+
 /** Everything a Transport needs to reach one registered server. Secrets (headers, env) stay here, never on the wire. */
 export interface UpstreamTarget {
   readonly name: string
   readonly upstream: Upstream
   /** Per-call timeout override in milliseconds; the transport's default applies when absent. */
   readonly callTimeoutMs?: number | undefined
+  /** Default `auto`. */
+  readonly sessionMode?: SessionMode | undefined
+  /** Set on a call that must use the upstream session of this client of att's own (opened on first use). */
+  readonly clientSession?: string | undefined
+}
+
+/** The target of a call made for `client` (one that can answer upstream requests): its own session when it needs one. */
+export const targetFor = (target: UpstreamTarget, client: string | undefined): UpstreamTarget => {
+  if (client === undefined) return target
+  const mode = target.sessionMode ?? "auto"
+  const own = mode === "per_client" || (mode === "auto" && target.upstream.transport !== "streamable-http")
+  return own ? { ...target, clientSession: client } : target
 }
 
 /** Shorthand for the common case: a Streamable HTTP upstream at `url`. */

@@ -1,4 +1,11 @@
-import { HttpUpstream, MANAGER_DEFAULTS, type ManagerOptions, StdioUpstream, type Upstream } from "@att/core"
+import {
+  HttpUpstream,
+  MANAGER_DEFAULTS,
+  type ManagerOptions,
+  SessionMode,
+  StdioUpstream,
+  type Upstream
+} from "@att/core"
 import { sameEndpoint } from "@att/core/internal"
 import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
 import { Schema } from "effect"
@@ -15,7 +22,8 @@ const HttpServerEntry = Schema.Struct({
   ),
   transport: Schema.optionalWith(HttpUpstream.fields.transport, { default: () => "streamable-http" as const }),
   headers: HttpUpstream.fields.headers,
-  timeout_ms: Schema.optional(PositiveInt)
+  timeout_ms: Schema.optional(PositiveInt),
+  session_mode: Schema.optional(SessionMode)
 })
 
 /** A stdio upstream entry: att starts the command. */
@@ -24,7 +32,8 @@ const StdioServerEntry = Schema.Struct({
   args: Schema.optionalWith(Schema.Array(Schema.String), { default: () => [] }),
   env: StdioUpstream.fields.env,
   cwd: StdioUpstream.fields.cwd,
-  timeout_ms: Schema.optional(PositiveInt)
+  timeout_ms: Schema.optional(PositiveInt),
+  session_mode: Schema.optional(SessionMode)
 })
 
 const ServerEntry = Schema.Union(HttpServerEntry, StdioServerEntry)
@@ -102,6 +111,7 @@ export interface ConfiguredServer {
   readonly name: string
   readonly upstream: Upstream
   readonly callTimeoutMs: number | undefined
+  readonly sessionMode: SessionMode | undefined
 }
 
 export const configuredServers = (config: ConfigFile): ReadonlyArray<ConfiguredServer> =>
@@ -114,14 +124,14 @@ export const configuredServers = (config: ConfigFile): ReadonlyArray<ConfiguredS
         ...(entry.env === undefined ? {} : { env: entry.env }),
         ...(entry.cwd === undefined ? {} : { cwd: entry.cwd })
       }
-      return { name, upstream, callTimeoutMs: entry.timeout_ms }
+      return { name, upstream, callTimeoutMs: entry.timeout_ms, sessionMode: entry.session_mode }
     }
     const upstream: Upstream = {
       transport: entry.transport,
       url: entry.url,
       ...(entry.headers === undefined ? {} : { headers: entry.headers })
     }
-    return { name, upstream, callTimeoutMs: entry.timeout_ms }
+    return { name, upstream, callTimeoutMs: entry.timeout_ms, sessionMode: entry.session_mode }
   })
 
 export const managerOptions = (config: ConfigFile): ManagerOptions => ({

@@ -73,3 +73,25 @@ export const relayToClient =
       catch: refusal
     })
   }
+
+/** Whether the client declared it can answer an upstream's requests (any of sampling, elicitation, roots). */
+const answersUpstreamRequests = (server: Server): boolean => {
+  const capabilities = server.getClientCapabilities() ?? {}
+  return (
+    capabilities.sampling !== undefined || capabilities.elicitation !== undefined || capabilities.roots !== undefined
+  )
+}
+
+/**
+ * The invoke options of one call from `/mcp` client `client` (att's id for its session): the relay of the upstream's
+ * requests to it and, when it can answer such requests, its id, so a server that cannot tell which call they belong to
+ * serves it on an upstream session of its own (`targetFor`).
+ */
+export const callerOf = (
+  server: Server,
+  client: string,
+  extra: RequestHandlerExtra<ServerRequest, ServerNotification>
+): { readonly onRequest: NonNullable<SendOptions["onRequest"]>; readonly clientSession?: string } =>
+  answersUpstreamRequests(server)
+    ? { onRequest: relayToClient(server, extra), clientSession: client }
+    : { onRequest: relayToClient(server, extra) }

@@ -32,7 +32,7 @@ import { Clock, Effect, Either, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
 import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
-import { relayToClient } from "./ClientRelay.js"
+import { callerOf } from "./ClientRelay.js"
 import { listResult } from "./Paging.js"
 import { scopedSessions } from "./SessionLifecycle.js"
 import { SessionOutbox } from "./SessionOutbox.js"
@@ -140,6 +140,8 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
     const makeServer = () => {
       // A session's instructions are those of its initialize: the upstreams' as they are when it is made.
       const instructions = Effect.runSync(catalog.instructions)
+      // att's id for this client: the upstream sessions of its own (see `callerOf`) are closed with its session.
+      const client = crypto.randomUUID()
       const server = new Server(
         { name: "att", version: "0.1.0" },
         {
@@ -167,6 +169,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
           )
         }
         for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
+        void run(transport.releaseClient(client))
       }
 
       server.setRequestHandler(ListToolsRequestSchema, async (request) =>
@@ -200,7 +203,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
             return manager.invokeTool(tool.upstreamName, request.params.arguments ?? {}, settings.preferredOrder, {
               only: tool.servers,
               failoverAfterSend: repeatable(tool, settings.idempotentTools),
-              onRequest: relayToClient(server, extra),
+              ...callerOf(server, client, extra),
               ...(token === undefined ? {} : { onProgress })
             })
           }),
@@ -219,8 +222,8 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         const uri = request.params.uri
         const servers = await resourceOwners(uri)
         if (servers.length === 0) throw new McpError(ErrorCode.InvalidParams, `Resource not found: ${uri}`)
-        const onRequest = relayToClient(server, extra)
-        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers, onRequest }), extra.signal)
+        const caller = callerOf(server, client, extra)
+        return outcome(manager.readResource(uri, settings.preferredOrder, { only: servers, ...caller }), extra.signal)
       })
       server.setRequestHandler(ListPromptsRequestSchema, async (request) =>
         paged("prompts", await definitions("prompts"), request.params?.cursor)
@@ -231,7 +234,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         return outcome(
           manager.getPrompt(request.params.name, request.params.arguments ?? null, settings.preferredOrder, {
             only: prompt.servers,
-            onRequest: relayToClient(server, extra)
+            ...callerOf(server, client, extra)
           }),
           extra.signal
         )
@@ -247,9 +250,9 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
               ]
         // Nobody offers it: no suggestions, as a server answers for an argument it cannot complete.
         if (owners.length === 0) return { completion: { values: [] } }
-        const onRequest = relayToClient(server, extra)
+        const caller = callerOf(server, client, extra)
         return outcome(
-          manager.complete(request.params, settings.preferredOrder, { only: owners, onRequest }),
+          manager.complete(request.params, settings.preferredOrder, { only: owners, ...caller }),
           extra.signal
         )
       })
