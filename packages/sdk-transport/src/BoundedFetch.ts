@@ -24,7 +24,12 @@ const withBody = (response: Response, body: ReadableStream<Uint8Array>): Respons
  * Over the limit, it is dropped: a request that can be named gets att's error response as the body instead,
  * anything else fails.
  */
-const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestId: () => RequestId | null) => {
+const boundedBody = (
+  source: ReadableStream<Uint8Array>,
+  limit: number,
+  requestId: () => RequestId | null,
+  onBytes: ((bytes: number) => void) | null
+) => {
   const reader = source.getReader()
   let held: Array<Uint8Array> = []
   let bytes = 0
@@ -33,6 +38,7 @@ const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestI
       for (;;) {
         const { done, value } = await reader.read()
         if (done) {
+          onBytes?.(bytes)
           for (const chunk of held) controller.enqueue(chunk)
           held = []
           controller.close()
@@ -61,7 +67,8 @@ const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestI
 const boundedEvents = (
   source: ReadableStream<Uint8Array>,
   limit: number,
-  requestId: (() => RequestId | null) | null
+  requestId: (() => RequestId | null) | null,
+  onBytes: ((bytes: number) => void) | null
 ) => {
   const reader = source.getReader()
   const events = new SseEvents(limit, requestId !== null)
@@ -69,6 +76,7 @@ const boundedEvents = (
     async pull(controller) {
       let emitted = false
       const emit = (bytes: Uint8Array) => {
+        onBytes?.(bytes.byteLength)
         controller.enqueue(bytes)
         emitted = true
       }
@@ -101,7 +109,7 @@ const NO_BODY_STATUSES = new Set([101, 204, 205, 304])
  * refuses them itself), and so does a body whose declared, unencoded length is within the limit.
  */
 export const boundedFetch =
-  (inner: FetchLike, limit: number): FetchLike =>
+  (inner: FetchLike, limit: number, resultBytes: (bytes: number) => void = () => undefined): FetchLike =>
   async (url, init) => {
     const response = await inner(url, init)
     const body = response.body
@@ -109,14 +117,21 @@ export const boundedFetch =
       return response
     }
     const post = (init?.method ?? "GET").toUpperCase() === "POST"
+    // Only what answers a request is a result (a GET stream carries the upstream's own messages).
+    const onBytes = post && response.ok ? resultBytes : null
     const requestId = () => (post ? requestIdOf(init?.body) : null)
     const contentType = response.headers.get("content-type") ?? ""
     if (response.ok && /^\s*text\/event-stream\s*(;|$)/i.test(contentType)) {
       // Both SDK transports read an event stream through `body` alone: the response is kept, its body shadowed.
-      return Object.defineProperty(response, "body", { value: boundedEvents(body, limit, post ? requestId : null) })
+      return Object.defineProperty(response, "body", {
+        value: boundedEvents(body, limit, post ? requestId : null, onBytes)
+      })
     }
     const declared = response.headers.get("content-length")
     const plain = response.headers.get("content-encoding") === null
-    if (declared !== null && plain && /^\d+$/.test(declared) && Number(declared) <= limit) return response
-    return withBody(response, boundedBody(body, limit, response.ok ? requestId : () => null))
+    if (declared !== null && plain && /^\d+$/.test(declared) && Number(declared) <= limit) {
+      onBytes?.(Number(declared))
+      return response
+    }
+    return withBody(response, boundedBody(body, limit, response.ok ? requestId : () => null, onBytes))
   }
