@@ -27,12 +27,12 @@ export const bulkheadRejectionsTotal = counter(
 )
 export const eventsDroppedTotal = counter(
   "att_events_dropped_total",
-  "Events dropped: the oldest of a full buffer, or missed by a live stream reader that fell behind"
+  "Events dropped to stay within a bound: the oldest of a full event buffer, or of an /mcp session's queues"
 )
 export const resultBytes = Metric.histogram(
   "att_result_bytes",
   MetricBoundaries.exponential({ start: 256, factor: 4, count: 10 }),
-  "Size of upstream responses to forwarded requests, in bytes"
+  "Size of each upstream response to a request of att's, in bytes"
 )
 
 /** The label arrays of one metric, made once per distinct value tuple (nested by value, no key strings built). */
