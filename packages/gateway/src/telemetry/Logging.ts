@@ -21,7 +21,10 @@ const withTraceIds = <A>(logger: Logger.Logger<unknown, A>): Logger.Logger<unkno
  * and `span_id` when logged inside a span. Chosen by `ATT_LOG_FORMAT` (see `logFormatFromEnv`).
  */
 export const loggerLayer = (format: LogFormat): Layer.Layer<never> =>
-  Logger.replace(Logger.defaultLogger, withTraceIds(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger))
+  Logger.replace(
+    Logger.defaultLogger,
+    Logger.withConsoleLog(withTraceIds(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger))
+  )
 
 /** `ATT_LOG_FORMAT`: `json` or `text` (default); anything else is an error naming the variable. */
 export const logFormatFromEnv = (
