@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, Tracer } from "effect"
+import { Effect, Either, type Tracer } from "effect"
 import { vi } from "vitest"
 import { logFormatFromEnv, loggerLayer } from "../src/telemetry/Logging.js"
 
