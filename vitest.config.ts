@@ -3,9 +3,11 @@ import { defineConfig } from "vitest/config"
 
 /**
  * Tests run on the packages' sources: each package's `exports` name `./src/*.ts` under the `att-source` condition
- * (before the built `dist/` files a user gets), so `npm test` needs no build.
+ * (before the built `dist/` files a user gets), so `npm test` needs no build. Vite's `module` condition is left
+ * out: it picks `@opentelemetry/*`'s ESM builds, whose extensionless imports Node cannot load (Node itself, as in
+ * `att serve`, takes their `default` builds).
  */
-const sourceConditions = ["att-source", ...defaultServerConditions]
+const sourceConditions = ["att-source", ...defaultServerConditions.filter((condition) => condition !== "module")]
 
 /**
  * Two groups. The tests that spawn att and upstream processes and put them under timed load (chaos, shutdown,

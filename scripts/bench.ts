@@ -5,7 +5,11 @@
  *   (b′) the floor with each forward in an Effect fiber and nothing else: Effect's own share of (c)'s overhead;
  *   (c) att: POST /api/v1/mcp/invoke/tool on the real service, run as `npm start` runs it: built once with
  *       `npm run build`, then `node packages/gateway/dist/cli/main.js serve` (no tsx, no source conditions);
- *   (d) an SDK client through att's MCP endpoint `/mcp` (same `att serve` process as (c)).
+ *   (d) an SDK client through att's MCP endpoint `/mcp` (same `att serve` process as (c));
+ *   (e) (c) with always-on tracing exported over OTLP/HTTP to a receiver on loopback (in this process), metrics on;
+ *   (f) (c) as built without metrics and tracing (`bench-baseline.ts`: the commit before they came).
+ * (c) has metrics on and tracing off, as att serves by default: c/f is what the off path costs (target ≥ 0.98),
+ * e/f what metrics and always-on tracing cost together (target ≥ 0.95).
  * (b), (b′) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
  * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
@@ -19,11 +23,13 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Agent as HttpAgent, request as httpRequest } from "node:http"
+import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http"
+import type { AddressInfo } from "node:net"
 import type { Upstream } from "@att/core"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
+import { baselineCli } from "./bench-baseline.js"
 import { ROOT, type Sample, type Stats, cpuSeconds, measure, pooled, startProcess, track } from "./bench-support.js"
 import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 
@@ -82,16 +88,17 @@ const startFloor = async (upstream: Upstream, mode: "plain" | "fiber" = "plain")
  * `npm run build` then `node packages/gateway/dist/cli/main.js serve`; its npm and sh wrappers are idle while
  * serving). `ATT_BENCH_NODE_ARGS` adds node flags, e.g. `--cpu-prof` to profile att under the load.
  */
-const startAtt = async (upstream: Upstream) => {
+const startAtt = async (upstream: Upstream, cli = BUILT_CLI, env: Readonly<Record<string, string>> = {}) => {
   const dir = mkdtempSync(join(tmpdir(), "att-bench-"))
   const config = join(dir, "att.config.json")
   const entry =
     upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
   writeFileSync(config, JSON.stringify({ mcpServers: { bench: entry }, health_interval_seconds: 3600 }))
   const { child, port } = await startProcess(
-    [BUILT_CLI, "serve", "--config", config, "--port", "0"],
+    [cli, "serve", "--config", config, "--port", "0"],
     /Listening on http:\/\/127\.0\.0\.1:(\d+)/,
-    (process.env.ATT_BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== "")
+    (process.env.ATT_BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
+    env
   )
   return { child, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool`, mcp: `http://127.0.0.1:${port}/mcp` }
 }
@@ -147,11 +154,45 @@ const row = (label: string, stats: Stats) =>
 
 const verdict = (ok: boolean) => (ok ? "met" : "NOT met")
 
+/**
+ * The OTLP/HTTP receiver (e) exports to: it reads each export whole, counts its spans (their `"spanId"` keys) and
+ * answers 200, as a collector would.
+ */
+const startOtlpSink = async () => {
+  const received = { spans: 0, exports: 0 }
+  const server = createServer((request, response) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => {
+      const body = Buffer.concat(chunks)
+      for (let at = body.indexOf('"spanId"'); at >= 0; at = body.indexOf('"spanId"', at + 8)) received.spans++
+      received.exports++
+      response.writeHead(200, { "content-type": "application/json" }).end("{}")
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  return { endpoint: `http://127.0.0.1:${port}`, received, close: () => server.close() }
+}
+
+const baseline = baselineCli()
+const otlp = await startOtlpSink()
+/** Tracing on, every span sampled, exported in batches often enough that the queue keeps up with the load. */
+const TRACING_ENV = {
+  OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint,
+  OTEL_TRACES_SAMPLER: "always_on",
+  OTEL_BSP_SCHEDULE_DELAY: "200",
+  OTEL_BSP_MAX_QUEUE_SIZE: "65536",
+  OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "2048"
+}
+
 const benchUpstream = async (kind: string, upstream: Upstream) => {
   const direct = await connectClient(upstream)
   const floor = await startFloor(upstream)
   const fiberFloor = await startFloor(upstream, "fiber")
   const att = await startAtt(upstream)
+  const traced = await startAtt(upstream, BUILT_CLI, TRACING_ENV)
+  const without = await startAtt(upstream, baseline.cli)
   const viaAtt = await connectViaAtt(att.mcp)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
@@ -163,7 +204,9 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       { call: postJson(floor.url, concurrency, tag("(b)")), server: floor.child.pid },
       { call: postJson(fiberFloor.url, concurrency, tag("(b′)")), server: fiberFloor.child.pid },
       { call: postJson(att.url, concurrency, tag("(c)")), server: att.child.pid },
-      { call: echo(viaAtt, tag("(d)")), server: undefined }
+      { call: echo(viaAtt, tag("(d)")), server: undefined },
+      { call: postJson(traced.url, concurrency, tag("(e)")), server: traced.child.pid },
+      { call: postJson(without.url, concurrency, tag("(f)")), server: without.child.pid }
     ].map((path) => ({ ...path, samples: [] as Array<Sample>, cpu: 0 }))
     // Untimed warm-up before the first timed round (JIT, connection pools, the upstream): a cold first round reads
     // far below the later ones.
@@ -175,8 +218,18 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
         path.cpu += cpuSeconds(path.server) - before
       }
     }
-    const [a, b, bFiber, c, d] = paths.map((path) => pooled(path.samples)) as [Stats, Stats, Stats, Stats, Stats]
-    const [cpuB, cpuBFiber, cpuC] = [1, 2, 3].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [
+    const [a, b, bFiber, c, d, e, f] = paths.map((path) => pooled(path.samples)) as [
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats,
+      Stats
+    ]
+    const [cpuB, cpuBFiber, cpuC, cpuE, cpuF] = [1, 2, 3, 5, 6].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [
+      number,
+      number,
       number,
       number,
       number
@@ -191,6 +244,8 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       row("(b′) floor + Effect fiber", bFiber),
       row("(c) att invoke/tool", c),
       row("(d) att /mcp, SDK client", d),
+      row("(e) (c) + always-on tracing", e),
+      row(`(f) (c) built without (${baseline.commit})`, f),
       cpuB > 0
         ? `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (b′) ${cpuBFiber.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c − b′ ${signed(cpuC - cpuBFiber).replace(/\.\d+$/, "")} µs` +
             (concurrency === 32 ? ` (target c <= b′ + 25 µs: ${verdict(cpuC <= cpuBFiber + 25)})` : "")
@@ -207,9 +262,15 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
         (upstream.transport === "stdio"
           ? " (target: >= 1.2× mcp-hub, outside harness only)"
           : ` (target >= 0.55: ${verdict(d.rps / a.rps >= 0.55)})`) +
-        `, p50 ${signed(d.p50 - a.p50)} ms`
+        `, p50 ${signed(d.p50 - a.p50)} ms`,
+      `  ratio c/f (metrics on, tracing off, vs a build without either): throughput ${(c.rps / f.rps).toFixed(2)} (target >= 0.98: ${verdict(c.rps / f.rps >= 0.98)}), p50 ${signed(c.p50 - f.p50)} ms` +
+        (cpuF > 0 ? `, CPU per call ${signed(cpuC - cpuF).replace(/\.\d+$/, "")} µs` : ""),
+      `  ratio e/f (metrics and always-on tracing, vs both off): throughput ${(e.rps / f.rps).toFixed(2)} (target >= 0.95: ${verdict(e.rps / f.rps >= 0.95)}), p50 ${signed(e.p50 - f.p50)} ms` +
+        (cpuF > 0 ? `, CPU per call ${signed(cpuE - cpuF).replace(/\.\d+$/, "")} µs` : "")
     )
   }
+  traced.child.kill("SIGTERM")
+  without.child.kill("SIGTERM")
   await viaAtt.close()
   att.child.kill("SIGTERM")
   floor.child.kill("SIGTERM")
@@ -235,10 +296,12 @@ const lines = [
         args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "stdio"]
       })
     : []),
+  `spans received by the loopback OTLP receiver from (e): ${otlp.received.spans} in ${otlp.received.exports} exports`,
   failures.size === 0
     ? "failed calls: none"
     : `failed calls (counted, not fatal):\n${[...failures].map(([key, n]) => `  ${key}: ${n}`).join("\n")}`
 ]
 http.child.kill("SIGTERM")
+otlp.close()
 process.stdout.write(`${lines.join("\n")}\n`)
 process.exit(0)

@@ -1,6 +1,7 @@
 import { Clock, Effect } from "effect"
 import type { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
 import { ManagerConfig } from "./ManagerConfig.js"
+import { recordEventsDropped } from "./Metrics.js"
 import { type Page, RingBuffer, streamBase } from "./RingBuffer.js"
 
 export interface ConnectionEventQuery {
@@ -47,8 +48,12 @@ export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics"
   effect: Effect.gen(function* () {
     const settings = yield* ManagerConfig
     const base = streamBase(yield* Clock.currentTimeMillis)
-    const connections = new RingBuffer<ConnectionEvent>(settings.maxConnectionEvents, base)
-    const invocations = new RingBuffer<InvocationEvent>(settings.maxInvocationEvents, base)
+    const connections = new RingBuffer<ConnectionEvent>(settings.maxConnectionEvents, base, () =>
+      recordEventsDropped("connection")
+    )
+    const invocations = new RingBuffer<InvocationEvent>(settings.maxInvocationEvents, base, () =>
+      recordEventsDropped("invocation")
+    )
 
     return {
       recordConnection: (event: ConnectionEvent) => Effect.sync(() => connections.push(event)),

@@ -1,5 +1,6 @@
 import { Cause, type Clock, Deferred, Effect, Either, PubSub } from "effect"
 import type { ServerNotFound } from "./domain/Errors.js"
+import type { CallMetrics } from "./CallMetrics.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
 import { currentUtc } from "./CurrentUtc.js"
 import {
@@ -40,7 +41,8 @@ export const makeInitialization = (
   settings: ManagerSettings,
   clock: Clock.Clock,
   registry: Registry,
-  transport: TransportShape
+  transport: TransportShape,
+  metrics: CallMetrics
 ) =>
   Effect.gen(function* () {
     const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
@@ -48,7 +50,8 @@ export const makeInitialization = (
 
     /**
      * `initialize`, then `notifications/initialized` as a real notification; a failure of either fails the whole
-     * handshake (recorded once, so a server that always fails the notification escalates to unreachable).
+     * handshake (recorded once, so a server that always fails the notification escalates to unreachable). Counted,
+     * and in a span of its own (handshakes are rare: the built-in tracer's cost does not matter here).
      */
     const handshake = (name: string, correlationId: string | null) =>
       Effect.gen(function* () {
@@ -66,6 +69,7 @@ export const makeInitialization = (
           ),
           Effect.either
         )
+        metrics.handshake(name, Either.isRight(outcome))
         if (Either.isLeft(outcome)) {
           yield* registry.record(name, failedCheck(outcome.left, correlationId, generation))
         } else {
@@ -83,7 +87,7 @@ export const makeInitialization = (
           yield* PubSub.publish(handshakes, name)
         }
         return yield* registry.get(name)
-      })
+      }).pipe(Effect.withSpan("Manager.handshake", { captureStackTrace: false, attributes: { "att.server": name } }))
 
     /**
      * One handshake per server at a time: callers that arrive while one is in flight share its outcome. If the

@@ -5,6 +5,7 @@ import type { Upstream } from "./domain/Upstream.js"
 import { sameEndpoint } from "./domain/Upstream.js"
 import { chooseServer } from "./Candidates.js"
 import { Bulkhead } from "./Bulkhead.js"
+import { CallMetrics } from "./CallMetrics.js"
 import { Diagnostics } from "./Diagnostics.js"
 import { type InitializeOptions, makeInitialization } from "./Initialization.js"
 import { type InvokeOptions, makeInvoke } from "./Invocation.js"
@@ -38,9 +39,10 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const diagnostics = yield* Diagnostics
     const transport = yield* Transport
     const probe = yield* Probe
-    const { ensureInitialized, handshakes } = yield* makeInitialization(settings, clock, registry, transport)
+    const metrics = new CallMetrics(clock, settings.metricsMaxTools)
+    const { ensureInitialized, handshakes } = yield* makeInitialization(settings, clock, registry, transport, metrics)
     const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
-    const invoke = makeInvoke({ registry, diagnostics, transport, bulkhead, clock, ensureInitialized })
+    const invoke = makeInvoke({ registry, diagnostics, transport, bulkhead, metrics, clock, ensureInitialized })
 
     /** A read view: once the handshake has expired, reads show `initialized: false`. */
     const view = (record: ServerRecord, at: Parameters<typeof isExpired>[1]): ServerRecord =>

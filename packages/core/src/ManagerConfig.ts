@@ -28,7 +28,8 @@ export const MANAGER_DEFAULTS = {
   sessionStaleAfterSeconds: 300,
   maxInvocationEvents: 500,
   maxConnectionEvents: 1000,
-  maxConcurrentCallsPerServer: 256
+  maxConcurrentCallsPerServer: 256,
+  metricsMaxTools: 200
 } as const
 
 export interface ManagerOptions {
@@ -48,6 +49,8 @@ export interface ManagerOptions {
   readonly maxConnectionEvents?: number
   /** The bulkhead: calls in flight per server at most (default 256); over it a server is passed over as busy. */
   readonly maxConcurrentCallsPerServer?: number
+  /** Distinct values of the metrics' `tool` label at most (default 200); later tools are counted as `other`. */
+  readonly metricsMaxTools?: number
 }
 
 export interface ManagerSettings {
@@ -58,6 +61,7 @@ export interface ManagerSettings {
   readonly maxInvocationEvents: number
   readonly maxConnectionEvents: number
   readonly maxConcurrentCallsPerServer: number
+  readonly metricsMaxTools: number
 }
 
 const nonNegative = (input: Duration.DurationInput): Duration.Duration => {
@@ -87,7 +91,8 @@ export const makeSettings = (options: ManagerOptions = {}): ManagerSettings => (
   maxConcurrentCallsPerServer: Math.max(
     1,
     Math.floor(options.maxConcurrentCallsPerServer ?? MANAGER_DEFAULTS.maxConcurrentCallsPerServer)
-  )
+  ),
+  metricsMaxTools: Math.max(0, Math.floor(options.metricsMaxTools ?? MANAGER_DEFAULTS.metricsMaxTools))
 })
 
 /** The manager's settings, resolved once. */

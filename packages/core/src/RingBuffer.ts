@@ -15,7 +15,9 @@ export class RingBuffer<A> {
    */
   constructor(
     readonly capacity: number,
-    readonly base = 0
+    readonly base = 0,
+    /** Told of each item dropped to make room (the events-dropped metric). */
+    private readonly onDrop?: () => void
   ) {
     this.items = new Array(Math.max(1, capacity))
   }
@@ -25,7 +27,10 @@ export class RingBuffer<A> {
     this.items[(this.start + this.size) % capacity] = item
     this.count += 1
     if (this.size < capacity) this.size += 1
-    else this.start = (this.start + 1) % capacity
+    else {
+      this.start = (this.start + 1) % capacity
+      this.onDrop?.()
+    }
   }
 
   get length(): number {

@@ -8,6 +8,13 @@ type RequestId = string | number
 /** Told of each request the upstream sends on a POST's event stream, with the id of the request that POST carried. */
 export type StreamRequestObserver = (call: RequestId, upstreamRequest: RequestId) => void
 
+/** What a bounded fetch reports as bodies pass. */
+export interface FetchHooks {
+  /** The size of each message answering a request (att_result_bytes). */
+  readonly resultBytes?: ((bytes: number) => void) | undefined
+  readonly onStreamRequest?: StreamRequestObserver | undefined
+}
+
 /** An SSE event that answers request `id` with att's "result too large" error. */
 const oversizedEvent = (id: RequestId, limit: number): Uint8Array =>
   Buffer.concat([Buffer.from("event: message\ndata: "), oversizedResponseBytes(id, limit), Buffer.from("\n\n")])
@@ -28,7 +35,12 @@ const withBody = (response: Response, body: ReadableStream<Uint8Array>): Respons
  * Over the limit, it is dropped: a request that can be named gets att's error response as the body instead,
  * anything else fails.
  */
-const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestId: () => RequestId | null) => {
+const boundedBody = (
+  source: ReadableStream<Uint8Array>,
+  limit: number,
+  requestId: () => RequestId | null,
+  onBytes: ((bytes: number) => void) | null
+) => {
   const reader = source.getReader()
   let held: Array<Uint8Array> = []
   let bytes = 0
@@ -37,6 +49,7 @@ const boundedBody = (source: ReadableStream<Uint8Array>, limit: number, requestI
       for (;;) {
         const { done, value } = await reader.read()
         if (done) {
+          onBytes?.(bytes)
           for (const chunk of held) controller.enqueue(chunk)
           held = []
           controller.close()
@@ -66,6 +79,7 @@ const boundedEvents = (
   source: ReadableStream<Uint8Array>,
   limit: number,
   requestId: (() => RequestId | null) | null,
+  onBytes: ((bytes: number) => void) | null,
   onStreamRequest: StreamRequestObserver | undefined
 ) => {
   const reader = source.getReader()
@@ -76,6 +90,7 @@ const boundedEvents = (
     async pull(controller) {
       let emitted = false
       const emit = (bytes: Uint8Array) => {
+        onBytes?.(bytes.byteLength)
         if (call !== null) for (const id of requestIdsIn(bytes)) onStreamRequest?.(call, id)
         controller.enqueue(bytes)
         emitted = true
@@ -109,7 +124,7 @@ const NO_BODY_STATUSES = new Set([101, 204, 205, 304])
  * refuses them itself), and so does a body whose declared, unencoded length is within the limit.
  */
 export const boundedFetch =
-  (inner: FetchLike, limit: number, onStreamRequest?: StreamRequestObserver): FetchLike =>
+  (inner: FetchLike, limit: number, hooks: FetchHooks = {}): FetchLike =>
   async (url, init) => {
     const response = await inner(url, init)
     const body = response.body
@@ -117,16 +132,21 @@ export const boundedFetch =
       return response
     }
     const post = (init?.method ?? "GET").toUpperCase() === "POST"
+    // Only what answers a request is a result (a GET stream carries the upstream's own messages).
+    const onBytes = post && response.ok ? (hooks.resultBytes ?? null) : null
     const requestId = () => (post ? requestIdOf(init?.body) : null)
     const contentType = response.headers.get("content-type") ?? ""
     if (response.ok && /^\s*text\/event-stream\s*(;|$)/i.test(contentType)) {
       // Both SDK transports read an event stream through `body` alone: the response is kept, its body shadowed.
       return Object.defineProperty(response, "body", {
-        value: boundedEvents(body, limit, post ? requestId : null, onStreamRequest)
+        value: boundedEvents(body, limit, post ? requestId : null, onBytes, hooks.onStreamRequest)
       })
     }
     const declared = response.headers.get("content-length")
     const plain = response.headers.get("content-encoding") === null
-    if (declared !== null && plain && /^\d+$/.test(declared) && Number(declared) <= limit) return response
-    return withBody(response, boundedBody(body, limit, response.ok ? requestId : () => null))
+    if (declared !== null && plain && /^\d+$/.test(declared) && Number(declared) <= limit) {
+      onBytes?.(Number(declared))
+      return response
+    }
+    return withBody(response, boundedBody(body, limit, response.ok ? requestId : () => null, onBytes))
   }

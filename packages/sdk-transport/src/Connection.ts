@@ -7,6 +7,7 @@ import { Agent } from "undici"
 import { type AddressRefusal, guardedConnector } from "./AddressGuard.js"
 import { type StreamRequestObserver, boundedFetch } from "./BoundedFetch.js"
 import { BoundedStdioTransport } from "./StdioClient.js"
+import { traceHeadersOfBody } from "./TraceHeaders.js"
 import { splitUserinfo } from "./Userinfo.js"
 
 export interface UpstreamConnection {
@@ -19,6 +20,14 @@ export interface UpstreamConnection {
 
 const NOTHING = () => Promise.resolve()
 
+/** What a connection reports and carries for telemetry. */
+export interface ConnectionTelemetry {
+  /** The size of each message answering a request (att_result_bytes). */
+  readonly resultBytes: (bytes: number) => void
+  /** A tracer records spans: each request's trace context (in its `_meta`) also goes out as HTTP headers. */
+  readonly traced: boolean
+}
+
 /**
  * The SDK client transport for an upstream, every message from it bounded by `maxResultBytes`. An HTTP upstream gets
  * a connection pool of its own, destroyed with the session, so a closed session leaves no idle keep-alive socket
@@ -29,6 +38,7 @@ export const connectionFor = (
   refuse: AddressRefusal | undefined,
   maxResultBytes: number,
   sleep: (ms: number) => Promise<void>,
+  telemetry: ConnectionTelemetry,
   onStreamRequest?: StreamRequestObserver
 ): UpstreamConnection => {
   if (upstream.transport === "stdio") {
@@ -39,7 +49,8 @@ export const connectionFor = (
         env: { ...getDefaultEnvironment(), ...upstream.env },
         ...(upstream.cwd === undefined ? {} : { cwd: upstream.cwd }),
         maxMessageBytes: maxResultBytes,
-        sleep
+        sleep,
+        resultBytes: telemetry.resultBytes
       }),
       terminate: NOTHING,
       dispose: NOTHING
@@ -56,13 +67,20 @@ export const connectionFor = (
     const headers = new Headers(request.headers)
     if (authorization !== undefined) headers.set("authorization", authorization)
     for (const [key, value] of Object.entries(upstream.headers ?? {})) headers.set(key, value)
+    if (telemetry.traced) {
+      const trace = traceHeadersOfBody(request.body)
+      if (trace !== null) {
+        headers.set("traceparent", trace.traceparent)
+        if (trace.tracestate !== undefined) headers.set("tracestate", trace.tracestate)
+      }
+    }
     // Node's fetch is undici: `dispatcher` selects this session's pool. The SDK's signal is one for the whole session;
     // undici hangs a listener on it per request and drops it only at garbage collection, so under load thousands pile
     // up and every request pays for walking them. It is left out: closing the session destroys the pool, which ends
     // every request and stream of the session just as the signal would.
     return fetch(url, { ...request, headers, dispatcher: agent } as unknown as RequestInit)
   }
-  const bounded = boundedFetch(pooledFetch, maxResultBytes, onStreamRequest)
+  const bounded = boundedFetch(pooledFetch, maxResultBytes, { resultBytes: telemetry.resultBytes, onStreamRequest })
   const dispose = () => agent.destroy().catch(() => undefined)
   if (upstream.transport === "sse") {
     const transport = new SSEClientTransport(new URL(target), {

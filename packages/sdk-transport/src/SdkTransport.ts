@@ -1,4 +1,4 @@
-import { CLIENT_INFO } from "@att/core/internal"
+import { CLIENT_INFO, recordsSpans } from "@att/core/internal"
 import {
   type JsonRpcNotification,
   type JsonRpcRequest,
@@ -15,6 +15,7 @@ import { makeNotifications } from "./Notifications.js"
 import type { Timeouts } from "./Session.js"
 import { makeSessionHandshake } from "./SessionHandshake.js"
 import { makeSessionLifecycle } from "./SessionLifecycle.js"
+import { traceContextOf, withTraceMeta } from "./TraceHeaders.js"
 
 /** The SDK transport's defaults, in one place: the transport applies them, and the gateway's config file shows them. */
 export const SDK_TRANSPORT_DEFAULTS = {
@@ -63,17 +64,41 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     // The clock of the context the transport is built in (TestClock in tests), read synchronously per call.
     const clock = yield* Effect.clock
     const clientInfo = options.clientInfo ?? CLIENT_INFO
+    // Decided once, when the transport is built: with no tracer recording, calls pay nothing for tracing.
+    const traced = yield* recordsSpans
     const notifications = yield* makeNotifications
     const lifecycle = yield* makeSessionLifecycle({
       timeouts,
       clientInfo,
       refuseAddress: options.refuseAddress,
       maxResultBytes: options.maxResultBytes ?? SDK_TRANSPORT_DEFAULTS.maxResultBytes,
+      traced,
       announce: notifications.announce
     })
     const { withSession, closeBroken, closeAll, closeOwnedBy } = lifecycle
     const handshake = makeSessionHandshake(lifecycle, timeouts, clientInfo)
     const forward = makeForwarding(lifecycle, timeouts, clock)
+
+    /**
+     * A forwarded request in a client span of its own, whose trace context goes upstream in the request's `_meta`
+     * (and, over HTTP, as `traceparent` / `tracestate` headers: see `Connection.ts`).
+     */
+    const forwardTraced = (target: UpstreamTarget, request: JsonRpcRequest, options?: SendOptions) =>
+      Effect.useSpan(
+        `MCP ${request.method}`,
+        {
+          kind: "client",
+          captureStackTrace: false,
+          attributes: { "att.server": target.name, "rpc.system": "jsonrpc", "rpc.method": request.method }
+        },
+        (span) => {
+          const withTrace = { ...request, params: withTraceMeta(request.params ?? {}, traceContextOf(span)) }
+          return Effect.withParentSpan(
+            withSession(target, (session) => forward(session, target, withTrace, options)),
+            span
+          )
+        }
+      )
 
     const send = (
       target: UpstreamTarget,
@@ -86,7 +111,9 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
             id: request.id,
             result: session.handshake.result
           }))
-        : withSession(target, (session) => forward(session, target, request, options))
+        : traced
+          ? forwardTraced(target, request, options)
+          : withSession(target, (session) => forward(session, target, request, options))
 
     const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
       withSession(target, (session) => {

@@ -1,5 +1,5 @@
 import { type SessionDiagnostics, TransportError, type UpstreamTarget } from "@att/core"
-import { now } from "@att/core/internal"
+import { now, recordResultBytes } from "@att/core/internal"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { Duration, Effect, Exit, Runtime, Scope } from "effect"
 import { categorize, invalidatesSession, neverSent } from "./Categorize.js"
@@ -22,6 +22,8 @@ export interface LifecycleOptions {
   readonly clientInfo: { readonly name: string; readonly version: string }
   readonly refuseAddress: ((target: UpstreamTarget, address: string) => string | null) | undefined
   readonly maxResultBytes: number
+  /** A tracer records spans (HTTP requests then carry their trace context as headers too). */
+  readonly traced: boolean
   /** Hand the upstream's notifications on a new client to their subscribers. */
   readonly announce: (client: Client, server: string) => void
 }
@@ -153,6 +155,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
           refuseAddress === undefined ? undefined : (address) => refuseAddress(target, address),
           maxResultBytes,
           sleep,
+          { traced: options.traced, resultBytes: (bytes) => recordResultBytes(target.name, bytes) },
           relays === null ? undefined : (call, upstreamRequest) => relays.origins.note(upstreamRequest, call)
         )
         const transport = new ObservedTransport(connection.transport, (message) => {

@@ -16,6 +16,8 @@ export interface StdioChild {
   readonly maxMessageBytes: number
   /** Wait `ms` on the caller's clock (Effect's `Clock`, so tests drive the close's grace periods with TestClock). */
   readonly sleep: (ms: number) => Promise<void>
+  /** Told the size of each message that answers a request (att_result_bytes). */
+  readonly resultBytes?: (bytes: number) => void
 }
 
 /**
@@ -114,6 +116,7 @@ export class BoundedStdioTransport implements SdkClientTransport {
       this.onerror?.(error as Error)
       return
     }
+    if ("id" in message && !("method" in message)) this.params.resultBytes?.(line.byteLength)
     this.deliver(message)
   }
 

@@ -1,5 +1,5 @@
 import { Manager, Registry, Transport } from "@att/core"
-import { RingBuffer, now, streamBase } from "@att/core/internal"
+import { RingBuffer, now, recordEventsDropped, streamBase } from "@att/core/internal"
 import { Clock, Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, type HiddenTool, exposure, hiddenReason } from "../mcp/Exposure.js"
@@ -60,7 +60,8 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const locks = new Map<string, Effect.Semaphore>()
     const events = new RingBuffer<CapabilityEvent>(
       settings.maxCapabilityEvents,
-      streamBase(yield* Clock.currentTimeMillis)
+      streamBase(yield* Clock.currentTimeMillis),
+      () => recordEventsDropped("capability")
     )
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
     let version = 0

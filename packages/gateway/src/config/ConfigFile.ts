@@ -95,6 +95,10 @@ export const ConfigFile = Schema.Struct({
     default: () => MANAGER_DEFAULTS.maxConcurrentCallsPerServer
   }),
   max_body_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxBodyBytes }),
+  /** Distinct values of the metrics' `tool` label at most; calls of later tools are counted as `other`. */
+  metrics_max_tools: Schema.optionalWith(Schema.Int.pipe(Schema.nonNegative()), {
+    default: () => MANAGER_DEFAULTS.metricsMaxTools
+  }),
   /** Bound on one message from an upstream (a result): a bigger one fails its call alone, naming the limit. */
   max_result_bytes: Schema.optionalWith(PositiveInt, { default: () => SDK_TRANSPORT_DEFAULTS.maxResultBytes }),
   drain_timeout_ms: Schema.optionalWith(PositiveInt, { default: () => 5_000 }),
@@ -143,7 +147,8 @@ export const managerOptions = (config: ConfigFile): ManagerOptions => ({
     config.session_stale_after_seconds === null ? null : `${config.session_stale_after_seconds} seconds`,
   maxInvocationEvents: config.max_invocation_events,
   maxConnectionEvents: config.max_connection_events,
-  maxConcurrentCallsPerServer: config.max_concurrent_calls_per_server
+  maxConcurrentCallsPerServer: config.max_concurrent_calls_per_server,
+  metricsMaxTools: config.metrics_max_tools
 })
 
 export const gatewaySettings = (

@@ -5,6 +5,7 @@ import { AttApi } from "../api/Api.js"
 import { Catalog } from "../catalog/Catalog.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
+import { PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../telemetry/PrometheusMetrics.js"
 import { AuthorizationLive } from "./AuthorizationLive.js"
 import { DEFAULT_DETAIL, guard, withJsonErrorBody } from "./Guard.js"
 import { MethodNotAllowedRoutes } from "./MethodNotAllowed.js"
@@ -29,9 +30,20 @@ const OpenApiRoute = HttpLayerRouter.add(
   Effect.succeed(HttpServerResponse.unsafeJson(OpenApi.fromApi(AttApi, { additionalPropertiesStrategy: "allow" })))
 )
 
+/** `GET /metrics`: Prometheus text, behind the guard (and its bearer token) like every route of att. */
+const MetricsRoute = Layer.unwrapEffect(
+  Effect.map(PrometheusMetrics, (metrics) =>
+    HttpLayerRouter.add(
+      "GET",
+      "/metrics",
+      Effect.map(metrics.scrape, (text) => HttpServerResponse.text(text, { contentType: PROMETHEUS_CONTENT_TYPE }))
+    )
+  )
+)
+
 /**
  * Every route of att, for an `HttpLayerRouter`: the API (`/api/v1/...`), att's own MCP endpoint (`/mcp`),
- * `/openapi.json` and Swagger UI at `/docs`, all behind att's guard (Host, Origin, token, content type, body limits)
+ * `/openapi.json`, Swagger UI at `/docs` and `/metrics`, all behind att's guard (Host, Origin, token, content type, body limits)
  * and the API's bearer check. Mount att into a host app by merging this layer with the host's own routes and
  * serving them together (`HttpLayerRouter.serve`): the host's routes are left alone. Needs the service core
  * (`serviceCore`).
@@ -40,12 +52,14 @@ export const AttRoutes = Layer.mergeAll(
   HttpLayerRouter.addHttpApi(AttApi),
   MethodNotAllowedRoutes,
   OpenApiRoute,
+  MetricsRoute,
   HttpApiSwagger.layerHttpLayerRouter({ api: AttApi, path: "/docs" })
 ).pipe(
   Layer.provide(Handlers),
   Layer.provide(AuthorizationLive),
   Layer.provide(Guard.layer),
   Layer.provide(McpEndpoint.Default),
+  Layer.provide(PrometheusMetrics.layer),
   Layer.provide(Catalog.Default)
 )
 

@@ -12,6 +12,7 @@ import {
   Transport,
   type UpstreamRejected
 } from "@att/core"
+import { recordEventsDropped } from "@att/core/internal"
 import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import {
@@ -164,6 +165,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         sessions.delete(server)
         outbox?.close()
         if (outbox !== undefined && outbox.dropped > 0) {
+          recordEventsDropped("mcp_log_messages", outbox.dropped)
           void run(
             Effect.logWarning(`an /mcp session was too slow for ${outbox.dropped} upstream log messages (dropped)`)
           )

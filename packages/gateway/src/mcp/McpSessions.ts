@@ -1,3 +1,4 @@
+import { recordMcpSessions } from "@att/core/internal"
 import { randomUUID } from "node:crypto"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
 import type { Transport as SdkTransportLike } from "@modelcontextprotocol/sdk/shared/transport.js"
@@ -111,11 +112,14 @@ export class McpSessions {
       eventStore: events,
       onsessioninitialized: (id) => {
         this.sessions.set(id, { transport, server, lastActive: now })
+        recordMcpSessions(this.sessions.size)
         this.onOpen()
       }
     })
     transport.onclose = () => {
-      if (transport.sessionId !== undefined) this.sessions.delete(transport.sessionId)
+      if (transport.sessionId !== undefined && this.sessions.delete(transport.sessionId)) {
+        recordMcpSessions(this.sessions.size)
+      }
       if (events.dropped > 0) this.onEventsDropped(events.dropped)
     }
     await server.connect(transport)

@@ -1,3 +1,4 @@
+import { recordEventsDropped } from "@att/core/internal"
 import { Clock, Duration, Effect, Queue, Runtime, type Scope } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
 import { type ConnectableServer, McpSessions } from "./McpSessions.js"
@@ -22,10 +23,12 @@ export const scopedSessions = (
         events: { events: settings.mcpEventStoreSize, bytes: settings.mcpEventStoreBytes }
       },
       () => opened.unsafeOffer(undefined),
-      (dropped) =>
+      (dropped) => {
+        recordEventsDropped("mcp_session_events", dropped)
         void Runtime.runFork(runtime)(
           Effect.logWarning(`an /mcp session's event store dropped ${dropped} events (bounded)`)
         )
+      }
     )
     const sweepOnce = Effect.gen(function* () {
       const expiry = sessions.nextExpiry()
