@@ -1,14 +1,17 @@
 /** The dashboard's files, shipped beside `src/` and `dist/` in `dashboard/`, by the path each is served at. */
-export const DASHBOARD_FILES: ReadonlyArray<{ readonly path: `/${string}`; readonly file: string; readonly type: string }> =
-  [
-    { path: "/", file: "index.html", type: "text/html; charset=utf-8" },
-    { path: "/dashboard/dashboard.css", file: "dashboard.css", type: "text/css; charset=utf-8" },
-    { path: "/dashboard/app.js", file: "app.js", type: "text/javascript; charset=utf-8" },
-    { path: "/dashboard/api.js", file: "api.js", type: "text/javascript; charset=utf-8" },
-    { path: "/dashboard/sse.js", file: "sse.js", type: "text/javascript; charset=utf-8" },
-    { path: "/dashboard/state.js", file: "state.js", type: "text/javascript; charset=utf-8" },
-    { path: "/dashboard/view.js", file: "view.js", type: "text/javascript; charset=utf-8" }
-  ]
+export const DASHBOARD_FILES: ReadonlyArray<{
+  readonly path: `/${string}`
+  readonly file: string
+  readonly type: string
+}> = [
+  { path: "/", file: "index.html", type: "text/html; charset=utf-8" },
+  { path: "/dashboard/dashboard.css", file: "dashboard.css", type: "text/css; charset=utf-8" },
+  { path: "/dashboard/app.js", file: "app.js", type: "text/javascript; charset=utf-8" },
+  { path: "/dashboard/api.js", file: "api.js", type: "text/javascript; charset=utf-8" },
+  { path: "/dashboard/sse.js", file: "sse.js", type: "text/javascript; charset=utf-8" },
+  { path: "/dashboard/state.js", file: "state.js", type: "text/javascript; charset=utf-8" },
+  { path: "/dashboard/view.js", file: "view.js", type: "text/javascript; charset=utf-8" }
+]
 
 /** What the page reads before it has a token: whether it needs one. */
 export const DASHBOARD_SETTINGS_PATH = "/dashboard/settings.json"

@@ -13,7 +13,6 @@ import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "./McpHandlers.
 /** The API's handlers and its bearer check. */
 const Handlers = Layer.mergeAll(McpHandlers, McpEndpointHandlers, HealthHandlers)
 
-
 /** The OpenAPI document; it says what the routes do: unknown body fields are ignored. */
 const OpenApiRoute = HttpLayerRouter.add(
   "GET",
