@@ -4,6 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Effect, Either, Layer } from "effect"
 import { type Browser, type Page, type Request, chromium } from "playwright-core"
 import { decodeConfig, gatewayRoutes, makeNodeServer, serviceCore } from "@att/gateway"
@@ -19,6 +20,9 @@ const CSP =
 
 /** Screenshots go to `ATT_SCREENSHOT_DIR` when set (the README's image is made that way), else a temp dir. */
 const screenshotDir = process.env.ATT_SCREENSHOT_DIR ?? mkdtempSync(join(tmpdir(), "att-dashboard-"))
+
+/** A tool name that would run script if the page ever parsed upstream text as HTML. */
+const HOSTILE_NAME = `<img src=x onerror="document.title='pwned'">`
 
 /** The page's own global, for `page.evaluate` (the tests are type-checked without the DOM's types). */
 declare const sessionStorage: { getItem(key: string): string | null }
@@ -87,7 +91,9 @@ describe("the dashboard in headless Chromium", () => {
     "asks for the token, shows the servers, follows the stream, registers through the page",
     () =>
       Effect.gen(function* () {
-        const alpha = yield* startHttpUpstream({ name: "alpha" })
+        // alpha's sessions, so the test can add a tool to its list later (a drift event names it).
+        const alphaSessions: Array<McpServer> = []
+        const alpha = yield* startHttpUpstream({ name: "alpha", extend: (server) => alphaSessions.push(server) })
         const beta = yield* startHttpUpstream({ name: "beta" })
         const gamma = yield* startHttpUpstream({ name: "gamma" })
         const { base, server } = yield* startAtt(
@@ -167,6 +173,13 @@ describe("the dashboard in headless Chromium", () => {
         )
         yield* promise(() => page.locator("#events .event-invocation").first().waitFor())
         yield* shoot(page, "2-servers.png")
+
+        // Upstream text is shown as text: a tool named with markup appears in its drift event, and no element is made.
+        for (const session of alphaSessions)
+          session.registerTool(HOSTILE_NAME, { description: "markup" }, () => ({ content: [] }))
+        yield* promise(() => page.locator("#events .summary", { hasText: `added ${HOSTILE_NAME}` }).waitFor())
+        expect(yield* promise(() => page.locator("#events img, #servers img").count())).toBe(0)
+        expect(yield* promise(() => page.title())).toBe("att dashboard")
 
         // The stream cut: the page reconnects with Last-Event-ID and gets what happened meanwhile, once.
         const streams = () => requests.filter((request) => request.url().endsWith("/api/v1/mcp/events/stream"))
