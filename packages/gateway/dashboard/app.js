@@ -91,10 +91,15 @@ function onEvent(type, data) {
   }
 }
 
-/** The servers and where the stream stands, read in that order, so no event between them is lost. */
-async function snapshot() {
+/**
+ * Where the stream stands, then the servers: no event after the position is lost, and the stream replays from it.
+ * The first time, the latency figures start from the recent calls, read before the position so none counts twice.
+ */
+async function snapshot(seedLatency) {
+  const recent = seedLatency ? await api.recentInvocations() : []
+  if (seedLatency) model.clearLatency(state)
   const position = await api.streamPosition()
-  const [list, recent] = await Promise.all([api.servers.list(), api.recentInvocations()])
+  const list = await api.servers.list()
   model.setServers(state, list.items)
   const byTime = [...recent].sort((a, b) => Date.parse(a.timestamp) - Date.parse(b.timestamp))
   for (const event of byTime) model.recordInvocation(state, event)
@@ -109,7 +114,7 @@ async function follow(controller, from) {
   let resync = false
   while (!controller.signal.aborted) {
     try {
-      if (resync) resumeId = await snapshot()
+      if (resync) resumeId = await snapshot(false)
       resync = false
       const headers = resumeId === undefined ? {} : { "last-event-id": resumeId }
       const response = await api.request("api/v1/mcp/events/stream", { headers, signal: controller.signal })
@@ -145,7 +150,7 @@ async function start() {
   following = null
   try {
     if ((await api.tokenRequired()) && api.token.get() === null) return askToken("")
-    const position = await snapshot()
+    const position = await snapshot(true)
     $("token-panel").hidden = true
     $("main").hidden = false
     $("forget-token").hidden = api.token.get() === null

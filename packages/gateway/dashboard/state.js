@@ -76,6 +76,11 @@ export function recordInvocation(state, event) {
   state.samples.set(event.server, samples)
 }
 
+export function clearLatency(state) {
+  state.samples.clear()
+  state.pending.clear()
+}
+
 /** The last call's latency and the median of the kept ones, in ms; null without any. */
 export function latencyOf(state, server) {
   const samples = state.samples.get(server)
