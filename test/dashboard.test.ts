@@ -174,13 +174,6 @@ describe("the dashboard in headless Chromium", () => {
         yield* promise(() => page.locator("#events .event-invocation").first().waitFor())
         yield* shoot(page, "2-servers.png")
 
-        // Upstream text is shown as text: a tool named with markup appears in its drift event, and no element is made.
-        for (const session of alphaSessions)
-          session.registerTool(HOSTILE_NAME, { description: "markup" }, () => ({ content: [] }))
-        yield* promise(() => page.locator("#events .summary", { hasText: `added ${HOSTILE_NAME}` }).waitFor())
-        expect(yield* promise(() => page.locator("#events img, #servers img").count())).toBe(0)
-        expect(yield* promise(() => page.title())).toBe("att dashboard")
-
         // The stream cut: the page reconnects with Last-Event-ID and gets what happened meanwhile, once.
         const streams = () => requests.filter((request) => request.url().endsWith("/api/v1/mcp/events/stream"))
         const streamsBefore = streams().length
@@ -245,6 +238,13 @@ describe("the dashboard in headless Chromium", () => {
         expect(new Set(servers)).toEqual(new Set(["alpha"]))
         yield* promise(() => page.selectOption("#filter-server", ""))
         yield* shoot(page, "4-registered.png")
+
+        // Upstream text is shown as text: a tool named with markup appears in its drift event, and no element is made.
+        for (const session of alphaSessions)
+          session.registerTool(HOSTILE_NAME, { description: "markup" }, () => ({ content: [] }))
+        yield* promise(() => page.locator("#events .summary", { hasText: `added ${HOSTILE_NAME}` }).waitFor())
+        expect(yield* promise(() => page.locator("#events img, #servers img").count())).toBe(0)
+        expect(yield* promise(() => page.title())).toBe("att dashboard")
 
         // The session actions, through the existing routes.
         yield* promise(() => page.click('tr[data-server="alpha"] button[data-action="refresh"]'))
