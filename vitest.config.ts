@@ -20,7 +20,8 @@ const processTests = [
   "test/e2e-cli.test.ts",
   "test/conformance.test.ts",
   "test/conformance-client.test.ts",
-  "test/inspector.test.ts"
+  "test/inspector.test.ts",
+  "test/dashboard.test.ts"
 ]
 
 export default defineConfig({

@@ -102,6 +102,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "AttRoutes",
         "ConfigError",
         "ConfigFile",
+        "DashboardRoutes",
         "DrainGuard",
         "GatewayOptions",
         "HostResolver",
@@ -129,6 +130,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "AttApi",
         "Authorization",
         "BadRequest",
+        "CapabilityCounts",
         "CapabilityEventsQuery",
         "CapabilityEventsResponse",
         "ConnectionEventsQuery",
@@ -181,7 +183,10 @@ describe("package surfaces (issue 15 §2)", () => {
       const manifest = manifestOf(dir)
       expect(manifest.private).toBeUndefined()
       expect(manifest.license).toBeDefined()
-      expect(manifest.files).toEqual(["dist", "src", "README.md"])
+      // The gateway also ships its dashboard's page, served from the package's own folder.
+      expect(manifest.files).toEqual(
+        dir === "gateway" ? ["dist", "src", "dashboard", "README.md"] : ["dist", "src", "README.md"]
+      )
       expect(existsSync(join(ROOT, "packages", dir, "README.md"))).toBe(true)
       for (const [subpath, target] of Object.entries(manifest.exports)) {
         // The sources under the workspace's condition, the build for everyone else, at the same relative path.

@@ -2,7 +2,8 @@
  * @att/gateway: the att service as layers an Effect app composes, the way the CLI (`cli/main.ts`) does:
  * `gatewayRoutes(config)` over an `HttpServer` (e.g. `NodeHttpServer.layer(() => makeNodeServer(config), …)`), then
  * `serviceCore(config, token, transport)`. To mount att into a host app beside its own routes: `AttRoutes` and
- * `Lifecycle(config)` merged with the host's `HttpLayerRouter` routes, over the same `serviceCore`. The config file's schema and decoding, the gateway's options, and the
+ * `Lifecycle(config)` merged with the host's `HttpLayerRouter` routes, over the same `serviceCore` (and
+ * `DashboardRoutes` for the dashboard at `/`). The config file's schema and decoding, the gateway's options, and the
  * HttpApi definition `AttApi` (with its schemas, errors and a typed client, Node-free, at `@att/gateway/api`).
  */
 export { AttApi } from "./api/Api.js"
@@ -17,6 +18,7 @@ export { ConfigError, decodeConfig, everythingServerCommand, loadConfig } from "
 export { Lifecycle, gatewayRoutes, serviceCore } from "./Gateway.js"
 export { GatewayOptions, type GatewaySettings, defaultGatewaySettings } from "./GatewayOptions.js"
 export { DrainGuard } from "./http/DrainGuard.js"
+export { DashboardRoutes } from "./http/Dashboard.js"
 export { AttRoutes, HttpLive } from "./http/Http.js"
 export { makeNodeServer } from "./http/NodeServer.js"
 export type { PrefixMode } from "./mcp/Exposure.js"

@@ -16,11 +16,23 @@ import { HttpApiSchema } from "@effect/platform"
 import { ParseResult, Schema } from "effect"
 import { CapabilityEvent, CapabilityEventKind, ListKind } from "../catalog/Drift.js"
 
-/** A server as the API shows it: its record, with its transport session. */
+/** How many items of each list att keeps for a server (what `/mcp` and the catalog offer of it). */
+export const CapabilityCounts = Schema.Struct({
+  tools: Schema.NonNegativeInt,
+  resources: Schema.NonNegativeInt,
+  resource_templates: Schema.NonNegativeInt,
+  prompts: Schema.NonNegativeInt
+})
+
+/** A server as the API shows it: its record, with its transport session and the size of its lists. */
 export const ServerResponse = Schema.Struct({
   ...ServerRecord.fields,
   adapter_controls_available: Schema.Boolean,
-  adapter_session: Schema.NullOr(AdapterSessionDiagnostics)
+  adapter_session: Schema.NullOr(AdapterSessionDiagnostics),
+  capability_counts: Schema.NullOr(CapabilityCounts).annotations({
+    description:
+      "The items of each list att keeps for the server (those an MCP client accepts); null until its lists are first fetched after a handshake"
+  })
 })
 export type ServerResponse = typeof ServerResponse.Type
 

@@ -233,6 +233,19 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
           }))
       ),
       entries: (kind: ListKind): Effect.Effect<ReadonlyArray<CatalogEntry>> => entries(kind),
+      /** How many items of each list the server offers, as kept; null before its lists are first fetched. */
+      counts: (server: string) =>
+        Effect.sync(() => {
+          const known = lists.get(server)
+          return known === undefined
+            ? null
+            : {
+                tools: known.tools.length,
+                resources: known.resources.length,
+                resource_templates: known.resource_templates.length,
+                prompts: known.prompts.length
+              }
+        }),
       /** Fetch a server's lists now (also done on every handshake and list_changed). */
       refresh: (server: string) => refresh(server, ALL_LISTS),
       /** Subscribe (for the enclosing scope) to the lists that changed, as they change. */

@@ -1,5 +1,6 @@
 import { timingSafeEqual } from "node:crypto"
 import type { GatewaySettings } from "../GatewayOptions.js"
+import { DASHBOARD_OPEN_PATHS } from "./DashboardAssets.js"
 
 /** Request headers as the server sees them (lower-case names). */
 export type RequestHeaders = Readonly<Record<string, string | ReadonlyArray<string> | undefined>>
@@ -106,8 +107,8 @@ export const UNAUTHORIZED: Refusal = {
   headers: { "www-authenticate": "Bearer" }
 }
 
-/** The routes anyone may call: liveness, so a probe needs no secret. */
-const OPEN_PATHS = new Set(["/api/v1/health"])
+/** The routes anyone may call: liveness, so a probe needs no secret; the dashboard's page, which asks for the token. */
+const OPEN_PATHS = new Set(["/api/v1/health", ...DASHBOARD_OPEN_PATHS])
 
 /** Whether the request has a body at all (a declared non-zero length, or a chunked one). */
 export const hasBody = (headers: RequestHeaders): boolean => {

@@ -1,6 +1,6 @@
-import { HttpApp, HttpServerRequest, HttpServerResponse } from "@effect/platform"
+import { HttpApp, HttpLayerRouter, HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
-import type { GatewaySettings } from "../GatewayOptions.js"
+import { GatewayOptions, type GatewaySettings } from "../GatewayOptions.js"
 import {
   type Refusal,
   admission,
@@ -121,3 +121,12 @@ export const guard =
       }
       return yield* Effect.provideService(app, HttpServerRequest.HttpServerRequest, withReadBody(request, text, json))
     })
+
+/** att's guard as route middleware: it holds on att's routes wherever they are mounted, and on no other route. */
+export const Guard = HttpLayerRouter.middleware(
+  Effect.map(
+    GatewayOptions,
+    (settings) => (route: Effect.Effect<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled>) =>
+      guard(settings)(route)
+  )
+)

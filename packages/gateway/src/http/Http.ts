@@ -3,25 +3,16 @@ import { HttpApiSwagger, HttpApp, HttpLayerRouter, HttpMiddleware, HttpServerRes
 import { Effect, Layer } from "effect"
 import { AttApi } from "../api/Api.js"
 import { Catalog } from "../catalog/Catalog.js"
-import { GatewayOptions } from "../GatewayOptions.js"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../telemetry/PrometheusMetrics.js"
 import { AuthorizationLive } from "./AuthorizationLive.js"
-import { DEFAULT_DETAIL, guard, withJsonErrorBody } from "./Guard.js"
+import { DashboardRoutes } from "./Dashboard.js"
+import { DEFAULT_DETAIL, Guard, withJsonErrorBody } from "./Guard.js"
 import { MethodNotAllowedRoutes } from "./MethodNotAllowed.js"
 import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "./McpHandlers.js"
 
 /** The API's handlers and its bearer check. */
 const Handlers = Layer.mergeAll(McpHandlers, McpEndpointHandlers, HealthHandlers)
-
-/** att's guard as route middleware: it holds on att's routes wherever they are mounted, and on no other route. */
-const Guard = HttpLayerRouter.middleware(
-  Effect.map(
-    GatewayOptions,
-    (settings) => (route: Effect.Effect<HttpServerResponse.HttpServerResponse, HttpLayerRouter.unhandled>) =>
-      guard(settings)(route)
-  )
-)
 
 /** The OpenAPI document; it says what the routes do: unknown body fields are ignored. */
 const OpenApiRoute = HttpLayerRouter.add(
@@ -80,13 +71,13 @@ const JsonErrors = HttpLayerRouter.middleware(
   { global: true }
 )
 
-const served = HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, NotFound, JsonErrors), {
+const served = HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, DashboardRoutes, NotFound, JsonErrors), {
   disableLogger: true,
   disableListenLog: true
 })
 
 /**
- * att on whatever `HttpServer` is provided, alone: its routes and a JSON 404 for every other path. The server's span
+ * att on whatever `HttpServer` is provided, alone: its routes, the dashboard at `/` and a JSON 404 for every other path. The server's span
  * per request (its URL parsed, its headers copied into attributes) is made only when a tracer records it: under
  * Effect's built-in tracer it went nowhere and cost about 40 µs of CPU per call (REST invoke over stdio, 32
  * callers: 229–238 against 264–290 µs per call).

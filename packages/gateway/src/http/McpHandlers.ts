@@ -85,16 +85,20 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     const controls = manager.sessionControlsAvailable
 
     const present = (record: ServerRecord) =>
-      manager.sessionDiagnostics(record.name).pipe(
+      Effect.zip(
+        manager.sessionDiagnostics(record.name).pipe(
+          Effect.map(Option.getOrNull),
+          Effect.catchTag("ServerNotFound", () => Effect.succeed(null))
+        ),
+        catalog.counts(record.name)
+      ).pipe(
         Effect.map(
-          (session): ServerResponse => ({
+          ([session, counts]): ServerResponse => ({
             ...record,
             adapter_controls_available: controls,
-            adapter_session: Option.getOrNull(session)
+            adapter_session: session,
+            capability_counts: counts
           })
-        ),
-        Effect.catchTag("ServerNotFound", () =>
-          Effect.succeed<ServerResponse>({ ...record, adapter_controls_available: controls, adapter_session: null })
         )
       )
     const presentAll = (records: ReadonlyArray<ServerRecord>) =>

@@ -36,15 +36,17 @@ const answer = (path: string, allowed: ReadonlySet<string>) => {
   )
 }
 
+/** The 405 routes of `paths`: every method a path does not answer. */
+export const notAllowed = (paths: ReadonlyMap<string, ReadonlySet<string>>) =>
+  [...paths].flatMap(([path, allowed]) =>
+    METHODS.filter((method) => !allowed.has(method)).map((method) =>
+      HttpLayerRouter.route(method, path as `/${string}`, Effect.succeed(answer(path, allowed)))
+    )
+  )
+
 /**
  * A 405 with `Allow` for every other method on att's paths: routes of att's own, so they hold (behind the guard)
  * wherever att is mounted, and an unknown method on a known path is not mistaken for an unknown path. A CORS
  * preflight never gets here: the guard answers it first.
  */
-export const MethodNotAllowedRoutes = HttpLayerRouter.addAll(
-  [...attPaths()].flatMap(([path, allowed]) =>
-    METHODS.filter((method) => !allowed.has(method)).map((method) =>
-      HttpLayerRouter.route(method, path as `/${string}`, Effect.succeed(answer(path, allowed)))
-    )
-  )
-)
+export const MethodNotAllowedRoutes = HttpLayerRouter.addAll(notAllowed(attPaths()))
