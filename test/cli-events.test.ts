@@ -4,7 +4,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { TOKEN, cliFixture, eventually, jsonOf, runAtt, startAtt } from "./support/attCli.js"
-import { exitOf, spawnTs, waitForOutput } from "./support/processes.js"
+import { exitOf, spawnTs, waitForCatalog, waitForOutput } from "./support/processes.js"
 
 /** `att events` (the event routes, and `--follow` on the live SSE stream) and `att serve --log-format`, end to end. */
 const { started, state, setUp } = cliFixture()
@@ -170,11 +170,12 @@ describe("att events", () => {
   }, 120_000)
 })
 
-describe("att serve --log-format", () => {
-  it("json writes each log line as a JSON object; another format is a usage error", async () => {
+describe("att serve --log-format, and a follower the service leaves behind", () => {
+  it("json writes each log line as a JSON object; a follower behind the bounded buffers exits 1 on the overflow", async () => {
     const dir = mkdtempSync(join(tmpdir(), "att-logs-"))
     const config = join(dir, "att.config.json")
-    writeFileSync(config, JSON.stringify({ mcpServers: {} }))
+    // Two invocation events kept: one call's four steps are more than a reader from the start can get.
+    writeFileSync(config, JSON.stringify({ mcpServers: { alpha: { url: state.alphaUrl } }, max_invocation_events: 2 }))
     const serve = spawnTs("packages/gateway/src/cli/main.ts", [
       "serve",
       "--config",
@@ -186,7 +187,30 @@ describe("att serve --log-format", () => {
     ])
     started.push(serve)
     const [line] = await waitForOutput(serve, /^\{.*"Listening on http:\/\/127\.0\.0\.1:\d+".*\}$/m)
-    expect(JSON.parse(line)).toMatchObject({ message: expect.stringMatching(/^Listening on /), logLevel: "INFO" })
+    const parsed = JSON.parse(line) as { message: string; logLevel: string }
+    expect(parsed).toMatchObject({ message: expect.stringMatching(/^Listening on /), logLevel: "INFO" })
+    const base = parsed.message.replace(/^Listening on /, "")
+
+    await waitForCatalog(base, "echo", ["alpha"])
+    const answer = await fetch(`${base}/api/v1/mcp/invoke/tool`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ tool_name: "echo", arguments: { message: "overflowing" } })
+    })
+    expect(answer.status).toBe(200)
+    const behind = await runAtt(started, [
+      "events",
+      "--follow",
+      "--from",
+      "0.0.0",
+      "--type",
+      "invocation",
+      "--url",
+      base
+    ])
+    expect(behind.code).toBe(1)
+    expect(behind.stderr).toMatch(/^att: the service ended the stream: this reader missed \d+ invocation events/)
+
     serve.kill("SIGTERM")
     expect(await exitOf(serve)).toBe(0)
     const wrong = await att(["serve", "--config", config, "--port", "0"], { ATT_LOG_FORMAT: "xml" })

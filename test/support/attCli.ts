@@ -62,6 +62,7 @@ export const cliFixture = () => {
   afterAll(() => Effect.runPromise(Scope.close(scope, Exit.void)))
   const state = {
     base: "",
+    alphaUrl: "",
     guardedUrl: "",
     env: {} as NodeJS.ProcessEnv
   }
@@ -81,6 +82,7 @@ export const cliFixture = () => {
     started.push(att.child)
     dirs.push(att.dir)
     state.base = att.base
+    state.alphaUrl = alpha.url
     state.guardedUrl = guarded.url
     state.env = { ATT_URL: att.base, ATT_TOKEN: TOKEN }
     await eventually(async () => {
