@@ -2,7 +2,7 @@ import { Args, Command, Options } from "@effect/cli"
 import { Console, Effect, Either, Option, Schema } from "effect"
 import { InvocationResponse } from "../api/Schemas.js"
 import { attClient, connectionOptions, request } from "./Connection.js"
-import { type CliFailure, operationFailed, usageError } from "./Failure.js"
+import { type CliFailure, operationFailed, traced, usageError } from "./Failure.js"
 import { printJson, progress } from "./Output.js"
 
 const encodeResponse = Schema.encodeSync(InvocationResponse)
@@ -46,38 +46,41 @@ const readable = (result: unknown): string => {
     .join("\n")
 }
 
-export const callCommand = Command.make(
-  "call",
-  {
-    ...connectionOptions,
-    tool: Args.text({ name: "TOOL" }),
-    arg: Options.text("arg").pipe(
-      Options.repeated,
-      Options.withDescription("an argument KEY=VALUE, VALUE as JSON when it parses, else a string (repeatable)")
-    ),
-    arguments: Options.text("arguments").pipe(
-      Options.optional,
-      Options.withDescription("the whole arguments object as JSON; --arg values are set on it")
-    ),
-    server: Options.text("server").pipe(
-      Options.repeated,
-      Options.withDescription("a server to try first, in order (repeatable)")
-    )
-  },
-  (options) =>
-    Effect.gen(function* () {
-      const args = yield* toolArguments(options.arguments, options.arg)
-      const att = yield* attClient(options)
-      yield* progress(`calling ${options.tool}`)
-      const payload = {
-        tool_name: options.tool,
-        arguments: args as never,
-        ...(options.server.length > 0 ? { preferred_servers: options.server } : {})
-      }
-      const answer = yield* request(options, att.mcp.invokeTool({ payload }))
-      if (options.json) yield* printJson(encodeResponse(answer))
-      else yield* Console.log(readable(answer.result))
-      const isError = (answer.result as { readonly isError?: unknown } | null)?.isError === true
-      if (isError) return yield* operationFailed(`${options.tool} answered an error (server ${answer.server})`)
-    })
-).pipe(Command.withDescription("call a tool through att (exit 1 when the tool answers an error)"))
+export const callCommand = traced(
+  Command.make(
+    "call",
+    {
+      ...connectionOptions,
+      tool: Args.text({ name: "TOOL" }),
+      arg: Options.text("arg").pipe(
+        Options.repeated,
+        Options.withDescription("an argument KEY=VALUE, VALUE as JSON when it parses, else a string (repeatable)")
+      ),
+      arguments: Options.text("arguments").pipe(
+        Options.optional,
+        Options.withDescription("the whole arguments object as JSON; --arg values are set on it")
+      ),
+      server: Options.text("server").pipe(
+        Options.repeated,
+        Options.withDescription("a server to try first, in order (repeatable)")
+      )
+    },
+    (options) =>
+      Effect.gen(function* () {
+        const args = yield* toolArguments(options.arguments, options.arg)
+        const att = yield* attClient(options)
+        yield* progress(`calling ${options.tool}`)
+        const payload = {
+          tool_name: options.tool,
+          arguments: args as never,
+          ...(options.server.length > 0 ? { preferred_servers: options.server } : {})
+        }
+        const answer = yield* request(options, att.mcp.invokeTool({ payload }))
+        if (options.json) yield* printJson(encodeResponse(answer))
+        else yield* Console.log(readable(answer.result))
+        const isError = (answer.result as { readonly isError?: unknown } | null)?.isError === true
+        if (isError) return yield* operationFailed(`${options.tool} answered an error (server ${answer.server})`)
+      })
+  ).pipe(Command.withDescription("call a tool through att (exit 1 when the tool answers an error)")),
+  "att call"
+)

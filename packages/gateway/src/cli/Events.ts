@@ -4,6 +4,7 @@ import { CapabilityEventsResponse, ConnectionEventsResponse, InvocationEventsRes
 import { type Connection, attClient, connectionOptions, request } from "./Connection.js"
 import { followEvents } from "./EventFollow.js"
 import { EVENT_HEADER, type TypedEvent, eventRow } from "./EventFormat.js"
+import { traced } from "./Failure.js"
 import { printJson, printJsonLine, printTable } from "./Output.js"
 
 const TYPES = ["connection", "invocation", "capability"] as const
@@ -116,33 +117,36 @@ const followLine = (event: TypedEvent) => {
   return `${time.padEnd(24)}  ${type.padEnd(10)}  ${server.padEnd(16)}  ${what}`
 }
 
-export const eventsCommand = Command.make(
-  "events",
-  {
-    ...connectionOptions,
-    ...filterOptions,
-    follow: Options.boolean("follow").pipe(
-      Options.withAlias("f"),
-      Options.withDescription("stay connected and print events as they happen (the live stream)")
-    ),
-    from: optionalText("from", "with --follow: resume after this event id (an id printed by --json)"),
-    limit: Options.integer("limit").pipe(
-      Options.withDefault(50),
-      Options.withDescription("without --follow: at most this many events of each type")
-    )
-  },
-  (options) =>
-    options.follow
-      ? followEvents(options, streamFilters(options), options.from).pipe(
-          Stream.runForEach((event) =>
-            options.json
-              ? printJsonLine({ id: event.id, type: event.type, event: event.event })
-              : Console.log(followLine(event))
+export const eventsCommand = traced(
+  Command.make(
+    "events",
+    {
+      ...connectionOptions,
+      ...filterOptions,
+      follow: Options.boolean("follow").pipe(
+        Options.withAlias("f"),
+        Options.withDescription("stay connected and print events as they happen (the live stream)")
+      ),
+      from: optionalText("from", "with --follow: resume after this event id (an id printed by --json)"),
+      limit: Options.integer("limit").pipe(
+        Options.withDefault(50),
+        Options.withDescription("without --follow: at most this many events of each type")
+      )
+    },
+    (options) =>
+      options.follow
+        ? followEvents(options, streamFilters(options), options.from).pipe(
+            Stream.runForEach((event) =>
+              options.json
+                ? printJsonLine({ id: event.id, type: event.type, event: event.event })
+                : Console.log(followLine(event))
+            )
           )
-        )
-      : Effect.gen(function* () {
-          const events = yield* recentEvents(options, options, Math.max(1, options.limit))
-          if (options.json) return yield* printJson({ items: events })
-          yield* printTable(EVENT_HEADER, events.map(eventRow))
-        })
-).pipe(Command.withDescription("the service's connection, invocation and capability events"))
+        : Effect.gen(function* () {
+            const events = yield* recentEvents(options, options, Math.max(1, options.limit))
+            if (options.json) return yield* printJson({ items: events })
+            yield* printTable(EVENT_HEADER, events.map(eventRow))
+          })
+  ).pipe(Command.withDescription("the service's connection, invocation and capability events")),
+  "att events"
+)

@@ -1,4 +1,5 @@
-import { Data } from "effect"
+import { Command } from "@effect/cli"
+import { Data, Effect } from "effect"
 
 /**
  * The exit codes of `att` (README "Operator CLI"): 0 done; 1 the operation failed (an HTTP error answer, a tool
@@ -16,3 +17,7 @@ export class CliFailure extends Data.TaggedError("CliFailure")<{
 
 export const usageError = (message: string) => new CliFailure({ message, exitCode: ExitCode.usage })
 export const operationFailed = (message: string) => new CliFailure({ message, exitCode: ExitCode.failed })
+
+/** A command whose run is a span named after it (`att servers list`). */
+export const traced = <Name extends string, R, E, A>(self: Command.Command<Name, R, E, A>, span: string) =>
+  Command.transformHandler(self, (effect) => Effect.withSpan(effect, span))

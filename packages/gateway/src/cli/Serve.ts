@@ -40,6 +40,7 @@ const serve = (options: ServeOptions) =>
     (module) => module.runServe(options)
   )
 
+// Not traced as a command: a span around the service's lifetime would be the parent of every request's trace.
 export const serveCommand = Command.make("serve", serveOptions, serve).pipe(
   Command.withDescription(
     "run the gateway until SIGINT / SIGTERM (the bearer token: the config's auth_token or env ATT_TOKEN)"

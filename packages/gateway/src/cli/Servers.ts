@@ -4,7 +4,7 @@ import type { AttClient } from "../api/Client.js"
 import { ServerNotFoundError } from "../api/Errors.js"
 import { RegisterRequest, ServerResponse, ServersResponse, type ToolDescriptor } from "../api/Schemas.js"
 import { attClient, connectionOptions, request } from "./Connection.js"
-import { operationFailed, usageError } from "./Failure.js"
+import { operationFailed, traced, usageError } from "./Failure.js"
 import { printJson, printTable, progress } from "./Output.js"
 
 const decodeRegistration = Schema.decodeUnknownEither(RegisterRequest)
@@ -62,14 +62,17 @@ export const serverTable = (servers: ReadonlyArray<ServerResponse>, counts: Read
 export const serversWithTools = (att: AttClient) =>
   Effect.all([att.mcp.listServers(), att.mcp.listTools()], { concurrency: 2 })
 
-const list = Command.make("list", connectionOptions, (options) =>
-  Effect.gen(function* () {
-    const att = yield* attClient(options)
-    const [servers, tools] = yield* request(options, serversWithTools(att))
-    if (options.json) return yield* printJson(encodeServers(servers))
-    yield* serverTable(servers.items, toolCounts(tools))
-  })
-).pipe(Command.withDescription("list the registered servers"))
+const list = traced(
+  Command.make("list", connectionOptions, (options) =>
+    Effect.gen(function* () {
+      const att = yield* attClient(options)
+      const [servers, tools] = yield* request(options, serversWithTools(att))
+      if (options.json) return yield* printJson(encodeServers(servers))
+      yield* serverTable(servers.items, toolCounts(tools))
+    })
+  ).pipe(Command.withDescription("list the registered servers")),
+  "att servers list"
+)
 
 /** `--header k=v`: one HTTP header for the upstream (a secret: never printed). */
 const headerOf = (text: string) => {
@@ -77,58 +80,62 @@ const headerOf = (text: string) => {
   return at <= 0 ? undefined : ([text.slice(0, at).trim(), text.slice(at + 1)] as const)
 }
 
-const add = Command.make(
-  "add",
-  {
-    ...connectionOptions,
-    name: Args.text({ name: "NAME" }),
-    endpoint: Args.text({ name: "URL" }).pipe(Args.withDescription("the upstream's MCP endpoint (http or https)")),
-    transport: Options.choice("transport", ["streamable-http", "sse"]).pipe(
-      Options.withDefault("streamable-http" as const),
-      Options.withDescription("the upstream's HTTP transport")
-    ),
-    header: Options.text("header").pipe(
-      Options.repeated,
-      Options.withDescription("an HTTP header for the upstream, NAME=VALUE (repeatable; never printed)")
-    )
-  },
-  (options) =>
-    Effect.gen(function* () {
-      const headers: Record<string, string> = {}
-      for (const text of options.header) {
-        const header = headerOf(text)
-        if (header === undefined) return yield* usageError(`--header must be NAME=VALUE, got a value without "="`)
-        headers[header[0]] = header[1]
-      }
-      const payload = yield* Either.mapLeft(
-        decodeRegistration({
-          name: options.name,
-          url: options.endpoint,
-          transport: options.transport,
-          ...(options.header.length > 0 ? { headers } : {})
-        }),
-        (error) => usageError(firstIssue(error))
+const add = traced(
+  Command.make(
+    "add",
+    {
+      ...connectionOptions,
+      name: Args.text({ name: "NAME" }),
+      endpoint: Args.text({ name: "URL" }).pipe(Args.withDescription("the upstream's MCP endpoint (http or https)")),
+      transport: Options.choice("transport", ["streamable-http", "sse"]).pipe(
+        Options.withDefault("streamable-http" as const),
+        Options.withDescription("the upstream's HTTP transport")
+      ),
+      header: Options.text("header").pipe(
+        Options.repeated,
+        Options.withDescription("an HTTP header for the upstream, NAME=VALUE (repeatable; never printed)")
       )
+    },
+    (options) =>
+      Effect.gen(function* () {
+        const headers: Record<string, string> = {}
+        for (const text of options.header) {
+          const header = headerOf(text)
+          if (header === undefined) return yield* usageError(`--header must be NAME=VALUE, got a value without "="`)
+          headers[header[0]] = header[1]
+        }
+        const payload = yield* Either.mapLeft(
+          decodeRegistration({
+            name: options.name,
+            url: options.endpoint,
+            transport: options.transport,
+            ...(options.header.length > 0 ? { headers } : {})
+          }),
+          (error) => usageError(firstIssue(error))
+        )
+        const att = yield* attClient(options)
+        const server = yield* request(options, att.mcp.registerServer({ payload }))
+        if (options.json) return yield* printJson(encodeServer(server))
+        yield* serverTable([server], new Map())
+      })
+  ).pipe(Command.withDescription("register an HTTP upstream server")),
+  "att servers add"
+)
+
+const rm = traced(
+  Command.make("rm", { ...connectionOptions, name: Args.text({ name: "NAME" }) }, (options) =>
+    Effect.gen(function* () {
       const att = yield* attClient(options)
-      const server = yield* request(options, att.mcp.registerServer({ payload }))
-      if (options.json) return yield* printJson(encodeServer(server))
-      yield* serverTable([server], new Map())
+      yield* request(options, att.mcp.unregisterServer({ path: { name: options.name } }).pipe(named(options.name)))
+      if (options.json) return yield* printJson({ removed: options.name })
+      yield* Console.log(`removed ${options.name}`)
     })
-).pipe(Command.withDescription("register an HTTP upstream server"))
+  ).pipe(Command.withDescription("unregister a server")),
+  "att servers rm"
+)
 
-const rm = Command.make("rm", { ...connectionOptions, name: Args.text({ name: "NAME" }) }, (options) =>
-  Effect.gen(function* () {
-    const att = yield* attClient(options)
-    yield* request(options, att.mcp.unregisterServer({ path: { name: options.name } }).pipe(named(options.name)))
-    if (options.json) return yield* printJson({ removed: options.name })
-    yield* Console.log(`removed ${options.name}`)
-  })
-).pipe(Command.withDescription("unregister a server"))
-
-const refresh = Command.make(
-  "refresh",
-  { ...connectionOptions, names: Args.text({ name: "NAME" }).pipe(Args.repeated) },
-  (options) =>
+const refresh = traced(
+  Command.make("refresh", { ...connectionOptions, names: Args.text({ name: "NAME" }).pipe(Args.repeated) }, (options) =>
     Effect.gen(function* () {
       const att = yield* attClient(options)
       const names =
@@ -146,7 +153,9 @@ const refresh = Command.make(
       const failed = refreshed.filter((server) => !server.initialized).map((server) => server.name)
       if (failed.length > 0) return yield* operationFailed(`the handshake failed again for ${failed.join(", ")}`)
     })
-).pipe(Command.withDescription("re-handshake servers (all without NAME): a new session and fresh capability lists"))
+  ).pipe(Command.withDescription("re-handshake servers (all without NAME): a new session and fresh capability lists")),
+  "att servers refresh"
+)
 
 export const serversCommand = Command.make("servers").pipe(
   Command.withDescription("the registered upstream servers"),

@@ -25,12 +25,20 @@ const att = Command.make("att").pipe(
 )
 const cli = Command.run(att, { name: "att", version })
 
+/** An unexpected failure in a few words: its message, else its tag and its cause's message (a port in use, say). */
+const describe = (error: unknown): string => {
+  if (typeof error !== "object" || error === null) return String(error)
+  const { _tag, message, cause } = error as { _tag?: unknown; message?: unknown; cause?: unknown }
+  if (typeof message === "string" && message !== "") return message
+  const because = cause instanceof Error ? cause.message : undefined
+  return [typeof _tag === "string" ? _tag : "error", because].filter((part) => part !== undefined).join(": ")
+}
+
 /** One line on stderr for a failure, and the exit code it ends with; usage errors were printed by the parser. */
 const report = (error: unknown): Effect.Effect<ExitCode> => {
   if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.usage)
   if (error instanceof CliFailure) return Console.error(`att: ${error.message}`).pipe(Effect.as(error.exitCode))
-  const message = error instanceof Error ? error.message : String(error)
-  return Console.error(`att: ${message}`).pipe(Effect.as(ExitCode.failed))
+  return Console.error(`att: ${describe(error)}`).pipe(Effect.as(ExitCode.failed))
 }
 
 // `att` alone serves, as it did before it had other commands.
