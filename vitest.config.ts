@@ -18,6 +18,8 @@ const processTests = [
   "test/chaos.test.ts",
   "test/shutdown.test.ts",
   "test/e2e-cli.test.ts",
+  "test/cli-commands.test.ts",
+  "test/cli-events.test.ts",
   "test/conformance.test.ts",
   "test/conformance-client.test.ts",
   "test/inspector.test.ts",

@@ -1,46 +1,65 @@
 #!/usr/bin/env node
 import "./V8Tuning.js"
-import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
-import { SdkTransport } from "@att/sdk-transport"
-import { Effect, Either, Layer, RuntimeFlags, RuntimeFlagsPatch } from "effect"
-import { transportOptions } from "../config/ConfigFile.js"
-import { loadConfig } from "../config/LoadConfig.js"
-import { DrainGuard } from "../http/DrainGuard.js"
-import { makeNodeServer } from "../http/NodeServer.js"
-import { logFormatFromEnv, loggerLayer } from "../telemetry/Logging.js"
-import { tracingLayer } from "../telemetry/Tracing.js"
-import { gatewayRoutes, serviceCore } from "../Gateway.js"
-import { isLoopbackHost, parseServeArgs } from "./Args.js"
+import { createRequire } from "node:module"
+import { Command, ValidationError } from "@effect/cli"
+import * as NodeContext from "@effect/platform-node/NodeContext"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import { Cause, Console, Effect, Exit } from "effect"
+import { callCommand } from "./Call.js"
+import { eventsCommand } from "./Events.js"
+import { CliFailure, ExitCode } from "./Failure.js"
+import { colourOnlyOnTerminals } from "./Output.js"
+import { serveCommand } from "./Serve.js"
+import { serversCommand } from "./Servers.js"
+import { statusCommand } from "./Status.js"
 
-/** `att serve`: parse flags and env, load the config, refuse unsafe binds, then run until SIGINT / SIGTERM. */
-const fail = (message: string): never => {
-  process.stderr.write(`att: ${message}\n`)
-  process.exit(2)
+/**
+ * The `att` command: `serve` runs the gateway; `servers`, `call`, `events` and `status` talk to a running one over
+ * its HTTP API. Exit codes are `ExitCode`'s (README "Operator CLI").
+ */
+const { version } = createRequire(import.meta.url)("../../package.json") as { version: string }
+
+const att = Command.make("att").pipe(
+  Command.withDescription("an MCP client manager and gateway"),
+  Command.withSubcommands([serveCommand, serversCommand, callCommand, eventsCommand, statusCommand])
+)
+const cli = Command.run(att, { name: "att", version })
+
+/** An unexpected failure in a few words: its message, else its tag and its cause's message (a port in use, say). */
+const describe = (error: unknown): string => {
+  if (typeof error !== "object" || error === null) return String(error)
+  const { _tag, message, cause } = error as { _tag?: unknown; message?: unknown; cause?: unknown }
+  if (typeof message === "string" && message !== "") return message
+  const because = cause instanceof Error ? cause.message : undefined
+  return [typeof _tag === "string" ? _tag : "error", because].filter((part) => part !== undefined).join(": ")
 }
 
-const args = Either.getOrElse(parseServeArgs(process.argv.slice(2), process.env), fail)
-const { config, source } = Either.getOrElse(loadConfig(args.config, process.cwd()), (error) => fail(error.message))
-const logFormat = Either.getOrElse(logFormatFromEnv(process.env), fail)
-const token = args.token ?? config.auth_token
-if (!(await isLoopbackHost(args.host)) && token === null) {
-  fail(`refusing to bind ${args.host} without a bearer token: set auth_token in the config or ATT_TOKEN`)
+/** One line on stderr for a failure, and the exit code it ends with; usage errors were printed by the parser. */
+const report = (error: unknown): Effect.Effect<ExitCode> => {
+  if (ValidationError.isValidationError(error)) return Effect.succeed(ExitCode.usage)
+  if (error instanceof CliFailure) return Console.error(`att: ${error.message}`).pipe(Effect.as(error.exitCode))
+  return Console.error(`att: ${describe(error)}`).pipe(Effect.as(ExitCode.failed))
 }
-process.stderr.write(`att: config from ${source}\n`)
 
-const server = makeNodeServer(config)
-const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
-const App = gatewayRoutes(config).pipe(
-  Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
-  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config)), args.host)),
-  // Beneath everything: the logger, and the tracer when OTEL_EXPORTER_OTLP_ENDPOINT asks for traces.
-  Layer.provide(Layer.merge(loggerLayer(logFormat), tracingLayer(process.env)))
+// `att` alone serves, as it did before it had other commands.
+const argv = process.argv.length <= 2 ? [...process.argv, "serve"] : process.argv
+
+const program = Effect.suspend(() => cli(argv)).pipe(
+  Effect.as<ExitCode>(ExitCode.ok),
+  Effect.catchAll(report),
+  Effect.catchAllDefect((defect) => report(defect)),
+  Effect.provide(NodeContext.layer)
+)
+const withoutColourWhenPiped = Effect.flatMap(Effect.console, (console) =>
+  Effect.withConsole(program, colourOnlyOnTerminals(console))
 )
 
-// Effect 3 keeps fiber metrics by default: every fiber (one per request) updates four tagged metrics. att exports
-// none of them (its own metrics are recorded where things happen), so the service does not pay for them. Measured:
-// 0.3 to 0.5 µs of CPU per fiber in process (an
-// invocation in a fiber of its own, 32 at a time); a CPU profile of the service under 32 callers put Effect's runtime
-// at ~70 µs per request with them and ~48 µs without (before the invoke routes moved to the HttpApi handlers).
-const withoutFiberMetrics = Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.disable(RuntimeFlags.RuntimeMetrics))
-
-NodeRuntime.runMain(Layer.launch(App).pipe(withoutFiberMetrics))
+NodeRuntime.runMain(withoutColourWhenPiped, {
+  disableErrorReporting: true,
+  disablePrettyLogger: true,
+  // SIGINT / SIGTERM interrupt the program: a clean stop, exit 0.
+  teardown: (exit, onExit) =>
+    onExit(
+      Exit.isSuccess(exit) ? Number(exit.value) : Cause.isInterruptedOnly(exit.cause) ? ExitCode.ok : ExitCode.failed
+    )
+})
