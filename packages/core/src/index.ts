@@ -16,8 +16,7 @@ export {
   Upstream,
   type UpstreamTarget,
   displayUrl,
-  httpUpstream,
-  targetFor
+  httpUpstream
 } from "./domain/Upstream.js"
 export { type ConnectionEventQuery, Diagnostics, type InvocationEventQuery } from "./Diagnostics.js"
 export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager, type SessionQuery } from "./Manager.js"
