@@ -9,7 +9,7 @@ import type { TypedEvent } from "./EventFormat.js"
 /** The stream ended without the service saying why (a restart, a proxy, a dropped connection): reconnect. */
 class StreamDropped extends Data.TaggedError("StreamDropped")<{}> {}
 
-/** How often a dropped stream is reopened before `att events --follow` gives up (the count resets once events flow). */
+/** How many times in a row `att events --follow` tries to reopen a dropped stream before it gives up. */
 export const FOLLOW_RETRIES = 5
 const reconnect = Schedule.exponential(Duration.millis(100)).pipe(
   Schedule.modifyDelay((delay) => Duration.min(delay, Duration.seconds(2))),
@@ -25,8 +25,8 @@ const retryable = (error: unknown) =>
 
 /**
  * `GET /api/v1/mcp/events/stream` through the platform's HTTP client, as events. A stream that drops is reopened
- * with `Last-Event-ID` (the id of the last event received), so nothing is lost or repeated; at most
- * `FOLLOW_RETRIES` times in a row. An `overflow` event (this reader fell behind the service's bounded buffers)
+ * with `Last-Event-ID` (the id of the last event received), so nothing is lost or repeated; it gives up after
+ * `FOLLOW_RETRIES` failed attempts in a row. An `overflow` event (this reader fell behind the service's bounded buffers)
  * ends it with a failure, as does an error answer.
  */
 export const followEvents = (connection: Connection, filters: EventStreamFilters, from: Option.Option<string>) =>
@@ -51,16 +51,21 @@ export const followEvents = (connection: Connection, filters: EventStreamFilters
             const body = yield* Effect.orElseSucceed(response.json, () => ({ _tag: "ResponseError", response }))
             return yield* Effect.fail(explain(connection.url)(body))
           }
-          return response.stream.pipe(
+          const events = response.stream.pipe(
             Stream.decodeText(),
             Stream.pipeThroughChannel(Sse.makeChannel()),
             Stream.tap((event) => (event.id === undefined ? Effect.void : Ref.set(lastId, Option.some(event.id)))),
+            Stream.map(Option.some),
             Stream.concat(Stream.fail(new StreamDropped()))
           )
+          // A first element as soon as the stream is open: the retries count failed connections in a row, so a
+          // quiet stream that a proxy cuts now and then is followed for as long as it can be reopened.
+          return Stream.concat(Stream.make(Option.none<Sse.Event>()), events)
         })
       )
       return open.pipe(
         Stream.retry(Schedule.whileInput(reconnect, retryable)),
+        Stream.filterMap((event) => event),
         Stream.mapError((error) =>
           error instanceof StreamDropped
             ? new CliFailure({
