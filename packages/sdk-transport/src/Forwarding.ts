@@ -143,7 +143,7 @@ export const makeForwarding = (lifecycle: SessionLifecycle, timeouts: Timeouts, 
           // Before `settled`: a retired session this breaks closes at once there, and must know not to DELETE.
           const outcome = isUpstreamRpcError(error)
             ? Effect.succeed(answered(session, request, received, { error: rpcErrorOf(error) }))
-            : failed(session, target, error, answersBefore)
+            : failed(session, error, answersBefore)
           settled(session)
           resume(outcome)
         }

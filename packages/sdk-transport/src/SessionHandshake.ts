@@ -81,7 +81,7 @@ export const makeSessionHandshake = (
           return fresh
         })
         return Effect.catchAll(reinitialize(cached, target), (error) => {
-          if (categorize(error).category === "network_timeout") return failed(cached, target, error, answersBefore)
+          if (categorize(error).category === "network_timeout") return failed(cached, error, answersBefore)
           if (!refusesReinitialize(error)) return replace
           // Some servers answer 400 for a session they do not know, too: a ping on it tells the two apart.
           const ping = call(
@@ -91,8 +91,7 @@ export const makeSessionHandshake = (
           return Effect.matchEffect(ping, {
             onFailure: (pingError) => {
               if (isUpstreamRpcError(pingError)) return keep // answered, if with an error: alive
-              if (categorize(pingError).category === "network_timeout")
-                return failed(cached, target, pingError, answersBefore)
+              if (categorize(pingError).category === "network_timeout") return failed(cached, pingError, answersBefore)
               return replace
             },
             onSuccess: () => keep

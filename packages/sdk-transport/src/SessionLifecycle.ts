@@ -226,7 +226,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
      * only when the upstream has been silent on it since the request went out: one slow call on a session that keeps
      * answering others is no reason to fail every call in flight on it.
      */
-    const failed = (session: Session, target: UpstreamTarget, cause: unknown, answersBefore: number) => {
+    const failed = (session: Session, cause: unknown, answersBefore: number) => {
       const categorized = categorize(cause)
       const error = neverSent(cause)
         ? new TransportError({ message: categorized.message, category: categorized.category, unsent: true })
