@@ -31,7 +31,8 @@ export default defineConfig({
         test: {
           name: "in-process",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: processTests,
+          // The Postgres tests have their own run (`npm run test:pg`, vitest.pg.config.ts).
+          exclude: [...processTests, "**/*.pg.test.ts"],
           sequence: { groupOrder: 0 }
         }
       },
