@@ -17,7 +17,8 @@ const processTests = [
   "test/shutdown.test.ts",
   "test/e2e-cli.test.ts",
   "test/conformance.test.ts",
-  "test/inspector.test.ts"
+  "test/inspector.test.ts",
+  "test/state.test.ts"
 ]
 
 export default defineConfig({

@@ -41,6 +41,8 @@ export interface GatewaySettings {
   readonly listPageSize: number
   /** The most of each upstream's `instructions` passed on to `/mcp` clients, in UTF-8 bytes. */
   readonly maxInstructionsBytes: number
+  /** The names the config file declares: the API answers 409 to register, replace or delete them. */
+  readonly configuredServers: ReadonlyArray<string>
 }
 
 export const defaultGatewaySettings: GatewaySettings = {
@@ -62,7 +64,8 @@ export const defaultGatewaySettings: GatewaySettings = {
   mcpEventStoreSize: 1000,
   mcpEventStoreBytes: 16 * 1024 * 1024,
   listPageSize: 100,
-  maxInstructionsBytes: 8192
+  maxInstructionsBytes: 8192,
+  configuredServers: []
 }
 
 export class GatewayOptions extends Context.Tag("att/GatewayOptions")<GatewayOptions, GatewaySettings>() {

@@ -1,5 +1,4 @@
 import type { StoreUnavailable } from "@att/core"
-import { urlSecrets } from "@att/core/internal"
 import { PgClient } from "@effect/sql-pg"
 import type { SqlClient } from "@effect/sql"
 import { Layer, Redacted } from "effect"
@@ -19,7 +18,7 @@ export const displayDatabaseUrl = (url: string): string => {
  * URL), migrated. Refusing at start fails the layer with the reason.
  */
 export const postgresClient = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> => {
-  const secrets = urlSecrets(url)
+  const secrets = databaseSecrets(url)
   const where = displayDatabaseUrl(url)
   const client = PgClient.layer({ url: Redacted.make(url), connectTimeout: "5 seconds" }).pipe(
     Layer.mapError(unavailable(`cannot connect to ${where}`, secrets))
@@ -27,5 +26,9 @@ export const postgresClient = (url: string): Layer.Layer<SqlClient.SqlClient, St
   return Layer.provideMerge(Layer.effectDiscard(migrate(where, secrets)), client)
 }
 
-/** The secrets of a database URL (its password, its userinfo): kept out of every reason. */
-export const databaseSecrets = (url: string): ReadonlyArray<string> => urlSecrets(url)
+/** The secret of a database URL, its password (as written and decoded): kept out of every reason. */
+export const databaseSecrets = (url: string): ReadonlyArray<string> => {
+  if (!URL.canParse(url)) return [url]
+  const password = new URL(url).password
+  return password === "" ? [] : [...new Set([password, decodeURIComponent(password)])]
+}

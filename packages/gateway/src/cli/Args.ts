@@ -1,4 +1,5 @@
 import { parseArgs } from "node:util"
+import { DEFAULT_DATA_DIR, type StoreOptions } from "@att/store"
 import { Effect, Either } from "effect"
 import { isHostName, isLoopbackAddress } from "../security/AddressPolicy.js"
 import { HostResolver } from "../security/HostResolver.js"
@@ -8,12 +9,17 @@ export interface ServeArgs {
   readonly host: string
   readonly port: number
   readonly token: string | null
+  /** Where state is kept: `storeLayer`'s options (`@att/store`). */
+  readonly store: StoreOptions
 }
 
-export const USAGE = `usage: att serve [--config FILE] [--host HOST] [--port PORT]
+export const USAGE = `usage: att serve [--config FILE] [--host HOST] [--port PORT] [--data-dir DIR | --ephemeral]
   --config FILE  config file (env ATT_CONFIG; default ./att.config.json when present, else a built-in demo)
   --host HOST    address to bind (env ATT_HOST; default 127.0.0.1)
   --port PORT    port to listen on (env ATT_PORT; default 8080)
+  --data-dir DIR where servers registered through the API are kept (env ATT_DATA_DIR; default ./.att/)
+  --ephemeral    keep everything in memory: nothing survives a restart
+  ATT_DATABASE_URL=postgres://... keeps them in Postgres instead of the data directory.
   The bearer token comes from the config's auth_token or env ATT_TOKEN.`
 
 /**
@@ -32,6 +38,8 @@ export const bindsLoopbackOnly = Effect.fn("Args.bindsLoopbackOnly")(function* (
 export const isLoopbackHost = (host: string): Promise<boolean> =>
   Effect.runPromise(bindsLoopbackOnly(host).pipe(Effect.provide(HostResolver.system())))
 
+const nonEmpty = (value: string | undefined): string | undefined => (value === "" ? undefined : value)
+
 /** Flags win over the environment, which wins over the defaults. */
 export const parseServeArgs = (
   argv: ReadonlyArray<string>,
@@ -46,6 +54,8 @@ export const parseServeArgs = (
         config: { type: "string" },
         host: { type: "string" },
         port: { type: "string" },
+        "data-dir": { type: "string" },
+        ephemeral: { type: "boolean" },
         help: { type: "boolean" }
       }
     })
@@ -61,7 +71,16 @@ export const parseServeArgs = (
   if (!Number.isInteger(port) || port < 0 || port > 65535)
     return Either.left(`--port must be an integer from 0 to 65535, got ${portText}`)
   const token = env.ATT_TOKEN
+  const databaseUrl = env.ATT_DATABASE_URL === undefined || env.ATT_DATABASE_URL === "" ? null : env.ATT_DATABASE_URL
+  if (databaseUrl !== null && !/^postgres(?:ql)?:\/\//i.test(databaseUrl))
+    return Either.left("ATT_DATABASE_URL must be a postgres:// URL")
+  const store: StoreOptions = {
+    ephemeral: parsed.values.ephemeral === true,
+    dataDir: (parsed.values["data-dir"] as string | undefined) ?? nonEmpty(env.ATT_DATA_DIR) ?? DEFAULT_DATA_DIR,
+    databaseUrl
+  }
   return Either.right({
+    store,
     config: (parsed.values.config as string | undefined) ?? env.ATT_CONFIG,
     host: (parsed.values.host as string | undefined) ?? env.ATT_HOST ?? "127.0.0.1",
     port,

@@ -1,7 +1,9 @@
 #!/usr/bin/env node
 import "./V8Tuning.js"
 import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import type { StoreUnavailable } from "@att/core"
 import { SdkTransport } from "@att/sdk-transport"
+import { storeLayer } from "@att/store"
 import { Effect, Either, Layer, RuntimeFlags, RuntimeFlagsPatch } from "effect"
 import { transportOptions } from "../config/ConfigFile.js"
 import { loadConfig } from "../config/LoadConfig.js"
@@ -28,8 +30,17 @@ const server = makeNodeServer(config)
 const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
 const App = gatewayRoutes(config).pipe(
   Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
-  Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config)), args.host))
+  Layer.provideMerge(
+    serviceCore(config, token, SdkTransport.layer(transportOptions(config)), args.host, storeLayer(args.store))
+  )
 )
+
+/** A database att cannot use at start (unwritable, corrupt, newer, refusing): one line and a non-zero exit. */
+const storeRefused = (error: StoreUnavailable) =>
+  Effect.sync(() => {
+    process.stderr.write(`att: ${error.reason}\n`)
+    process.exit(1)
+  })
 
 // Effect 3 keeps fiber metrics by default: every fiber (one per request) updates four tagged metrics. att exports
 // no metrics, so the service does not pay for them. Measured: 0.3 to 0.5 µs of CPU per fiber in process (an
@@ -37,4 +48,4 @@ const App = gatewayRoutes(config).pipe(
 // at ~70 µs per request with them and ~48 µs without (before the invoke routes moved to the HttpApi handlers).
 const withoutFiberMetrics = Effect.withRuntimeFlagsPatch(RuntimeFlagsPatch.disable(RuntimeFlags.RuntimeMetrics))
 
-NodeRuntime.runMain(Layer.launch(App).pipe(withoutFiberMetrics))
+NodeRuntime.runMain(Layer.launch(App).pipe(Effect.catchTag("StoreUnavailable", storeRefused), withoutFiberMetrics))

@@ -159,7 +159,8 @@ export const gatewaySettings = (
   mcpEventStoreSize: config.mcp_event_store_size,
   mcpEventStoreBytes: config.mcp_event_store_bytes,
   listPageSize: config.list_page_size,
-  maxInstructionsBytes: config.max_instructions_bytes
+  maxInstructionsBytes: config.max_instructions_bytes,
+  configuredServers: Object.keys(config.mcpServers)
 })
 
 /**

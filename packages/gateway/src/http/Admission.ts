@@ -107,7 +107,7 @@ export const UNAUTHORIZED: Refusal = {
 }
 
 /** The routes anyone may call: liveness, so a probe needs no secret. */
-const OPEN_PATHS = new Set(["/api/v1/health"])
+const OPEN_PATHS = new Set(["/api/v1/health", "/api/v1/ready"])
 
 /** Whether the request has a body at all (a declared non-zero length, or a chunked one). */
 export const hasBody = (headers: RequestHeaders): boolean => {
