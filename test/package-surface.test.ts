@@ -33,6 +33,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "ConnectionEvent",
         "Diagnostics",
         "ErrorCategory",
+        "EventJournal",
         "Freshness",
         "HttpUpstream",
         "InvocationAttempt",
@@ -63,6 +64,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "UpstreamRejected",
         "displayUrl",
         "httpUpstream",
+        "journalSchemas",
       ]
     `)
   })

@@ -1,4 +1,4 @@
-import { Manager, ManagerConfig, Probe, Registry, ServerStore, type StoreUnavailable, type Transport } from "@att/core"
+import { EventJournal, Manager, ManagerConfig, Probe, Registry, ServerStore, type StoreUnavailable, type Transport } from "@att/core"
 import { HttpServer } from "@effect/platform"
 import { Cause, Duration, Effect, Layer, Schedule } from "effect"
 import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } from "./config/ConfigFile.js"
@@ -65,7 +65,7 @@ export const serviceCore = <E, R>(
   authToken: string | null,
   transport: Layer.Layer<Transport, E, R>,
   boundHost: string | null = null,
-  store: Layer.Layer<ServerStore, StoreUnavailable> = ServerStore.memory
+  store: Layer.Layer<ServerStore | EventJournal, StoreUnavailable> = Layer.merge(ServerStore.memory, EventJournal.none)
 ) =>
   Manager.layer.pipe(
     Layer.provideMerge(store),

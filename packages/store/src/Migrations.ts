@@ -17,6 +17,18 @@ const migrations = {
   upstream TEXT NOT NULL,
   call_timeout_ms INTEGER
 )`
+  ),
+  "0002_events": Effect.flatMap(SqlClient.SqlClient, (sql) =>
+    Effect.zipRight(
+      sql`CREATE TABLE att_events (
+  stream TEXT NOT NULL,
+  position BIGINT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  payload TEXT NOT NULL,
+  PRIMARY KEY (stream, position)
+)`,
+      sql`CREATE INDEX att_events_at ON att_events (at_ms)`
+    )
   )
 }
 

@@ -5,7 +5,7 @@ import type { StoreUnavailable } from "@att/core"
 import { SdkTransport } from "@att/sdk-transport"
 import { storeLayer } from "@att/store"
 import { Effect, Either, Layer, RuntimeFlags, RuntimeFlagsPatch } from "effect"
-import { transportOptions } from "../config/ConfigFile.js"
+import { journalSettings, transportOptions } from "../config/ConfigFile.js"
 import { loadConfig } from "../config/LoadConfig.js"
 import { DrainGuard } from "../http/DrainGuard.js"
 import { makeNodeServer } from "../http/NodeServer.js"
@@ -31,7 +31,13 @@ const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: a
 const App = gatewayRoutes(config).pipe(
   Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
   Layer.provideMerge(
-    serviceCore(config, token, SdkTransport.layer(transportOptions(config)), args.host, storeLayer(args.store))
+    serviceCore(
+      config,
+      token,
+      SdkTransport.layer(transportOptions(config)),
+      args.host,
+      storeLayer(args.store, journalSettings(config))
+    )
   )
 )
 

@@ -1,6 +1,7 @@
 import { HttpUpstream, MANAGER_DEFAULTS, type ManagerOptions, StdioUpstream, type Upstream } from "@att/core"
 import { sameEndpoint } from "@att/core/internal"
 import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
+import { JOURNAL_DEFAULTS, type JournalSettings } from "@att/store"
 import { Schema } from "effect"
 import { type GatewaySettings, defaultGatewaySettings as gatewayDefaults } from "../GatewayOptions.js"
 import { refusalForAddress } from "../security/AddressPolicy.js"
@@ -93,6 +94,15 @@ export const ConfigFile = Schema.Struct({
   prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), {
     default: () => gatewayDefaults.prefixMode
   }),
+  /** Connection and invocation events are written to the database in batches this often (at most this window
+   * of events is lost on kill -9). */
+  event_flush_ms: Schema.optionalWith(PositiveInt, { default: () => JOURNAL_DEFAULTS.flushMs }),
+  /** The database keeps at most this many events per stream ... */
+  event_retention_count: Schema.optionalWith(PositiveInt, { default: () => JOURNAL_DEFAULTS.retentionCount }),
+  /** ... and none older than this many days. */
+  event_retention_days: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), {
+    default: () => JOURNAL_DEFAULTS.retentionDays
+  }),
   /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
   max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxInstructionsBytes })
 })
@@ -182,3 +192,11 @@ export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
     }
   }
 }
+
+/** The event journal's settings (`@att/store`): flush window and retention. */
+export const journalSettings = (config: ConfigFile): JournalSettings => ({
+  ...JOURNAL_DEFAULTS,
+  flushMs: config.event_flush_ms,
+  retentionCount: config.event_retention_count,
+  retentionDays: config.event_retention_days
+})
