@@ -1,4 +1,13 @@
-import { EventJournal, Manager, ManagerConfig, Probe, Registry, ServerStore, type StoreUnavailable, type Transport } from "@att/core"
+import {
+  EventJournal,
+  Manager,
+  ManagerConfig,
+  Probe,
+  Registry,
+  ServerStore,
+  type StoreUnavailable,
+  type Transport
+} from "@att/core"
 import { HttpServer } from "@effect/platform"
 import { Cause, Duration, Effect, Layer, Schedule } from "effect"
 import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } from "./config/ConfigFile.js"

@@ -14,6 +14,7 @@ export {
   transportOptions
 } from "./config/ConfigFile.js"
 export { ConfigError, decodeConfig, everythingServerCommand, loadConfig } from "./config/LoadConfig.js"
+export { type Exported, exportRegistry, exportServers, importRegistry } from "./config/ExportImport.js"
 export { Lifecycle, gatewayRoutes, serviceCore } from "./Gateway.js"
 export { GatewayOptions, type GatewaySettings, defaultGatewaySettings } from "./GatewayOptions.js"
 export { DrainGuard } from "./http/DrainGuard.js"
