@@ -1,11 +1,12 @@
 #!/usr/bin/env node
 import "./V8Tuning.js"
-import { NodeHttpServer, NodeRuntime } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpServer, NodeRuntime } from "@effect/platform-node"
 import type { StoreUnavailable } from "@att/core"
 import { SdkTransport } from "@att/sdk-transport"
 import { storeLayer } from "@att/store"
 import { Effect, Either, Layer, RuntimeFlags, RuntimeFlagsPatch } from "effect"
 import { journalSettings, transportOptions } from "../config/ConfigFile.js"
+import { ConfigWatch } from "../config/ConfigWatch.js"
 import { loadConfig } from "../config/LoadConfig.js"
 import { DrainGuard } from "../http/DrainGuard.js"
 import { makeNodeServer } from "../http/NodeServer.js"
@@ -28,7 +29,11 @@ process.stderr.write(`att: config from ${source}\n`)
 
 const server = makeNodeServer(config)
 const nodeServer = NodeHttpServer.layer(() => server, { host: args.host, port: args.port })
-const App = gatewayRoutes(config).pipe(
+// A config file is watched: its servers apply while running (not the embedded default's).
+const watch = source.startsWith("embedded default")
+  ? Layer.empty
+  : ConfigWatch(config, source).pipe(Layer.provide(NodeFileSystem.layer))
+const App = Layer.merge(gatewayRoutes(config), watch).pipe(
   Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
   Layer.provideMerge(
     serviceCore(

@@ -3,6 +3,7 @@ import { sameEndpoint } from "@att/core/internal"
 import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
 import { JOURNAL_DEFAULTS, type JournalSettings } from "@att/store"
 import { Schema } from "effect"
+import { type ConfiguredServer, DeclaredServers } from "./DeclaredServers.js"
 import { type GatewaySettings, defaultGatewaySettings as gatewayDefaults } from "../GatewayOptions.js"
 import { refusalForAddress } from "../security/AddressPolicy.js"
 
@@ -108,10 +109,21 @@ export const ConfigFile = Schema.Struct({
 })
 export type ConfigFile = typeof ConfigFile.Type
 
-export interface ConfiguredServer {
-  readonly name: string
-  readonly upstream: Upstream
-  readonly callTimeoutMs: number | undefined
+export type { ConfiguredServer } from "./DeclaredServers.js"
+
+const declaredByConfig = new WeakMap<ConfigFile, DeclaredServers>()
+
+/**
+ * The one `DeclaredServers` of a loaded config (the same object for every use of it: the HTTP handlers, the
+ * transport's address guard and the config watch share it).
+ */
+export const declaredServers = (config: ConfigFile): DeclaredServers => {
+  let declared = declaredByConfig.get(config)
+  if (declared === undefined) {
+    declared = new DeclaredServers(configuredServers(config))
+    declaredByConfig.set(config, declared)
+  }
+  return declared
 }
 
 export const configuredServers = (config: ConfigFile): ReadonlyArray<ConfiguredServer> =>
@@ -170,7 +182,7 @@ export const gatewaySettings = (
   mcpEventStoreBytes: config.mcp_event_store_bytes,
   listPageSize: config.list_page_size,
   maxInstructionsBytes: config.max_instructions_bytes,
-  configuredServers: Object.keys(config.mcpServers)
+  declaredServers: declaredServers(config)
 })
 
 /**
@@ -178,15 +190,15 @@ export const gatewaySettings = (
  * through HTTP registration, and its connections are held to the address policy by what names resolve to.
  */
 export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
-  const configured = new Map(configuredServers(config).map((server) => [server.name, server.upstream]))
+  const declared = declaredServers(config)
   const policy = { allowPrivateNetworks: config.allow_private_networks }
   return {
     callTimeoutMs: config.call_timeout_ms,
     ...(config.connect_timeout_ms === undefined ? {} : { connectTimeoutMs: config.connect_timeout_ms }),
     maxResultBytes: config.max_result_bytes,
     refuseAddress: (target, address) => {
-      const trusted = configured.get(target.name)
-      if (trusted !== undefined && sameEndpoint(trusted, target.upstream)) return null
+      const trusted = declared.get(target.name)
+      if (trusted !== undefined && sameEndpoint(trusted.upstream, target.upstream)) return null
       const refusal = refusalForAddress(address, policy)
       return refusal === null ? null : `not allowed for a server registered over HTTP: ${refusal}`
     }

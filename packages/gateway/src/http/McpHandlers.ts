@@ -96,7 +96,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     const store = yield* ServerStore
     // A registration is written, then applied, as one step: two at once for a name end the same on disk and here.
     const registrations = yield* Effect.makeSemaphore(1)
-    const isConfigured = (name: string) => options.configuredServers.includes(name)
+    const isConfigured = (name: string) => options.declaredServers.has(name)
     const controls = manager.sessionControlsAvailable
 
     const present = (record: ServerRecord) =>
