@@ -65,9 +65,16 @@ export const track = (child: ChildProcess) => {
 export const startProcess = async (
   args: ReadonlyArray<string>,
   pattern: RegExp,
-  runtime: ReadonlyArray<string> = ["--conditions=att-source", "--import", "tsx"]
+  runtime: ReadonlyArray<string> = ["--conditions=att-source", "--import", "tsx"],
+  env: NodeJS.ProcessEnv = {}
 ): Promise<{ child: ChildProcess; port: string }> => {
-  const child = track(spawn(process.execPath, [...runtime, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: ROOT }))
+  const child = track(
+    spawn(process.execPath, [...runtime, ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+      cwd: ROOT,
+      env: { ...process.env, ...env }
+    })
+  )
   const port = await new Promise<string>((resolve, reject) => {
     let seen = ""
     const onData = (chunk: Buffer) => {
