@@ -67,6 +67,13 @@ describe("durable state through a real att serve (libSQL in the data dir)", () =
     expect((await fetch(`${first.base}/api/v1/mcp/servers/fromconfig`, { method: "DELETE" })).status).toBe(409)
     const ready = await fetch(`${first.base}/api/v1/ready`)
     expect([ready.status, await ready.json()]).toEqual([200, { status: "ok", database: { state: "ok" } }])
+    // The config's server at a dead port fails its first check: a connection event of this run.
+    let firstRun: Array<{ timestamp: string; reason: string }> = []
+    for (let i = 0; i < 100 && firstRun.length === 0; i++) {
+      firstRun = ((await (await fetch(`${first.base}/api/v1/mcp/events`)).json()) as { items: typeof firstRun }).items
+      if (firstRun.length === 0) await new Promise((resolve) => setTimeout(resolve, 100))
+    }
+    expect(firstRun.length).toBeGreaterThan(0)
     first.att.kill("SIGTERM")
     await exitOf(first.att)
 
@@ -81,6 +88,11 @@ describe("durable state through a real att serve (libSQL in the data dir)", () =
 
     const second = await serve(config, data)
     expect(await names(second.base)).toEqual(["fromconfig", "kept"])
+    // The history of the first run is read on from the database with a cursor from before this run.
+    const history = (await (await fetch(`${second.base}/api/v1/mcp/events?cursor=0&limit=1000`)).json()) as {
+      items: Array<{ timestamp: string }>
+    }
+    expect(history.items.slice(0, firstRun.length)).toEqual(firstRun)
     const listed = await (await fetch(`${second.base}/api/v1/mcp/servers/kept`)).text()
     expect(listed).not.toContain("s3cr3t-value")
     second.att.kill("SIGTERM")

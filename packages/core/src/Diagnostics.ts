@@ -55,7 +55,7 @@ const historyPage = <A>(
   const fromRing = () => ring.page(keep, limit, cursor)
   const beforeRing = ring.newest - ring.length
   const max = limit === undefined ? Number.POSITIVE_INFINITY : Math.floor(limit)
-  if (cursor >= beforeRing || cursor > ring.newest || max <= 0) return Effect.sync(fromRing)
+  if (cursor >= beforeRing || max <= 0) return Effect.sync(fromRing)
   return Effect.gen(function* () {
     const items: Array<A> = []
     let after = cursor
