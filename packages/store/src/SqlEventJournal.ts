@@ -44,10 +44,14 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
       let dropped = 0
       let reportedDrops = 0
 
+      // The events' one field that is not JSON already is the timestamp (read back through `journalSchemas`).
       const encode = (entry: JournalEntry) =>
-        entry.stream === "connection"
-          ? Schema.encodeSync(journalSchemas.connection)(entry.event)
-          : Schema.encodeSync(journalSchemas.invocation)(entry.event)
+        JSON.stringify({ ...entry.event, timestamp: DateTime.formatIso(entry.event.timestamp) })
+      // Count retention scans the newest `retentionCount` positions: run it once per tenth of that inserted, and at
+      // least once a minute (for the age bound).
+      const trimEvery = Math.max(1, Math.floor(settings.retentionCount / 10))
+      let sinceTrim = 0
+      let lastTrimMs = 0
 
       const insert = (entries: ReadonlyArray<JournalEntry>) =>
         Effect.forEach(
@@ -81,19 +85,22 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
         const batch = queue
         queue = []
         const nowMs = yield* Clock.currentTimeMillis
-        yield* writer
-          .write(
-            Effect.zipRight(insert(batch), Effect.zipRight(retain("connection", nowMs), retain("invocation", nowMs)))
-          )
-          .pipe(
-            Effect.catchAll((error) => {
-              // Kept for the next batch, newest dropped beyond the capacity (and counted).
-              const kept = [...batch, ...queue]
-              dropped += Math.max(0, kept.length - settings.queueCapacity)
-              queue = kept.slice(0, settings.queueCapacity)
-              return Effect.logWarning(unavailable("event journal: batch not written", secrets)(error).reason)
+        const trim = sinceTrim + batch.length >= trimEvery || nowMs - lastTrimMs >= 60_000
+        const retention = Effect.zipRight(retain("connection", nowMs), retain("invocation", nowMs))
+        yield* writer.write(Effect.zipRight(insert(batch), trim ? retention : Effect.void)).pipe(
+          Effect.tap(() =>
+            Effect.sync(() => {
+              sinceTrim = trim ? 0 : sinceTrim + batch.length
             })
-          )
+          ),
+          Effect.catchAll((error) => {
+            // Kept for the next batch, newest dropped beyond the capacity (and counted).
+            const kept = [...batch, ...queue]
+            dropped += Math.max(0, kept.length - settings.queueCapacity)
+            queue = kept.slice(0, settings.queueCapacity)
+            return Effect.logWarning(unavailable("event journal: batch not written", secrets)(error).reason)
+          })
+        )
       }).pipe(Effect.withSpan("EventJournal.flush"))
 
       yield* flush.pipe(Effect.repeat(Schedule.spaced(`${settings.flushMs} millis`)), Effect.forkScoped)
