@@ -91,6 +91,7 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
           Effect.tap(() =>
             Effect.sync(() => {
               sinceTrim = trim ? 0 : sinceTrim + batch.length
+              if (trim) lastTrimMs = nowMs
             })
           ),
           Effect.catchAll((error) => {
