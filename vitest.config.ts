@@ -23,7 +23,8 @@ const processTests = [
   "test/conformance.test.ts",
   "test/conformance-client.test.ts",
   "test/inspector.test.ts",
-  "test/dashboard.test.ts"
+  "test/dashboard.test.ts",
+  "test/state.test.ts"
 ]
 
 export default defineConfig({
@@ -37,7 +38,8 @@ export default defineConfig({
         test: {
           name: "in-process",
           include: ["packages/*/test/**/*.test.ts", "test/**/*.test.ts"],
-          exclude: processTests,
+          // The Postgres tests have their own run (`npm run test:pg`, vitest.pg.config.ts).
+          exclude: [...processTests, "**/*.pg.test.ts"],
           sequence: { groupOrder: 0 }
         }
       },

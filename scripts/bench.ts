@@ -7,9 +7,14 @@
  *       `npm run build`, then `node packages/gateway/dist/cli/main.js serve` (no tsx, no source conditions);
  *   (d) an SDK client through att's MCP endpoint `/mcp` (same `att serve` process as (c));
  *   (e) (c) with always-on tracing exported over OTLP/HTTP to a receiver on loopback (in this process), metrics on;
- *   (f) (c) as built without metrics and tracing (`bench-baseline.ts`: the commit before they came).
- * (c) has metrics on and tracing off, as att serves by default: c/f is what the off path costs (target ≥ 0.98),
- * e/f what metrics and always-on tracing cost together (target ≥ 0.95).
+ *   (f) (c) as built without metrics and tracing (`bench-baseline.ts`: the commit before they came);
+ *   (g) att as (c) with its state on disk (libSQL in a temp data dir: every invocation's events journaled), and
+ *   (h) with its state in Postgres (a throwaway postgresql 15 cluster; only when run as root with Debian's
+ *       postgresql installed).
+ * (c) has metrics on, tracing off and its state in memory (`--ephemeral`): c/f is what the off path costs (target
+ * ≥ 0.98), e/f what metrics and always-on tracing cost together (target ≥ 0.95), g/c and h/c what persistence costs
+ * (target ≥ 0.95, events dropped counted from att's log). Then the registration p50 on libSQL (200 sequential
+ * `POST /servers`, each committed).
  * (b), (b′) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
  * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
@@ -20,7 +25,7 @@
  * Not a test: numbers vary by machine.
  */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
-import { mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http"
@@ -32,6 +37,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { baselineCli } from "./bench-baseline.js"
 import { ROOT, type Sample, type Stats, cpuSeconds, measure, pooled, startProcess, track } from "./bench-support.js"
 import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
+import { type TestPostgres, startPostgres } from "../test/support/postgres.js"
 
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
@@ -88,19 +94,71 @@ const startFloor = async (upstream: Upstream, mode: "plain" | "fiber" = "plain")
  * `npm run build` then `node packages/gateway/dist/cli/main.js serve`; its npm and sh wrappers are idle while
  * serving). `ATT_BENCH_NODE_ARGS` adds node flags, e.g. `--cpu-prof` to profile att under the load.
  */
-const startAtt = async (upstream: Upstream, cli = BUILT_CLI, env: Readonly<Record<string, string>> = {}) => {
+type Persistence = "ephemeral" | "libsql" | { readonly postgres: string }
+
+/** Events att reported dropped (its journal's log line), per process. */
+const droppedEvents = new Map<number, number>()
+
+interface AttRun {
+  /** The CLI to run: the built one, or the baseline build (`bench-baseline.ts`, which predates the state flags). */
+  readonly cli?: string
+  readonly env?: Readonly<Record<string, string>>
+  readonly persistence?: Persistence
+}
+
+const startAtt = async (upstream: Upstream, run: AttRun = {}) => {
+  const { cli = BUILT_CLI, env = {}, persistence = "ephemeral" } = run
   const dir = mkdtempSync(join(tmpdir(), "att-bench-"))
   const config = join(dir, "att.config.json")
   const entry =
     upstream.transport === "stdio" ? { command: upstream.command, args: upstream.args } : { url: upstream.url }
   writeFileSync(config, JSON.stringify({ mcpServers: { bench: entry }, health_interval_seconds: 3600 }))
+  const store =
+    persistence === "ephemeral" ? ["--ephemeral"] : persistence === "libsql" ? ["--data-dir", join(dir, "data")] : []
   const { child, port } = await startProcess(
-    [cli, "serve", "--config", config, "--port", "0"],
+    [cli, "serve", "--config", config, "--port", "0", ...(cli === BUILT_CLI ? store : [])],
     /Listening on http:\/\/127\.0\.0\.1:(\d+)/,
     (process.env.ATT_BENCH_NODE_ARGS ?? "").split(" ").filter((arg) => arg !== ""),
-    env
+    typeof persistence === "object" ? { ...env, ATT_DATABASE_URL: persistence.postgres } : env
   )
-  return { child, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool`, mcp: `http://127.0.0.1:${port}/mcp` }
+  const pid = child.pid ?? 0
+  const onLog = (chunk: Buffer) => {
+    for (const match of chunk.toString().matchAll(/event journal: (\d+) events dropped/g))
+      droppedEvents.set(pid, (droppedEvents.get(pid) ?? 0) + Number(match[1]))
+  }
+  child.stdout?.on("data", onLog)
+  child.stderr?.on("data", onLog)
+  return {
+    child,
+    base: `http://127.0.0.1:${port}`,
+    url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool`,
+    mcp: `http://127.0.0.1:${port}/mcp`
+  }
+}
+
+/** A throwaway Postgres for (f), when this machine can run one (root, Debian's postgresql 15). */
+const benchPostgres = async (): Promise<TestPostgres | undefined> => {
+  if (process.getuid?.() !== 0 || !existsSync("/usr/lib/postgresql/15/bin/pg_ctl")) return undefined
+  return startPostgres()
+}
+
+/** Registration latency on libSQL: `count` sequential `POST /servers`, each answered once committed. */
+const registrationLatency = async (base: string, count: number): Promise<Stats> => {
+  const times: Array<number> = []
+  for (let i = 0; i < count; i++) {
+    const started = performance.now()
+    const response = await fetch(`${base}/api/v1/mcp/servers`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ name: `reg-${i}`, url: "http://127.0.0.1:9/mcp", transport: "streamable-http" })
+    })
+    await response.arrayBuffer()
+    if (response.status !== 201) fail("registration", `status ${response.status}`)
+    times.push(performance.now() - started)
+  }
+  times.sort((x, y) => x - y)
+  const at = (q: number) => times[Math.min(times.length - 1, Math.floor(q * times.length))] ?? 0
+  return { rps: 0, p50: at(0.5), p99: at(0.99) }
 }
 
 /** (d): an SDK client on att's `/mcp`, once it lists `echo` (att connects its upstreams in the background). */
@@ -186,13 +244,18 @@ const TRACING_ENV = {
   OTEL_BSP_MAX_EXPORT_BATCH_SIZE: "2048"
 }
 
-const benchUpstream = async (kind: string, upstream: Upstream) => {
+const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPostgres | undefined) => {
   const direct = await connectClient(upstream)
   const floor = await startFloor(upstream)
   const fiberFloor = await startFloor(upstream, "fiber")
   const att = await startAtt(upstream)
-  const traced = await startAtt(upstream, BUILT_CLI, TRACING_ENV)
-  const without = await startAtt(upstream, baseline.cli)
+  const traced = await startAtt(upstream, { env: TRACING_ENV })
+  const without = await startAtt(upstream, { cli: baseline.cli })
+  const onDisk = await startAtt(upstream, { persistence: "libsql" })
+  const inPostgres =
+    postgres === undefined
+      ? undefined
+      : await startAtt(upstream, { persistence: { postgres: postgres.database(`bench_${kind.replace(/\W+/g, "_")}`) } })
   const viaAtt = await connectViaAtt(att.mcp)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
@@ -206,7 +269,11 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       { call: postJson(att.url, concurrency, tag("(c)")), server: att.child.pid },
       { call: echo(viaAtt, tag("(d)")), server: undefined },
       { call: postJson(traced.url, concurrency, tag("(e)")), server: traced.child.pid },
-      { call: postJson(without.url, concurrency, tag("(f)")), server: without.child.pid }
+      { call: postJson(without.url, concurrency, tag("(f)")), server: without.child.pid },
+      { call: postJson(onDisk.url, concurrency, tag("(g)")), server: onDisk.child.pid },
+      ...(inPostgres === undefined
+        ? []
+        : [{ call: postJson(inPostgres.url, concurrency, tag("(h)")), server: inPostgres.child.pid }])
     ].map((path) => ({ ...path, samples: [] as Array<Sample>, cpu: 0 }))
     // Untimed warm-up before the first timed round (JIT, connection pools, the upstream): a cold first round reads
     // far below the later ones.
@@ -218,15 +285,19 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
         path.cpu += cpuSeconds(path.server) - before
       }
     }
-    const [a, b, bFiber, c, d, e, f] = paths.map((path) => pooled(path.samples)) as [
+    const [a, b, bFiber, c, d, e, f, g, h] = paths.map((path) => pooled(path.samples)) as [
       Stats,
       Stats,
       Stats,
       Stats,
       Stats,
       Stats,
-      Stats
+      Stats,
+      Stats,
+      Stats | undefined
     ]
+    const persisted = (label: string, stats: Stats, pid: number | undefined) =>
+      `  ratio ${label}/c (${label === "g" ? "libSQL" : "Postgres"} vs in memory): throughput ${(stats.rps / c.rps).toFixed(2)} (target >= 0.95: ${verdict(stats.rps / c.rps >= 0.95)}), p50 ${signed(stats.p50 - c.p50)} ms, events dropped ${droppedEvents.get(pid ?? 0) ?? 0}`
     const [cpuB, cpuBFiber, cpuC, cpuE, cpuF] = [1, 2, 3, 5, 6].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [
       number,
       number,
@@ -246,6 +317,8 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       row("(d) att /mcp, SDK client", d),
       row("(e) (c) + always-on tracing", e),
       row(`(f) (c) built without (${baseline.commit})`, f),
+      row("(g) att invoke/tool, libSQL", g),
+      ...(h === undefined ? [] : [row("(h) att invoke/tool, Postgres", h)]),
       cpuB > 0
         ? `  server CPU per call: (b) ${cpuB.toFixed(0)} µs, (b′) ${cpuBFiber.toFixed(0)} µs, (c) ${cpuC.toFixed(0)} µs, c − b′ ${signed(cpuC - cpuBFiber).replace(/\.\d+$/, "")} µs` +
             (concurrency === 32 ? ` (target c <= b′ + 25 µs: ${verdict(cpuC <= cpuBFiber + 25)})` : "")
@@ -266,11 +339,19 @@ const benchUpstream = async (kind: string, upstream: Upstream) => {
       `  ratio c/f (metrics on, tracing off, vs a build without either): throughput ${(c.rps / f.rps).toFixed(2)} (target >= 0.98: ${verdict(c.rps / f.rps >= 0.98)}), p50 ${signed(c.p50 - f.p50)} ms` +
         (cpuF > 0 ? `, CPU per call ${signed(cpuC - cpuF).replace(/\.\d+$/, "")} µs` : ""),
       `  ratio e/f (metrics and always-on tracing, vs both off): throughput ${(e.rps / f.rps).toFixed(2)} (target >= 0.95: ${verdict(e.rps / f.rps >= 0.95)}), p50 ${signed(e.p50 - f.p50)} ms` +
-        (cpuF > 0 ? `, CPU per call ${signed(cpuE - cpuF).replace(/\.\d+$/, "")} µs` : "")
+        (cpuF > 0 ? `, CPU per call ${signed(cpuE - cpuF).replace(/\.\d+$/, "")} µs` : ""),
+      persisted("g", g, onDisk.child.pid),
+      ...(h === undefined || inPostgres === undefined ? [] : [persisted("h", h, inPostgres.child.pid)])
     )
   }
+  const registration = await registrationLatency(onDisk.base, 200)
+  results.push(
+    `  registration on libSQL (200 sequential): p50 ${registration.p50.toFixed(2)} ms (target <= 5: ${verdict(registration.p50 <= 5)}), p99 ${registration.p99.toFixed(2)} ms`
+  )
   traced.child.kill("SIGTERM")
   without.child.kill("SIGTERM")
+  onDisk.child.kill("SIGTERM")
+  inPostgres?.child.kill("SIGTERM")
   await viaAtt.close()
   att.child.kill("SIGTERM")
   floor.child.kill("SIGTERM")
@@ -284,17 +365,22 @@ if (process.env.BENCH_SKIP_BUILD !== "1")
   execFileSync("npm", ["run", "build", "--silent"], { cwd: ROOT, stdio: "inherit" })
 const only = process.env.BENCH_UPSTREAMS ?? "http,stdio"
 const http = await startHttpUpstream()
+const postgres = await benchPostgres()
 const lines = [
   `node ${process.version}, att built (${BUILT_CLI.slice(ROOT.length + 1)}), warm-up ${WARMUP.calls} calls / ${WARMUP.seconds} s per path, rounds ${PLAN[1].rounds} (c=1) / ${PLAN[32].rounds} (c=32)`,
   ...(only.includes("http")
-    ? await benchUpstream("streamable-http upstream", { transport: "streamable-http", url: http.url })
+    ? await benchUpstream("streamable-http upstream", { transport: "streamable-http", url: http.url }, postgres)
     : []),
   ...(only.includes("stdio")
-    ? await benchUpstream("stdio upstream", {
-        transport: "stdio",
-        command: process.execPath,
-        args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "stdio"]
-      })
+    ? await benchUpstream(
+        "stdio upstream",
+        {
+          transport: "stdio",
+          command: process.execPath,
+          args: ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "stdio"]
+        },
+        postgres
+      )
     : []),
   `spans received by the loopback OTLP receiver from (e): ${otlp.received.spans} in ${otlp.received.exports} exports`,
   failures.size === 0
@@ -303,5 +389,6 @@ const lines = [
 ]
 http.child.kill("SIGTERM")
 otlp.close()
+postgres?.stop()
 process.stdout.write(`${lines.join("\n")}\n`)
 process.exit(0)

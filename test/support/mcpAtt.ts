@@ -1,3 +1,4 @@
+import type { EventJournal, ServerStore, StoreUnavailable } from "@att/core"
 import { decodeConfig, gatewayRoutes, makeNodeServer, serviceCore } from "@att/gateway"
 import { SdkTransport } from "@att/sdk-transport"
 import { HttpServer } from "@effect/platform"
@@ -6,11 +7,15 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { Effect, Either, Layer, Schedule } from "effect"
 
-/** att in-process on a real Node server, with `/mcp`, over the given upstreams (config-file entries). */
+/**
+ * att in-process on a real Node server, with `/mcp`, over the given upstreams (config-file entries); its state in
+ * memory unless a store layer is given.
+ */
 export const startAtt = (
   mcpServers: Record<string, unknown>,
   extra: Record<string, unknown> = {},
-  callTimeoutMs = 2_000
+  callTimeoutMs = 2_000,
+  store?: Layer.Layer<ServerStore | EventJournal, StoreUnavailable>
 ) =>
   Effect.gen(function* () {
     const config = Either.getOrThrow(decodeConfig({ mcpServers, health_interval_seconds: 3600, ...extra }, "test"))
@@ -19,7 +24,13 @@ export const startAtt = (
       gatewayRoutes(config).pipe(
         Layer.provideMerge(NodeHttpServer.layer(() => server, { host: "127.0.0.1", port: 0 })),
         Layer.provideMerge(
-          serviceCore(config, config.auth_token, SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 }))
+          serviceCore(
+            config,
+            config.auth_token,
+            SdkTransport.layer({ callTimeoutMs, connectTimeoutMs: 20_000 }),
+            null,
+            store
+          )
         )
       )
     )

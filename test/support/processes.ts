@@ -20,11 +20,15 @@ export const cleanedUpAfterAll = () => {
   return { started, dirs }
 }
 
-/** Start a TypeScript entry point under tsx as a child process (its own pid: signals reach it directly). */
+/**
+ * Start a TypeScript entry point under tsx as a child process (its own pid: signals reach it directly). Unless `env`
+ * names one, `ATT_DATA_DIR` is a new temp dir: each att starts with an empty database of its own (the default store,
+ * libSQL), never the checkout's `./.att/`.
+ */
 export const spawnTs = (entry: string, args: ReadonlyArray<string>, env: NodeJS.ProcessEnv = {}): ChildProcess =>
   spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", join(ROOT, entry), ...args], {
     cwd: ROOT,
-    env: { ...process.env, ...env },
+    env: { ...process.env, ATT_DATA_DIR: mkdtempSync(join(tmpdir(), "att-data-")), ...env },
     stdio: ["ignore", "pipe", "pipe"]
   })
 

@@ -23,5 +23,13 @@ export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager,
 export { MANAGER_DEFAULTS, ManagerConfig, type ManagerOptions, type ManagerSettings } from "./ManagerConfig.js"
 export { Probe, type ProbeResult, type ProbeShape } from "./Probe.js"
 export { type RegisterOptions, Registry, type RegistryEntry } from "./Registry.js"
+export {
+  EventJournal,
+  type EventJournalShape,
+  type JournalEntry,
+  type JournalStream,
+  journalSchemas
+} from "./EventJournal.js"
+export { ServerStore, type ServerStoreShape, StoredServer, StoreUnavailable } from "./ServerStore.js"
 export * from "./Transport.js"
 export * from "./domain/Json.js"

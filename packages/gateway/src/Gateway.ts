@@ -1,4 +1,13 @@
-import { Manager, ManagerConfig, Probe, Registry, type Transport } from "@att/core"
+import {
+  EventJournal,
+  Manager,
+  ManagerConfig,
+  Probe,
+  Registry,
+  ServerStore,
+  type StoreUnavailable,
+  type Transport
+} from "@att/core"
 import { HttpServer } from "@effect/platform"
 import { Cause, Duration, Effect, Layer, Schedule } from "effect"
 import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } from "./config/ConfigFile.js"
@@ -14,7 +23,8 @@ export const healthSchedule = (config: Pick<ConfigFile, "health_interval_seconds
 }
 
 /**
- * Register the configured upstreams, then connect them and keep health-checking them in the background, so the
+ * Register the configured upstreams and those registered through the API before (the `ServerStore`; a stored name
+ * the config file now declares is the config's), then connect them and keep health-checking them in the background, so the
  * service answers before its upstreams are up. Health checks run on a `Schedule`, a bounded number at a time.
  */
 export const Lifecycle = (config: ConfigFile) =>
@@ -22,11 +32,22 @@ export const Lifecycle = (config: ConfigFile) =>
     Effect.gen(function* () {
       const manager = yield* Manager
       const registry = yield* Registry
-      for (const server of configuredServers(config)) {
+      const configured = configuredServers(config)
+      for (const server of configured) {
         yield* manager.register(server.name, server.upstream, {
           callTimeoutMs: server.callTimeoutMs,
           sessionMode: server.sessionMode
         })
+      }
+      const declared = new Set(configured.map((server) => server.name))
+      for (const stored of yield* Effect.flatMap(ServerStore, (store) => store.load)) {
+        if (declared.has(stored.name)) {
+          yield* Effect.logWarning(
+            `stored server ${stored.name} is declared in the config file: the config's is served`
+          )
+          continue
+        }
+        yield* manager.register(stored.name, stored.upstream, { callTimeoutMs: stored.call_timeout_ms ?? undefined })
       }
       const concurrency = config.health_concurrency
       yield* manager.connectAll({ concurrency }).pipe(
@@ -48,16 +69,18 @@ export const Lifecycle = (config: ConfigFile) =>
   )
 
 /**
- * The manager, its transport and probe, the gateway options and the system's host resolver: everything that
- * outlives the HTTP server.
+ * The manager, its transport and probe, the gateway options, the system's host resolver and the durable store
+ * (in memory unless one is given, e.g. `storeLayer` of `@att/store`): everything that outlives the HTTP server.
  */
 export const serviceCore = <E, R>(
   config: ConfigFile,
   authToken: string | null,
   transport: Layer.Layer<Transport, E, R>,
-  boundHost: string | null = null
+  boundHost: string | null = null,
+  store: Layer.Layer<ServerStore | EventJournal, StoreUnavailable> = Layer.merge(ServerStore.memory, EventJournal.none)
 ) =>
   Manager.layer.pipe(
+    Layer.provideMerge(store),
     Layer.provideMerge(Probe.ping),
     Layer.provideMerge(transport),
     Layer.provideMerge(ManagerConfig.layer(managerOptions(config))),

@@ -1,4 +1,5 @@
 import { Context, Layer } from "effect"
+import { DeclaredServers } from "./config/DeclaredServers.js"
 import type { PrefixMode } from "./mcp/Exposure.js"
 
 /** Settings of the HTTP service itself (not of the manager). */
@@ -41,6 +42,8 @@ export interface GatewaySettings {
   readonly listPageSize: number
   /** The most of each upstream's `instructions` passed on to `/mcp` clients, in UTF-8 bytes. */
   readonly maxInstructionsBytes: number
+  /** The servers the config file declares (kept current by the config watch): the API answers 409 for them. */
+  readonly declaredServers: DeclaredServers
 }
 
 export const defaultGatewaySettings: GatewaySettings = {
@@ -62,7 +65,8 @@ export const defaultGatewaySettings: GatewaySettings = {
   mcpEventStoreSize: 1000,
   mcpEventStoreBytes: 16 * 1024 * 1024,
   listPageSize: 100,
-  maxInstructionsBytes: 8192
+  maxInstructionsBytes: 8192,
+  declaredServers: new DeclaredServers()
 }
 
 export class GatewayOptions extends Context.Tag("att/GatewayOptions")<GatewayOptions, GatewaySettings>() {

@@ -15,6 +15,9 @@ export {
   transportOptions
 } from "./config/ConfigFile.js"
 export { ConfigError, decodeConfig, everythingServerCommand, loadConfig } from "./config/LoadConfig.js"
+export { ConfigWatch, applyServers } from "./config/ConfigWatch.js"
+export { DeclaredServers } from "./config/DeclaredServers.js"
+export { type Exported, exportRegistry, exportServers, importRegistry } from "./config/ExportImport.js"
 export { Lifecycle, gatewayRoutes, serviceCore } from "./Gateway.js"
 export { GatewayOptions, type GatewaySettings, defaultGatewaySettings } from "./GatewayOptions.js"
 export { DrainGuard } from "./http/DrainGuard.js"

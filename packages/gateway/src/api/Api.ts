@@ -12,6 +12,9 @@ import {
   ServerNotFoundError,
   ServersBusy,
   SessionControlsConflict,
+  ConfiguredServerConflict,
+  StoreUnavailableError,
+  NotReady,
   UpstreamBadRequest,
   UpstreamNotFound
 } from "./Errors.js"
@@ -38,6 +41,7 @@ import {
   RouteToolRequest,
   ServerResponse,
   ServersResponse,
+  ReadyResponse,
   ToolDescriptor,
   WellKnown
 } from "./Schemas.js"
@@ -59,6 +63,8 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setPayload(RegisterRequest)
       .addSuccess(ServerResponse, { status: 201 })
       .addError(BadRequest)
+      .addError(ConfiguredServerConflict)
+      .addError(StoreUnavailableError)
   )
   .add(HttpApiEndpoint.post("healthCheckAll", "/servers/health-check").addSuccess(ServersResponse))
   .add(
@@ -78,6 +84,8 @@ export class McpGroup extends HttpApiGroup.make("mcp")
       .setPath(NamePath)
       .addSuccess(HttpApiSchema.NoContent)
       .addError(ServerNotFoundError)
+      .addError(ConfiguredServerConflict)
+      .addError(StoreUnavailableError)
   )
   .add(perServer("healthCheckServer", "/health-check"))
   .add(perServer("initializeServer", "/initialize").setUrlParams(InitializeQuery))
@@ -134,9 +142,10 @@ export class McpGroup extends HttpApiGroup.make("mcp")
   .middleware(Authorization)
   .prefix("/api/v1/mcp") {}
 
-export class HealthGroup extends HttpApiGroup.make("health").add(
-  HttpApiEndpoint.get("health", "/api/v1/health").addSuccess(HealthResponse)
-) {}
+/** Liveness (`/health`: the process answers) and readiness (`/ready`: its database can be written). */
+export class HealthGroup extends HttpApiGroup.make("health")
+  .add(HttpApiEndpoint.get("health", "/api/v1/health").addSuccess(HealthResponse))
+  .add(HttpApiEndpoint.get("ready", "/api/v1/ready").addSuccess(ReadyResponse).addError(NotReady)) {}
 
 /** A JSON-RPC message or batch, as MCP's Streamable HTTP transport sends them. */
 const JsonRpcBody = JsonValue.annotations({ description: "A JSON-RPC request, notification or response, or a batch" })

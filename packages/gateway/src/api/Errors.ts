@@ -97,3 +97,33 @@ export class MisdirectedRequest extends Schema.TaggedError<MisdirectedRequest>()
   { detail: Schema.String },
   HttpApiSchema.annotations({ status: 421, description: "The request's Host is not served by att" })
 ) {}
+
+/** 409: the name is declared in the config file, which owns it: change the file instead. */
+export class ConfiguredServerConflict extends Schema.TaggedError<ConfiguredServerConflict>()(
+  "ConfiguredServerConflict",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({
+    status: 409,
+    description: "The server is declared in the config file; register, replace and delete it there"
+  })
+) {}
+
+/** 503: the registration could not be written to the database (nothing changed); `detail` says why. */
+export class StoreUnavailableError extends Schema.TaggedError<StoreUnavailableError>()(
+  "StoreUnavailableError",
+  { detail: Schema.String },
+  HttpApiSchema.annotations({
+    status: 503,
+    description: "The database cannot be written now; the registry was left as it was"
+  })
+) {}
+
+/** 503 from `/api/v1/ready`: att is alive but cannot serve registrations (its database is unavailable). */
+export class NotReady extends Schema.TaggedError<NotReady>()(
+  "NotReady",
+  {
+    status: Schema.Literal("unavailable"),
+    database: Schema.Struct({ state: Schema.Literal("unavailable"), reason: Schema.String })
+  },
+  HttpApiSchema.annotations({ status: 503, description: "The database is unavailable (reason given)" })
+) {}

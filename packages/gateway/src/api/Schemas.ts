@@ -93,6 +93,12 @@ export const WellKnown = Schema.Struct({
 
 export const HealthResponse = Schema.Struct({ status: Schema.Literal("ok") })
 
+/** `/api/v1/ready` when att can serve: its database answers (`memory` with `--ephemeral`). */
+export const ReadyResponse = Schema.Struct({
+  status: Schema.Literal("ok"),
+  database: Schema.Struct({ state: Schema.Literal("ok") })
+})
+
 /** Server names are path segments: no slashes, no control characters, not empty. */
 export const ServerName = Schema.String.pipe(
   Schema.pattern(/^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/),

@@ -1,3 +1,4 @@
+import { DEFAULT_DATA_DIR } from "@att/store"
 import { Command, Options } from "@effect/cli"
 import { Config, Effect } from "effect"
 
@@ -24,6 +25,15 @@ export const serveOptions = {
   port: Options.text("port").pipe(
     withEnv("ATT_PORT", "8080"),
     Options.withDescription("port to listen on (env ATT_PORT)")
+  ),
+  dataDir: Options.text("data-dir").pipe(
+    withEnv("ATT_DATA_DIR", DEFAULT_DATA_DIR),
+    Options.withDescription(
+      "where servers registered through the API and the event history are kept (env ATT_DATA_DIR; default ./.att/); ATT_DATABASE_URL=postgres://... keeps them in Postgres instead"
+    )
+  ),
+  ephemeral: Options.boolean("ephemeral").pipe(
+    Options.withDescription("keep everything in memory: nothing survives a restart")
   ),
   logFormat: Options.choice("log-format", ["text", "json"]).pipe(
     Options.withFallbackConfig(Config.literal("text", "json")("ATT_LOG_FORMAT").pipe(Config.withDefault("text"))),

@@ -1,7 +1,10 @@
-import { NodeHttpServer } from "@effect/platform-node"
+import { NodeFileSystem, NodeHttpServer } from "@effect/platform-node"
+import type { StoreUnavailable } from "@att/core"
 import { SdkTransport } from "@att/sdk-transport"
+import { isPostgresUrl, storeLayer } from "@att/store"
 import { Config, Console, Effect, Either, Layer, Option, RuntimeFlags, RuntimeFlagsPatch } from "effect"
-import { transportOptions } from "../config/ConfigFile.js"
+import { journalSettings, transportOptions } from "../config/ConfigFile.js"
+import { ConfigWatch } from "../config/ConfigWatch.js"
 import { loadConfig } from "../config/LoadConfig.js"
 import { DrainGuard } from "../http/DrainGuard.js"
 import { makeNodeServer } from "../http/NodeServer.js"
@@ -10,7 +13,7 @@ import { tracingLayer } from "../telemetry/Tracing.js"
 import { gatewayRoutes, serviceCore } from "../Gateway.js"
 import { HostResolver } from "../security/HostResolver.js"
 import { bindsLoopbackOnly } from "./Args.js"
-import { usageError } from "./Failure.js"
+import { operationFailed, usageError } from "./Failure.js"
 import type { ServeOptions } from "./Serve.js"
 
 // Effect 3 keeps fiber metrics by default: every fiber (one per request) updates four tagged metrics. att exports
@@ -28,6 +31,9 @@ export const runServe = (options: ServeOptions) =>
     const loaded = loadConfig(Option.getOrUndefined(options.config), process.cwd())
     if (Either.isLeft(loaded)) return yield* usageError(loaded.left.message)
     const { config, source } = loaded.right
+    const databaseUrl = yield* Config.string("ATT_DATABASE_URL").pipe(Config.withDefault(""))
+    if (databaseUrl !== "" && !isPostgresUrl(databaseUrl))
+      return yield* usageError("ATT_DATABASE_URL must be a postgres:// URL")
     const envToken = yield* Config.string("ATT_TOKEN").pipe(Config.withDefault(""))
     const token = envToken === "" ? config.auth_token : envToken
     const loopback = yield* bindsLoopbackOnly(options.host).pipe(Effect.provide(HostResolver.system()))
@@ -39,11 +45,25 @@ export const runServe = (options: ServeOptions) =>
 
     const server = makeNodeServer(config)
     const nodeServer = NodeHttpServer.layer(() => server, { host: options.host, port })
-    const App = gatewayRoutes(config).pipe(
+    // A config file is watched: its servers apply while running (not the embedded default's).
+    const watch = source.startsWith("embedded default")
+      ? Layer.empty
+      : ConfigWatch(config, source).pipe(Layer.provide(NodeFileSystem.layer))
+    const store = storeLayer(
+      { ephemeral: options.ephemeral, dataDir: options.dataDir, databaseUrl: databaseUrl === "" ? null : databaseUrl },
+      journalSettings(config)
+    )
+    const App = Layer.merge(gatewayRoutes(config), watch).pipe(
       Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
-      Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config)), options.host)),
+      Layer.provideMerge(
+        serviceCore(config, token, SdkTransport.layer(transportOptions(config)), options.host, store)
+      ),
       // Beneath everything: the logger (with trace ids), and the tracer when OTEL_EXPORTER_OTLP_ENDPOINT asks for it.
       Layer.provide(Layer.merge(loggerLayer(options.logFormat), tracingLayer(process.env)))
     )
-    return yield* Layer.launch(App).pipe(withoutFiberMetrics)
+    // A database att cannot use at start (unwritable, corrupt, newer, refusing): one line and exit code 1.
+    return yield* Layer.launch(App).pipe(
+      Effect.catchTag("StoreUnavailable", (error: StoreUnavailable) => Effect.fail(operationFailed(error.reason))),
+      withoutFiberMetrics
+    )
   })

@@ -8,7 +8,9 @@ import {
 } from "@att/core"
 import { sameEndpoint } from "@att/core/internal"
 import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
+import { JOURNAL_DEFAULTS, type JournalSettings } from "@att/store"
 import { Schema } from "effect"
+import { type ConfiguredServer, DeclaredServers } from "./DeclaredServers.js"
 import { type GatewaySettings, defaultGatewaySettings as gatewayDefaults } from "../GatewayOptions.js"
 import { refusalForAddress } from "../security/AddressPolicy.js"
 
@@ -106,16 +108,35 @@ export const ConfigFile = Schema.Struct({
   prefix_mode: Schema.optionalWith(Schema.Literal("conditional", "always", "never"), {
     default: () => gatewayDefaults.prefixMode
   }),
+  /** Connection and invocation events are written to the database in batches this often (at most this window
+   * of events is lost on kill -9). */
+  event_flush_ms: Schema.optionalWith(PositiveInt, { default: () => JOURNAL_DEFAULTS.flushMs }),
+  /** The database keeps at most this many events per stream ... */
+  event_retention_count: Schema.optionalWith(PositiveInt, { default: () => JOURNAL_DEFAULTS.retentionCount }),
+  /** ... and none older than this many days. */
+  event_retention_days: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), {
+    default: () => JOURNAL_DEFAULTS.retentionDays
+  }),
   /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
   max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxInstructionsBytes })
 })
 export type ConfigFile = typeof ConfigFile.Type
 
-export interface ConfiguredServer {
-  readonly name: string
-  readonly upstream: Upstream
-  readonly callTimeoutMs: number | undefined
-  readonly sessionMode: SessionMode | undefined
+export type { ConfiguredServer } from "./DeclaredServers.js"
+
+const declaredByConfig = new WeakMap<ConfigFile, DeclaredServers>()
+
+/**
+ * The one `DeclaredServers` of a loaded config (the same object for every use of it: the HTTP handlers, the
+ * transport's address guard and the config watch share it).
+ */
+export const declaredServers = (config: ConfigFile): DeclaredServers => {
+  let declared = declaredByConfig.get(config)
+  if (declared === undefined) {
+    declared = new DeclaredServers(configuredServers(config))
+    declaredByConfig.set(config, declared)
+  }
+  return declared
 }
 
 export const configuredServers = (config: ConfigFile): ReadonlyArray<ConfiguredServer> =>
@@ -174,7 +195,8 @@ export const gatewaySettings = (
   mcpEventStoreSize: config.mcp_event_store_size,
   mcpEventStoreBytes: config.mcp_event_store_bytes,
   listPageSize: config.list_page_size,
-  maxInstructionsBytes: config.max_instructions_bytes
+  maxInstructionsBytes: config.max_instructions_bytes,
+  declaredServers: declaredServers(config)
 })
 
 /**
@@ -182,17 +204,25 @@ export const gatewaySettings = (
  * through HTTP registration, and its connections are held to the address policy by what names resolve to.
  */
 export const transportOptions = (config: ConfigFile): SdkTransportOptions => {
-  const configured = new Map(configuredServers(config).map((server) => [server.name, server.upstream]))
+  const declared = declaredServers(config)
   const policy = { allowPrivateNetworks: config.allow_private_networks }
   return {
     callTimeoutMs: config.call_timeout_ms,
     ...(config.connect_timeout_ms === undefined ? {} : { connectTimeoutMs: config.connect_timeout_ms }),
     maxResultBytes: config.max_result_bytes,
     refuseAddress: (target, address) => {
-      const trusted = configured.get(target.name)
-      if (trusted !== undefined && sameEndpoint(trusted, target.upstream)) return null
+      const trusted = declared.get(target.name)
+      if (trusted !== undefined && sameEndpoint(trusted.upstream, target.upstream)) return null
       const refusal = refusalForAddress(address, policy)
       return refusal === null ? null : `not allowed for a server registered over HTTP: ${refusal}`
     }
   }
 }
+
+/** The event journal's settings (`@att/store`): flush window and retention. */
+export const journalSettings = (config: ConfigFile): JournalSettings => ({
+  ...JOURNAL_DEFAULTS,
+  flushMs: config.event_flush_ms,
+  retentionCount: config.event_retention_count,
+  retentionDays: config.event_retention_days
+})

@@ -4,6 +4,7 @@ import { dirname, join, resolve } from "node:path"
 import { redact, secretList, urlSecrets, valueSecrets } from "@att/core/internal"
 import { Data, Either, ParseResult, Schema } from "effect"
 import { ConfigFile } from "./ConfigFile.js"
+import { expandReferences } from "./EnvReferences.js"
 
 export class ConfigError extends Data.TaggedError("ConfigError")<{ readonly message: string }> {}
 
@@ -85,7 +86,8 @@ const withoutExcerpt = (message: string): string =>
  */
 export const loadConfig = (
   explicit: string | undefined,
-  cwd: string
+  cwd: string,
+  env: NodeJS.ProcessEnv = process.env
 ): Either.Either<{ config: ConfigFile; source: string }, ConfigError> => {
   const local = join(cwd, "att.config.json")
   const path = explicit !== undefined ? resolve(cwd, explicit) : existsSync(local) ? local : undefined
@@ -109,5 +111,9 @@ export const loadConfig = (
       new ConfigError({ message: `config ${path} is not valid JSON: ${withoutExcerpt((error as Error).message)}` })
     )
   }
-  return Either.map(decodeConfig(json, path), (config) => ({ config, source: path }))
+  return expandReferences(json, env).pipe(
+    Either.mapLeft((message) => new ConfigError({ message: `config ${path}: ${message}` })),
+    Either.flatMap((expanded) => decodeConfig(expanded, path)),
+    Either.map((config) => ({ config, source: path }))
+  )
 }

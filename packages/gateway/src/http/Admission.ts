@@ -107,8 +107,11 @@ export const UNAUTHORIZED: Refusal = {
   headers: { "www-authenticate": "Bearer" }
 }
 
-/** The routes anyone may call: liveness, so a probe needs no secret; the dashboard's page, which asks for the token. */
-const OPEN_PATHS = new Set(["/api/v1/health", ...DASHBOARD_OPEN_PATHS])
+/**
+ * The routes anyone may call: liveness and readiness, so a probe needs no secret; the dashboard's page, which asks for
+ * the token.
+ */
+const OPEN_PATHS = new Set(["/api/v1/health", "/api/v1/ready", ...DASHBOARD_OPEN_PATHS])
 
 /** Whether the request has a body at all (a declared non-zero length, or a chunked one). */
 export const hasBody = (headers: RequestHeaders): boolean => {

@@ -4,6 +4,8 @@ import {
   Manager,
   Registry,
   type ServerNotFound,
+  ServerStore,
+  type StoreUnavailable,
   type ServerRecord,
   type SessionControlsUnavailable,
   type UpstreamRejected
@@ -16,10 +18,13 @@ import { planRoute } from "../mcp/Routing.js"
 import { AttApi } from "../api/Api.js"
 import {
   BadRequest,
+  ConfiguredServerConflict,
   InvocationFailed,
+  NotReady,
   ServerNotFoundError,
   ServersBusy,
   SessionControlsConflict,
+  StoreUnavailableError,
   UpstreamBadRequest,
   UpstreamNotFound
 } from "../api/Errors.js"
@@ -32,6 +37,12 @@ import { HostResolver } from "../security/HostResolver.js"
 
 const notFound = () => new ServerNotFoundError({ detail: "Server not found" })
 const conflict = () => new SessionControlsConflict({ detail: "Adapter session controls are not available" })
+const configured = (name: string) =>
+  new ConfiguredServerConflict({
+    detail: `${name} is declared in the config file: register, replace or delete it there`
+  })
+const storeFailed = (error: StoreUnavailable) =>
+  new StoreUnavailableError({ detail: `registry not changed: ${error.reason}` })
 
 /** JSON-RPC "resource not found": the one rejection answered 404; the others the caller gets are 400. */
 const RESOURCE_NOT_FOUND = -32002
@@ -82,6 +93,10 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     const registry = yield* Registry
     const options = yield* GatewayOptions
     const resolver = yield* HostResolver
+    const store = yield* ServerStore
+    // A registration is written, then applied, as one step: two at once for a name end the same on disk and here.
+    const registrations = yield* Effect.makeSemaphore(1)
+    const isConfigured = (name: string) => options.declaredServers.has(name)
     const controls = manager.sessionControlsAvailable
 
     const present = (record: ServerRecord) =>
@@ -124,6 +139,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       .handle("getServer", ({ path }) => one(manager.get(path.name)))
       .handle("registerServer", ({ payload }) =>
         Effect.gen(function* () {
+          if (isConfigured(payload.name)) return yield* configured(payload.name)
           const host = hostOf(payload.url)
           const refusal =
             refusalReason(host, options) ??
@@ -140,11 +156,28 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
             payload.headers === undefined
               ? { transport: payload.transport, url: payload.url }
               : { transport: payload.transport, url: payload.url, headers: payload.headers }
-          return yield* present(yield* manager.register(payload.name, upstream))
+          // On disk before the 201: a registration acknowledged survives a crash.
+          const record = yield* registrations.withPermits(1)(
+            Effect.zipRight(
+              Effect.mapError(store.save({ name: payload.name, upstream, call_timeout_ms: null }), storeFailed),
+              manager.register(payload.name, upstream)
+            )
+          )
+          return yield* present(record)
         })
       )
       .handle("unregisterServer", ({ path }) =>
-        Effect.flatMap(manager.unregister(path.name), (removed) => (removed ? Effect.void : Effect.fail(notFound())))
+        Effect.gen(function* () {
+          if (isConfigured(path.name)) return yield* configured(path.name)
+          const removed = yield* registrations.withPermits(1)(
+            Effect.gen(function* () {
+              if (Option.isNone(yield* registry.find(path.name))) return false
+              yield* Effect.mapError(store.remove(path.name), storeFailed)
+              return yield* manager.unregister(path.name)
+            })
+          )
+          if (!removed) return yield* notFound()
+        })
       )
       .handle("healthCheckServer", ({ path }) => one(manager.healthCheckServer(path.name)))
       .handle("healthCheckAll", () => Effect.flatMap(manager.healthCheckAll({ concurrency: 8 }), presentAll))
@@ -218,7 +251,19 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
 )
 
 export const HealthHandlers = HttpApiBuilder.group(AttApi, "health", (handlers) =>
-  handlers.handle("health", () => Effect.succeed({ status: "ok" as const }))
+  Effect.map(ServerStore, (store) =>
+    handlers
+      .handle("health", () => Effect.succeed({ status: "ok" as const }))
+      .handle("ready", () =>
+        Effect.flatMap(store.status, (status) =>
+          status.ok
+            ? Effect.succeed({ status: "ok" as const, database: { state: "ok" as const } })
+            : Effect.fail(
+                new NotReady({ status: "unavailable", database: { state: "unavailable", reason: status.reason } })
+              )
+        )
+      )
+  )
 )
 
 /** att's own MCP endpoint: each request handed whole to the MCP sessions. */

@@ -1,0 +1,46 @@
+import { Context, Effect, Layer, Schema } from "effect"
+import { Upstream } from "./domain/Upstream.js"
+
+/**
+ * A server registered through the API, as it is persisted: its name, its upstream (secrets as given: headers, env,
+ * URL credentials) and its call timeout. Config-file servers are never stored (they are the replica's own).
+ */
+export const StoredServer = Schema.Struct({
+  name: Schema.String,
+  upstream: Upstream,
+  call_timeout_ms: Schema.NullOr(Schema.Int)
+})
+export type StoredServer = typeof StoredServer.Type
+
+/** The durable store could not be read or written: `reason` says why (no secret in it). */
+export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("StoreUnavailable", {
+  reason: Schema.String
+}) {}
+
+export interface ServerStoreShape {
+  /** Every stored server, sorted by name (read once at start). */
+  readonly load: Effect.Effect<ReadonlyArray<StoredServer>, StoreUnavailable>
+  /** Insert or replace by name; succeeds only once the write is durable (committed). */
+  readonly save: (server: StoredServer) => Effect.Effect<void, StoreUnavailable>
+  /** Remove by name (nothing when absent); succeeds once committed. */
+  readonly remove: (name: string) => Effect.Effect<void, StoreUnavailable>
+  /** Whether the store can be written now, with the reason when not (for `/ready`). */
+  readonly status: Effect.Effect<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>
+}
+
+/**
+ * The registrations made through the API, persisted. The in-memory `Registry` stays the working set the Manager
+ * reads on every call; this store is written through on register / unregister and read at start.
+ */
+export class ServerStore extends Context.Tag("att/ServerStore")<ServerStore, ServerStoreShape>() {
+  /** Kept in memory only (tests, `--ephemeral`): the contract of the SQL stores without their durability. */
+  static readonly memory: Layer.Layer<ServerStore> = Layer.sync(ServerStore, () => {
+    const servers = new Map<string, StoredServer>()
+    return {
+      load: Effect.sync(() => [...servers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))),
+      save: (server) => Effect.sync(() => void servers.set(server.name, server)),
+      remove: (name) => Effect.sync(() => void servers.delete(name)),
+      status: Effect.succeed({ ok: true as const })
+    }
+  })
+}

@@ -1,0 +1,157 @@
+import { EventJournal, type JournalEntry, type JournalStream, journalSchemas } from "@att/core"
+import { SqlClient } from "@effect/sql"
+import { Clock, DateTime, Effect, Layer, Schedule, Schema } from "effect"
+import { unavailable } from "./Failure.js"
+import { StoreWriter } from "./Writer.js"
+
+export interface JournalSettings {
+  /** How often queued events are written, in one batch (`event_flush_ms`). */
+  readonly flushMs: number
+  /** Keep at most this many events per stream (`event_retention_count`). */
+  readonly retentionCount: number
+  /** Keep no event older than this (`event_retention_days`). */
+  readonly retentionDays: number
+  /** Events waiting for the next batch at most; beyond, new ones are dropped and counted. */
+  readonly queueCapacity: number
+}
+
+export const JOURNAL_DEFAULTS: JournalSettings = {
+  flushMs: 100,
+  retentionCount: 100_000,
+  retentionDays: 7,
+  queueCapacity: 50_000
+}
+
+/** Rows per INSERT: 4 parameters each, well under SQLite's 32 766 and Postgres' 65 535. */
+const ROWS_PER_STATEMENT = 1000
+
+const Position = Schema.Union(Schema.Number, Schema.NumberFromString)
+const Row = Schema.Struct({ position: Position, payload: Schema.String })
+const NewestRow = Schema.Struct({ newest: Schema.NullOr(Position) })
+
+/**
+ * `EventJournal` on an `@effect/sql` client. `unsafeOffer` only appends to a bounded array; one fiber writes what
+ * accumulated every `flushMs` (multi-row inserts through the `StoreWriter`, then retention), and once more when
+ * the scope closes. A batch that fails is kept (up to the capacity) and retried with the next one.
+ */
+export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, secrets: ReadonlyArray<string> = []) =>
+  Layer.scoped(
+    EventJournal,
+    Effect.gen(function* () {
+      const sql = yield* SqlClient.SqlClient
+      const writer = yield* StoreWriter
+      let queue: Array<JournalEntry> = []
+      let dropped = 0
+      let reportedDrops = 0
+
+      // The events' one field that is not JSON already is the timestamp (read back through `journalSchemas`).
+      const encode = (entry: JournalEntry) =>
+        JSON.stringify({ ...entry.event, timestamp: DateTime.formatIso(entry.event.timestamp) })
+      // Count retention scans the newest `retentionCount` positions: run it once per tenth of that inserted, and at
+      // least once a minute (for the age bound).
+      const trimEvery = Math.max(1, Math.floor(settings.retentionCount / 10))
+      let sinceTrim = 0
+      let lastTrimMs = 0
+
+      const insert = (entries: ReadonlyArray<JournalEntry>) =>
+        Effect.forEach(
+          chunks(entries, ROWS_PER_STATEMENT),
+          (chunk) =>
+            sql`INSERT INTO att_events ${sql.insert(
+              chunk.map((entry) => ({
+                stream: entry.stream,
+                position: entry.position,
+                at_ms: DateTime.toEpochMillis(entry.event.timestamp),
+                payload: encode(entry)
+              }))
+            )} ON CONFLICT DO NOTHING`,
+          { discard: true }
+        )
+
+      const retain = (stream: JournalStream, nowMs: number) =>
+        Effect.zipRight(
+          sql`DELETE FROM att_events WHERE stream = ${stream} AND position <= (
+  SELECT position FROM att_events WHERE stream = ${stream} ORDER BY position DESC
+  LIMIT 1 OFFSET ${settings.retentionCount})`,
+          sql`DELETE FROM att_events WHERE stream = ${stream} AND at_ms < ${nowMs - settings.retentionDays * 86_400_000}`
+        )
+
+      const flush = Effect.gen(function* () {
+        if (dropped > reportedDrops) {
+          yield* Effect.logWarning(`event journal: ${dropped - reportedDrops} events dropped (queue full)`)
+          reportedDrops = dropped
+        }
+        if (queue.length === 0) return
+        const batch = queue
+        queue = []
+        const nowMs = yield* Clock.currentTimeMillis
+        const trim = sinceTrim + batch.length >= trimEvery || nowMs - lastTrimMs >= 60_000
+        const retention = Effect.zipRight(retain("connection", nowMs), retain("invocation", nowMs))
+        yield* writer.write(Effect.zipRight(insert(batch), trim ? retention : Effect.void)).pipe(
+          Effect.tap(() =>
+            Effect.sync(() => {
+              sinceTrim = trim ? 0 : sinceTrim + batch.length
+              if (trim) lastTrimMs = nowMs
+            })
+          ),
+          Effect.catchAll((error) => {
+            // Kept for the next batch, newest dropped beyond the capacity (and counted).
+            const kept = [...batch, ...queue]
+            dropped += Math.max(0, kept.length - settings.queueCapacity)
+            queue = kept.slice(0, settings.queueCapacity)
+            return Effect.logWarning(unavailable("event journal: batch not written", secrets)(error).reason)
+          })
+        )
+      }).pipe(Effect.withSpan("EventJournal.flush"))
+
+      yield* flush.pipe(Effect.repeat(Schedule.spaced(`${settings.flushMs} millis`)), Effect.forkScoped)
+      yield* Effect.addFinalizer(() => flush)
+
+      const page = Effect.fn("EventJournal.page")(function* (
+        stream: JournalStream,
+        after: number,
+        upTo: number,
+        limit: number
+      ) {
+        const rows = yield* sql`SELECT position, payload FROM att_events
+WHERE stream = ${stream} AND position > ${after} AND position <= ${upTo}
+ORDER BY position LIMIT ${limit}`.pipe(
+          Effect.flatMap(Schema.decodeUnknown(Schema.Array(Row))),
+          Effect.mapError(unavailable("cannot read the event history", secrets))
+        )
+        return yield* Effect.forEach(rows, (row) =>
+          decodeEntry(stream, row.position, row.payload).pipe(
+            Effect.mapError(unavailable("cannot read the event history", secrets))
+          )
+        )
+      })
+
+      const newest = (stream: JournalStream) =>
+        sql`SELECT max(position) AS newest FROM att_events WHERE stream = ${stream}`.pipe(
+          Effect.flatMap(Schema.decodeUnknown(Schema.Array(NewestRow))),
+          Effect.map((rows) => rows[0]?.newest ?? 0),
+          Effect.mapError(unavailable("cannot read the event history", secrets))
+        )
+
+      return {
+        unsafeOffer: (entry: JournalEntry) => {
+          if (queue.length >= settings.queueCapacity) dropped += 1
+          else queue.push(entry)
+        },
+        page,
+        newest,
+        dropped: Effect.sync(() => dropped)
+      }
+    })
+  )
+
+const decodeEntry = (stream: JournalStream, position: number, payload: string): Effect.Effect<JournalEntry, unknown> =>
+  stream === "connection"
+    ? Effect.map(Schema.decode(journalSchemas.connection)(payload), (event) => ({ stream, position, event }))
+    : Effect.map(Schema.decode(journalSchemas.invocation)(payload), (event) => ({ stream, position, event }))
+
+const chunks = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
+  const out: Array<ReadonlyArray<A>> = []
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
+  return out
+}
