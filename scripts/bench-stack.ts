@@ -40,7 +40,13 @@ const platform = (mode: string) => startProcess([join(ROOT, "scripts", "bench-pl
 const dir = mkdtempSync(join(tmpdir(), "att-bench-stack-"))
 writeFileSync(join(dir, "att.config.json"), JSON.stringify({ mcpServers: {} }))
 const att = await startProcess(
-  [join(ROOT, "packages", "gateway", "dist", "cli", "main.js"), "serve", "--config", join(dir, "att.config.json")],
+  [
+    join(ROOT, "packages", "gateway", "dist", "cli", "main.js"),
+    "serve",
+    "--config",
+    join(dir, "att.config.json"),
+    "--ephemeral"
+  ],
   /Listening on http:\/\/127\.0\.0\.1:(\d+)/,
   []
 ).catch(() => undefined)

@@ -55,9 +55,7 @@ export const runServe = (options: ServeOptions) =>
     )
     const App = Layer.merge(gatewayRoutes(config), watch).pipe(
       Layer.provideMerge(DrainGuard(server, config.drain_timeout_ms).pipe(Layer.provideMerge(nodeServer))),
-      Layer.provideMerge(
-        serviceCore(config, token, SdkTransport.layer(transportOptions(config)), options.host, store)
-      ),
+      Layer.provideMerge(serviceCore(config, token, SdkTransport.layer(transportOptions(config)), options.host, store)),
       // Beneath everything: the logger (with trace ids), and the tracer when OTEL_EXPORTER_OTLP_ENDPOINT asks for it.
       Layer.provide(Layer.merge(loggerLayer(options.logFormat), tracingLayer(process.env)))
     )
