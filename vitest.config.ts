@@ -24,7 +24,8 @@ const processTests = [
   "test/conformance-client.test.ts",
   "test/inspector.test.ts",
   "test/dashboard.test.ts",
-  "test/state.test.ts"
+  "test/state.test.ts",
+  "test/cli-export-import.test.ts"
 ]
 
 export default defineConfig({

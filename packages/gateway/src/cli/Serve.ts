@@ -6,6 +6,14 @@ import { Config, Effect } from "effect"
 const withEnv = (name: string, fallback: string) =>
   Options.withFallbackConfig(Config.string(name).pipe(Config.withDefault(fallback)))
 
+/** Where att keeps its state: the flag, `ATT_DATA_DIR`, `./.att/` (`ATT_DATABASE_URL` names Postgres instead). */
+export const dataDirOption = Options.text("data-dir").pipe(
+  withEnv("ATT_DATA_DIR", DEFAULT_DATA_DIR),
+  Options.withDescription(
+    "where servers registered through the API and the event history are kept (env ATT_DATA_DIR; default ./.att/); ATT_DATABASE_URL=postgres://... keeps them in Postgres instead"
+  )
+)
+
 /**
  * `att serve`'s flags, each with its environment variable (flag, then env, then default). A new flag is one line
  * here; the handler receives it by name.
@@ -26,12 +34,7 @@ export const serveOptions = {
     withEnv("ATT_PORT", "8080"),
     Options.withDescription("port to listen on (env ATT_PORT)")
   ),
-  dataDir: Options.text("data-dir").pipe(
-    withEnv("ATT_DATA_DIR", DEFAULT_DATA_DIR),
-    Options.withDescription(
-      "where servers registered through the API and the event history are kept (env ATT_DATA_DIR; default ./.att/); ATT_DATABASE_URL=postgres://... keeps them in Postgres instead"
-    )
-  ),
+  dataDir: dataDirOption,
   ephemeral: Options.boolean("ephemeral").pipe(
     Options.withDescription("keep everything in memory: nothing survives a restart")
   ),

@@ -9,6 +9,7 @@ import { callCommand } from "./Call.js"
 import { eventsCommand } from "./Events.js"
 import { CliFailure, ExitCode } from "./Failure.js"
 import { colourOnlyOnTerminals } from "./Output.js"
+import { exportCommand, importCommand } from "./Registry.js"
 import { serveCommand } from "./Serve.js"
 import { serversCommand } from "./Servers.js"
 import { statusCommand } from "./Status.js"
@@ -21,7 +22,15 @@ const { version } = createRequire(import.meta.url)("../../package.json") as { ve
 
 const att = Command.make("att").pipe(
   Command.withDescription("an MCP client manager and gateway"),
-  Command.withSubcommands([serveCommand, serversCommand, callCommand, eventsCommand, statusCommand])
+  Command.withSubcommands([
+    serveCommand,
+    serversCommand,
+    callCommand,
+    eventsCommand,
+    statusCommand,
+    exportCommand,
+    importCommand
+  ])
 )
 const cli = Command.run(att, { name: "att", version })
 
