@@ -87,7 +87,8 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
         const nowMs = yield* Clock.currentTimeMillis
         const trim = sinceTrim + batch.length >= trimEvery || nowMs - lastTrimMs >= 60_000
         const retention = Effect.zipRight(retain("connection", nowMs), retain("invocation", nowMs))
-        yield* writer.write(Effect.zipRight(insert(batch), trim ? retention : Effect.void)).pipe(
+        const write = trim ? Effect.zipRight(insert(batch), Effect.asVoid(retention)) : insert(batch)
+        yield* writer.write(write).pipe(
           Effect.tap(() =>
             Effect.sync(() => {
               sinceTrim = trim ? 0 : sinceTrim + batch.length
