@@ -17,7 +17,7 @@ export const displayDatabaseUrl = (url: string): string => {
  * Postgres at `url` (`postgres://user:pass@host:port/db`; TLS and pool options as the driver reads them from the
  * URL), migrated. Refusing at start fails the layer with the reason.
  */
-export const postgresClient = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> => {
+export const postgresClient = (url: string): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, StoreUnavailable> => {
   const secrets = databaseSecrets(url)
   const where = displayDatabaseUrl(url)
   const client = PgClient.layer({ url: Redacted.make(url), connectTimeout: "5 seconds" }).pipe(

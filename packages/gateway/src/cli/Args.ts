@@ -1,5 +1,5 @@
 import { parseArgs } from "node:util"
-import { DEFAULT_DATA_DIR, type StoreOptions } from "@att/store"
+import { DEFAULT_DATA_DIR, type StoreOptions, defaultReplicaId } from "@att/store"
 import { Effect, Either } from "effect"
 import { isHostName, isLoopbackAddress } from "../security/AddressPolicy.js"
 import { HostResolver } from "../security/HostResolver.js"
@@ -19,7 +19,8 @@ export const USAGE = `usage: att serve [--config FILE] [--host HOST] [--port POR
   --port PORT    port to listen on (env ATT_PORT; default 8080)
   --data-dir DIR where servers registered through the API are kept (env ATT_DATA_DIR; default ./.att/)
   --ephemeral    keep everything in memory: nothing survives a restart
-  ATT_DATABASE_URL=postgres://... keeps them in Postgres instead of the data directory.
+  ATT_DATABASE_URL=postgres://... keeps them in Postgres instead of the data directory; replicas on one
+  database form a fleet, each named by ATT_REPLICA_ID (default hostname:pid).
   The bearer token comes from the config's auth_token or env ATT_TOKEN.`
 
 /**
@@ -77,7 +78,8 @@ export const parseServeArgs = (
   const store: StoreOptions = {
     ephemeral: parsed.values.ephemeral === true,
     dataDir: (parsed.values["data-dir"] as string | undefined) ?? nonEmpty(env.ATT_DATA_DIR) ?? DEFAULT_DATA_DIR,
-    databaseUrl
+    databaseUrl,
+    replicaId: defaultReplicaId(env)
   }
   return Either.right({
     store,

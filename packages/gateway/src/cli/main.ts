@@ -36,7 +36,7 @@ const App = gatewayRoutes(config).pipe(
       token,
       SdkTransport.layer(transportOptions(config)),
       args.host,
-      storeLayer(args.store, journalSettings(config))
+      storeLayer({ ...args.store, leaseSeconds: config.lease_seconds }, journalSettings(config))
     )
   )
 )
