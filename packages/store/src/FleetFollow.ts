@@ -1,6 +1,6 @@
 import { type Manager, type Registry, StoredServer } from "@att/core"
 import type { PgClient } from "@effect/sql-pg"
-import { Clock, Duration, Effect, Fiber, Option, Queue, Schedule, Schema, type Scope, Stream } from "effect"
+import { Cause, Clock, Duration, Effect, Fiber, Option, Queue, Schedule, Schema, type Scope, Stream } from "effect"
 import { unavailable } from "./Failure.js"
 
 /** The channel the servers table's trigger notifies (migration 0003) and the replicas' heartbeats share. */
@@ -153,10 +153,15 @@ export const follow = (
         Effect.repeat({ until: (silent) => silent > SILENCE_MS }),
         Effect.zipRight(Effect.fail(new Error("the listen connection went silent")))
       )
-      yield* Effect.raceAll([Fiber.join(listening), applying, watchdog])
+      // Whichever ends first (all three only end by failing) ends this connection.
+      yield* Fiber.join(listening).pipe(Effect.raceFirst(applying), Effect.raceFirst(watchdog))
     }).pipe(Effect.scoped)
 
     yield* connection.pipe(
+      // A lost connection may end as a defect (its UNLISTEN on a closed client): retried like any failure.
+      Effect.catchAllCause((cause) =>
+        Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.fail(Cause.squash(cause))
+      ),
       Effect.tapError((error) =>
         lost
           ? Effect.void

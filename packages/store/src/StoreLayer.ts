@@ -58,5 +58,5 @@ export const storeLayer = (
     SqlServerStore(secrets),
     SqlEventJournal(journal, secrets, { id: replicaId, ownOnly: true }),
     PgFleet({ replicaId, leaseSeconds }, secrets)
-  ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(postgresClient(url)))
+  ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(postgresClient(url, replicaId)))
 }
