@@ -38,6 +38,8 @@ const leaseKey = (target: UpstreamTarget): string =>
 export const makeLeases = (context: LeaseContext) => {
   const { pg, replicaId, secrets, leaseSeconds } = context
   const held = new Set<string>()
+  /** Whether the last claim failed: a database that stays away is logged once, not every third of a lease. */
+  let failing = false
   /** The check time of the last shared result recorded per lease, so one result is recorded once. */
   const recorded = new Map<string, number>()
 
@@ -67,10 +69,16 @@ RETURNING holder`.pipe(
         if (yield* claim(key)) held.add(key)
         else held.delete(key)
       }
+      if (failing) yield* Effect.logInfo("fleet: health-check leases renewed again")
+      failing = false
     }).pipe(
-      Effect.catchAll((error) =>
-        Effect.logWarning(unavailable("fleet: health-check leases not renewed", secrets)(error).reason)
-      ),
+      Effect.catchAll((error) => {
+        // Unrenewed leases lapse: probe nothing on their strength until they are claimed again.
+        held.clear()
+        if (failing) return Effect.void
+        failing = true
+        return Effect.logWarning(unavailable("fleet: health-check leases not renewed", secrets)(error).reason)
+      }),
       Effect.withSpan("Fleet.claimLeases")
     )
 
