@@ -182,7 +182,9 @@ describe("a fleet of att processes on one Postgres", () => {
         const takeover = Date.now() - killedAt
         yield* Effect.logInfo(`lease taken over by ${next} ${takeover} ms after ${first} was killed`)
         expect(next).not.toBe(first)
-        expect(takeover).toBeLessThan(2_000 + 1_000)
+        // The lease lapses at most one lease time (2 s) after its last renewal; the next claim (every third of a
+        // lease) takes it: at most 2.67 s, with 0.5 s for the processes sharing two cores.
+        expect(takeover).toBeLessThan(2_000 + 667 + 500)
         const after = pings
         yield* Effect.sleep("4 seconds")
         const afterTakeover = pings - after
