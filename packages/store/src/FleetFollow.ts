@@ -78,7 +78,10 @@ export const follow = (
           return
         yield* manager.register(name, upstream, { callTimeoutMs })
         yield* Effect.logInfo(`fleet: ${name} registered by another replica`)
-      })
+      }).pipe(
+        // One unreadable row must not stop the others from being followed.
+        Effect.catchTag("ParseError", () => Effect.logWarning(`fleet: stored server ${name} is unreadable, skipped`))
+      )
 
     const selectAll = pg`SELECT name, upstream, call_timeout_ms, version FROM att_servers`
     const catchUp = writes(
