@@ -34,6 +34,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "Diagnostics",
         "ErrorCategory",
         "EventJournal",
+        "Fleet",
         "Freshness",
         "HttpUpstream",
         "InvocationAttempt",

@@ -30,6 +30,7 @@ export {
   type JournalStream,
   journalSchemas
 } from "./EventJournal.js"
+export { Fleet, type FleetShape } from "./Fleet.js"
 export { ServerStore, type ServerStoreShape, StoredServer, StoreUnavailable } from "./ServerStore.js"
 export * from "./Transport.js"
 export * from "./domain/Json.js"

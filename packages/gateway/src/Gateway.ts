@@ -1,5 +1,6 @@
 import {
   EventJournal,
+  Fleet,
   Manager,
   ManagerConfig,
   Probe,
@@ -49,12 +50,15 @@ export const Lifecycle = (config: ConfigFile) =>
         }
         yield* manager.register(stored.name, stored.upstream, { callTimeoutMs: stored.call_timeout_ms ?? undefined })
       }
+      // On a fleet: follow the other replicas' registrations and keep health-check leases from here on.
+      const fleet = yield* Fleet.current
+      yield* fleet.join(manager, registry, declared)
       const concurrency = config.health_concurrency
       yield* manager.connectAll({ concurrency }).pipe(
         Effect.zipRight(
           // `schedule`, unlike `repeat`, waits one interval first: connect has just checked every server.
-          manager
-            .healthCheckAll({ concurrency })
+          fleet
+            .healthCheckAll(manager, registry, { concurrency })
             .pipe(Effect.schedule(healthSchedule(config)))
         ),
         // The log line shows no configured secret (a defect's message may quote one).
@@ -77,7 +81,11 @@ export const serviceCore = <E, R>(
   authToken: string | null,
   transport: Layer.Layer<Transport, E, R>,
   boundHost: string | null = null,
-  store: Layer.Layer<ServerStore | EventJournal, StoreUnavailable> = Layer.merge(ServerStore.memory, EventJournal.none)
+  store: Layer.Layer<ServerStore | EventJournal | Fleet, StoreUnavailable> = Layer.mergeAll(
+    ServerStore.memory,
+    EventJournal.none,
+    Fleet.single()
+  )
 ) =>
   Manager.layer.pipe(
     Layer.provideMerge(store),

@@ -17,10 +17,15 @@ export const displayDatabaseUrl = (url: string): string => {
  * Postgres at `url` (`postgres://user:pass@host:port/db`; TLS and pool options as the driver reads them from the
  * URL), migrated. Refusing at start fails the layer with the reason.
  */
-export const postgresClient = (url: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> => {
+export const postgresClient = (
+  url: string,
+  replicaId?: string
+): Layer.Layer<PgClient.PgClient | SqlClient.SqlClient, StoreUnavailable> => {
   const secrets = databaseSecrets(url)
   const where = displayDatabaseUrl(url)
-  const client = PgClient.layer({ url: Redacted.make(url), connectTimeout: "5 seconds" }).pipe(
+  // The replica names its connections (`pg_stat_activity.application_name`): an operator sees who is connected.
+  const applicationName = replicaId === undefined ? "att" : `att ${replicaId}`.slice(0, 63)
+  const client = PgClient.layer({ url: Redacted.make(url), connectTimeout: "5 seconds", applicationName }).pipe(
     Layer.mapError(unavailable(`cannot connect to ${where}`, secrets))
   )
   return Layer.provideMerge(Layer.effectDiscard(migrate(where, secrets)), client)

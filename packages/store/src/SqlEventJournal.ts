@@ -15,6 +15,12 @@ export interface JournalSettings {
   readonly queueCapacity: number
 }
 
+/** The replica whose events these are (`id`, persisted with each), and whether to read only its own (a fleet). */
+export interface JournalReplica {
+  readonly id: string
+  readonly ownOnly: boolean
+}
+
 export const JOURNAL_DEFAULTS: JournalSettings = {
   flushMs: 100,
   retentionCount: 100_000,
@@ -34,7 +40,11 @@ const NewestRow = Schema.Struct({ newest: Schema.NullOr(Position) })
  * accumulated every `flushMs` (multi-row inserts through the `StoreWriter`, then retention), and once more when
  * the scope closes. A batch that fails is kept (up to the capacity) and retried with the next one.
  */
-export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, secrets: ReadonlyArray<string> = []) =>
+export const SqlEventJournal = (
+  settings: JournalSettings = JOURNAL_DEFAULTS,
+  secrets: ReadonlyArray<string> = [],
+  replica: JournalReplica = { id: "", ownOnly: false }
+) =>
   Layer.scoped(
     EventJournal,
     Effect.gen(function* () {
@@ -60,6 +70,7 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
             sql`INSERT INTO att_events ${sql.insert(
               chunk.map((entry) => ({
                 stream: entry.stream,
+                replica: replica.id,
                 position: entry.position,
                 at_ms: DateTime.toEpochMillis(entry.event.timestamp),
                 payload: encode(entry)
@@ -68,10 +79,13 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
           { discard: true }
         )
 
+      // On a fleet each replica's positions are its own: it reads (and retains) its own events only.
+      const mine = replica.ownOnly ? sql` AND replica = ${replica.id}` : sql``
+
       const retain = (stream: JournalStream, nowMs: number) =>
         Effect.zipRight(
-          sql`DELETE FROM att_events WHERE stream = ${stream} AND position <= (
-  SELECT position FROM att_events WHERE stream = ${stream} ORDER BY position DESC
+          sql`DELETE FROM att_events WHERE stream = ${stream}${mine} AND position <= (
+  SELECT position FROM att_events WHERE stream = ${stream}${mine} ORDER BY position DESC
   LIMIT 1 OFFSET ${settings.retentionCount})`,
           sql`DELETE FROM att_events WHERE stream = ${stream} AND at_ms < ${nowMs - settings.retentionDays * 86_400_000}`
         )
@@ -115,7 +129,7 @@ export const SqlEventJournal = (settings: JournalSettings = JOURNAL_DEFAULTS, se
         limit: number
       ) {
         const rows = yield* sql`SELECT position, payload FROM att_events
-WHERE stream = ${stream} AND position > ${after} AND position <= ${upTo}
+WHERE stream = ${stream}${mine} AND position > ${after} AND position <= ${upTo}
 ORDER BY position LIMIT ${limit}`.pipe(
           Effect.flatMap(Schema.decodeUnknown(Schema.Array(Row))),
           Effect.mapError(unavailable("cannot read the event history", secrets))
@@ -128,7 +142,7 @@ ORDER BY position LIMIT ${limit}`.pipe(
       })
 
       const newest = (stream: JournalStream) =>
-        sql`SELECT max(position) AS newest FROM att_events WHERE stream = ${stream}`.pipe(
+        sql`SELECT max(position) AS newest FROM att_events WHERE stream = ${stream}${mine}`.pipe(
           Effect.flatMap(Schema.decodeUnknown(Schema.Array(NewestRow))),
           Effect.map((rows) => rows[0]?.newest ?? 0),
           Effect.mapError(unavailable("cannot read the event history", secrets))

@@ -1,6 +1,8 @@
-import { EventJournal, ServerStore, type StoreUnavailable } from "@att/core"
+import { hostname } from "node:os"
+import { EventJournal, Fleet, ServerStore, type StoreUnavailable } from "@att/core"
 import { Layer } from "effect"
 import { libsqlClient } from "./Libsql.js"
+import { PgFleet } from "./PgFleet.js"
 import { databaseSecrets, postgresClient } from "./Postgres.js"
 import { JOURNAL_DEFAULTS, type JournalSettings, SqlEventJournal } from "./SqlEventJournal.js"
 import { SqlServerStore } from "./SqlServerStore.js"
@@ -14,7 +16,17 @@ export interface StoreOptions {
   readonly dataDir: string
   /** `postgres://...`: Postgres instead of the data directory. */
   readonly databaseUrl: string | null
+  /** This replica's id, persisted with its events (`ATT_REPLICA_ID`; default `hostname:pid`). */
+  readonly replicaId?: string | undefined
+  /** A health-check lease's life on a fleet (`lease_seconds`, default 10). */
+  readonly leaseSeconds?: number | undefined
 }
+
+/** `ATT_REPLICA_ID` when set, else `hostname:pid`. */
+export const defaultReplicaId = (env: NodeJS.ProcessEnv = process.env): string =>
+  env.ATT_REPLICA_ID !== undefined && env.ATT_REPLICA_ID !== "" ? env.ATT_REPLICA_ID : `${hostname()}:${process.pid}`
+
+export const DEFAULT_LEASE_SECONDS = 10
 
 export const DEFAULT_DATA_DIR = ".att"
 
@@ -27,15 +39,24 @@ export const isPostgresUrl = (url: string): boolean => /^postgres(?:ql)?:\/\//i.
 export const storeLayer = (
   options: StoreOptions,
   journal: JournalSettings = JOURNAL_DEFAULTS
-): Layer.Layer<ServerStore | EventJournal, StoreUnavailable> => {
-  if (options.ephemeral) return Layer.merge(ServerStore.memory, EventJournal.none)
+): Layer.Layer<ServerStore | EventJournal | Fleet, StoreUnavailable> => {
+  const replicaId = options.replicaId ?? defaultReplicaId()
+  if (options.ephemeral) return Layer.mergeAll(ServerStore.memory, EventJournal.none, Fleet.single(replicaId))
   const url = options.databaseUrl
-  const postgres = url !== null && isPostgresUrl(url)
-  const client = postgres ? postgresClient(url) : libsqlClient(options.dataDir)
-  const secrets = postgres ? databaseSecrets(url) : []
-  // One client and one writer for both: every write of this att goes through the same writer.
-  return Layer.merge(SqlServerStore(secrets), SqlEventJournal(journal, secrets)).pipe(
-    Layer.provide(StoreWriter.Default),
-    Layer.provide(client)
-  )
+  if (url === null || !isPostgresUrl(url)) {
+    return Layer.mergeAll(
+      SqlServerStore(),
+      SqlEventJournal(journal, [], { id: replicaId, ownOnly: false }),
+      Fleet.single(replicaId)
+    ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(libsqlClient(options.dataDir)))
+  }
+  const secrets = databaseSecrets(url)
+  const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS
+  // One client and one writer for all: every write of this att goes through the same writer. On a fleet each
+  // replica reads its own events (their positions are its own).
+  return Layer.mergeAll(
+    SqlServerStore(secrets),
+    SqlEventJournal(journal, secrets, { id: replicaId, ownOnly: true }),
+    PgFleet({ replicaId, leaseSeconds }, secrets)
+  ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(postgresClient(url, replicaId)))
 }

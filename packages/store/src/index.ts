@@ -6,7 +6,15 @@ export { DATABASE_FILE, libsqlClient, prepareDataDir } from "./Libsql.js"
 export { LATEST_VERSION, MIGRATIONS_TABLE } from "./Migrations.js"
 export { displayDatabaseUrl, postgresClient } from "./Postgres.js"
 export { migrate } from "./Schema.js"
-export { JOURNAL_DEFAULTS, type JournalSettings, SqlEventJournal } from "./SqlEventJournal.js"
+export { JOURNAL_DEFAULTS, type JournalReplica, type JournalSettings, SqlEventJournal } from "./SqlEventJournal.js"
 export { SqlServerStore } from "./SqlServerStore.js"
-export { DEFAULT_DATA_DIR, isPostgresUrl, type StoreOptions, storeLayer } from "./StoreLayer.js"
+export { type FleetSettings, PgFleet } from "./PgFleet.js"
+export {
+  DEFAULT_DATA_DIR,
+  DEFAULT_LEASE_SECONDS,
+  defaultReplicaId,
+  isPostgresUrl,
+  type StoreOptions,
+  storeLayer
+} from "./StoreLayer.js"
 export { StoreWriter } from "./Writer.js"

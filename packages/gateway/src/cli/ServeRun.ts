@@ -50,7 +50,13 @@ export const runServe = (options: ServeOptions) =>
       ? Layer.empty
       : ConfigWatch(config, source).pipe(Layer.provide(NodeFileSystem.layer))
     const store = storeLayer(
-      { ephemeral: options.ephemeral, dataDir: options.dataDir, databaseUrl: databaseUrl === "" ? null : databaseUrl },
+      {
+        ephemeral: options.ephemeral,
+        dataDir: options.dataDir,
+        databaseUrl: databaseUrl === "" ? null : databaseUrl,
+        // Replicas on one Postgres form a fleet, each named by ATT_REPLICA_ID (default hostname:pid).
+        leaseSeconds: config.lease_seconds
+      },
       journalSettings(config)
     )
     const App = Layer.merge(gatewayRoutes(config), watch).pipe(

@@ -8,7 +8,7 @@ import {
 } from "@att/core"
 import { sameEndpoint } from "@att/core/internal"
 import { SDK_TRANSPORT_DEFAULTS, type SdkTransportOptions } from "@att/sdk-transport"
-import { JOURNAL_DEFAULTS, type JournalSettings } from "@att/store"
+import { DEFAULT_LEASE_SECONDS, JOURNAL_DEFAULTS, type JournalSettings } from "@att/store"
 import { Schema } from "effect"
 import { type ConfiguredServer, DeclaredServers } from "./DeclaredServers.js"
 import { type GatewaySettings, defaultGatewaySettings as gatewayDefaults } from "../GatewayOptions.js"
@@ -117,6 +117,9 @@ export const ConfigFile = Schema.Struct({
   event_retention_days: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), {
     default: () => JOURNAL_DEFAULTS.retentionDays
   }),
+  /** On a fleet (Postgres), a health-check lease lasts this long unless its holder renews it; another replica takes
+   * over within this time when the holder stops. */
+  lease_seconds: Schema.optionalWith(Schema.Number.pipe(Schema.positive()), { default: () => DEFAULT_LEASE_SECONDS }),
   /** The most of each upstream's `instructions` `/mcp` passes on, in UTF-8 bytes (cut beyond, with a marker). */
   max_instructions_bytes: Schema.optionalWith(PositiveInt, { default: () => gatewayDefaults.maxInstructionsBytes })
 })

@@ -4,6 +4,7 @@ import {
   Manager,
   Registry,
   type ServerNotFound,
+  Fleet,
   ServerStore,
   type StoreUnavailable,
   type ServerRecord,
@@ -94,8 +95,9 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     const options = yield* GatewayOptions
     const resolver = yield* HostResolver
     const store = yield* ServerStore
-    // A registration is written, then applied, as one step: two at once for a name end the same on disk and here.
-    const registrations = yield* Effect.makeSemaphore(1)
+    // A registration is written, then applied, as one step: two at once for a name end the same on disk and here,
+    // and another replica's change (a fleet) is applied before or after it, never in between.
+    const fleet = yield* Fleet.current
     const isConfigured = (name: string) => options.declaredServers.has(name)
     const controls = manager.sessionControlsAvailable
 
@@ -157,7 +159,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
               ? { transport: payload.transport, url: payload.url }
               : { transport: payload.transport, url: payload.url, headers: payload.headers }
           // On disk before the 201: a registration acknowledged survives a crash.
-          const record = yield* registrations.withPermits(1)(
+          const record = yield* fleet.writes(
             Effect.zipRight(
               Effect.mapError(store.save({ name: payload.name, upstream, call_timeout_ms: null }), storeFailed),
               manager.register(payload.name, upstream)
@@ -169,7 +171,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       .handle("unregisterServer", ({ path }) =>
         Effect.gen(function* () {
           if (isConfigured(path.name)) return yield* configured(path.name)
-          const removed = yield* registrations.withPermits(1)(
+          const removed = yield* fleet.writes(
             Effect.gen(function* () {
               if (Option.isNone(yield* registry.find(path.name))) return false
               yield* Effect.mapError(store.remove(path.name), storeFailed)

@@ -4,6 +4,7 @@
  * protocol-level transport, `todo/protocol_seam.md`) takes most of it apart.
  */
 import {
+  Fleet,
   InvocationError,
   type InvocationResult,
   Manager,
@@ -35,7 +36,7 @@ import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { callerOf } from "./ClientRelay.js"
 import { listResult } from "./Paging.js"
-import { scopedSessions } from "./SessionLifecycle.js"
+import { scopedSessions, sessionIdPrefix } from "./SessionLifecycle.js"
 import { SessionOutbox } from "./SessionOutbox.js"
 import { repeatable } from "./Routing.js"
 import { Subscriptions } from "./Subscriptions.js"
@@ -319,7 +320,9 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
       Effect.forkScoped
     )
 
-    const endpoint = yield* scopedSessions(makeServer, settings)
+    // Each session id names its replica, so a load balancer can route a session to the replica that holds it.
+    const fleet = yield* Fleet.current
+    const endpoint = yield* scopedSessions(makeServer, settings, sessionIdPrefix(fleet.replicaId))
 
     /** Serve one `/mcp` request. The body was read and parsed by the HTTP pipeline, under its limits. */
     const handle = (request: HttpServerRequest.HttpServerRequest) =>

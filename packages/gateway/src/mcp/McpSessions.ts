@@ -24,6 +24,8 @@ export interface SessionLimits {
   readonly idleMs: number
   /** What each session keeps of its SSE events for a client that resumes (`Last-Event-ID`). */
   readonly events: EventStoreLimits
+  /** Put before each new session id (names the replica that holds the session; empty for none). */
+  readonly idPrefix?: string | undefined
 }
 
 const jsonRpcError = (status: number, code: number, message: string, headers: Record<string, string> = {}) =>
@@ -108,7 +110,7 @@ export class McpSessions {
     const server = this.makeServer()
     const events = new SessionEventStore(this.limits.events)
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
-      sessionIdGenerator: () => randomUUID(),
+      sessionIdGenerator: () => `${this.limits.idPrefix ?? ""}${randomUUID()}`,
       eventStore: events,
       onsessioninitialized: (id) => {
         this.sessions.set(id, { transport, server, lastActive: now })

@@ -4,13 +4,21 @@ import type { GatewaySettings } from "../GatewayOptions.js"
 import { type ConnectableServer, McpSessions } from "./McpSessions.js"
 
 /**
+ * A session id's prefix naming replica `replicaId`: `<replica>.` with every character outside `[A-Za-z0-9_.:-]`
+ * replaced (`%`-escaped), so the id stays visible ASCII as MCP requires.
+ */
+export const sessionIdPrefix = (replicaId: string): string =>
+  `${replicaId.replace(/[^A-Za-z0-9_.:-]/g, (c) => encodeURIComponent(c))}.`
+
+/**
  * `/mcp`'s sessions for the life of the scope, bounded as the settings say. Idle sessions end: the sweeper sleeps
  * until the session idle longest would expire, and waits for a session to open when there is none (no timer runs
  * while att has no sessions). Every session is closed with the scope.
  */
 export const scopedSessions = (
   makeServer: () => ConnectableServer,
-  settings: GatewaySettings
+  settings: GatewaySettings,
+  idPrefix = ""
 ): Effect.Effect<McpSessions, never, Scope.Scope> =>
   Effect.gen(function* () {
     const opened = yield* Queue.sliding<void>(1)
@@ -20,7 +28,8 @@ export const scopedSessions = (
       {
         max: settings.maxMcpSessions,
         idleMs: settings.mcpSessionIdleSeconds * 1000,
-        events: { events: settings.mcpEventStoreSize, bytes: settings.mcpEventStoreBytes }
+        events: { events: settings.mcpEventStoreSize, bytes: settings.mcpEventStoreBytes },
+        idPrefix
       },
       () => opened.unsafeOffer(undefined),
       (dropped) => {
