@@ -7,7 +7,12 @@ import { defineConfig } from "vitest/config"
  * a time: every cluster costs a CPU-bound initdb.
  */
 export default defineConfig({
-  ssr: { resolve: { conditions: ["att-source", ...defaultServerConditions] } },
+  // As in vitest.config.ts: the sources first, and not vite's `module` condition (OpenTelemetry's ESM builds).
+  ssr: {
+    resolve: {
+      conditions: ["att-source", ...defaultServerConditions.filter((condition) => condition !== "module")]
+    }
+  },
   test: {
     testTimeout: 60_000,
     hookTimeout: 60_000,
