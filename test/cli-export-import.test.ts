@@ -11,6 +11,9 @@ import { cleanedUpAfterAll, waitForOutput } from "./support/processes.js"
  */
 const { started, dirs } = cleanedUpAfterAll()
 
+/** A config file's reference to an environment variable, `${NAME}`. */
+const reference = (name: string) => `\${${name}}`
+
 describe("att export / att import", () => {
   it("imports a config file's servers, serves them after a start, and exports them without their secrets", async () => {
     const dir = mkdtempSync(join(tmpdir(), "att-export-import-"))
@@ -20,7 +23,9 @@ describe("att export / att import", () => {
     writeFileSync(
       file,
       JSON.stringify({
-        mcpServers: { search: { url: "https://search.example/mcp", headers: { authorization: "${SEARCH_TOKEN}" } } }
+        mcpServers: {
+          search: { url: "https://search.example/mcp", headers: { authorization: reference("SEARCH_TOKEN") } }
+        }
       })
     )
 
@@ -39,7 +44,7 @@ describe("att export / att import", () => {
     const exported = await runAtt(started, ["export", "--data-dir", data])
     expect(exported.code).toBe(0)
     const config = JSON.parse(exported.stdout) as { mcpServers: Record<string, { headers: Record<string, string> }> }
-    expect(config.mcpServers.search?.headers.authorization).toBe("${ATT_SEARCH_AUTHORIZATION}")
+    expect(config.mcpServers.search?.headers.authorization).toBe(reference("ATT_SEARCH_AUTHORIZATION"))
     expect(exported.stdout + exported.stderr).not.toContain("s3cret")
     expect(exported.stderr).toContain("ATT_SEARCH_AUTHORIZATION")
 

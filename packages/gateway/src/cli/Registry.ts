@@ -29,7 +29,7 @@ export const exportCommand = Command.make("export", { dataDir: dataDirOption }, 
     if (exported.variables.length > 0)
       yield* Console.error(`att: the secrets are references: set ${exported.variables.join(", ")} where it is used`)
   }).pipe(Effect.catchTag("StoreUnavailable", (error) => Effect.fail(operationFailed(error.reason))))
-).pipe(Command.withDescription("print the servers registered through the API as a config file (secrets as ${VAR})"))
+).pipe(Command.withDescription("print the servers registered through the API as a config file (secrets as references)"))
 
 export const importCommand = Command.make(
   "import",
@@ -49,4 +49,4 @@ export const importCommand = Command.make(
         ConfigError: (error) => Effect.fail(usageError(error.message))
       })
     )
-).pipe(Command.withDescription("register the servers of a config file in att's database (secrets from ${VAR})"))
+).pipe(X)
