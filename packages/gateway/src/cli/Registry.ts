@@ -49,4 +49,6 @@ export const importCommand = Command.make(
         ConfigError: (error) => Effect.fail(usageError(error.message))
       })
     )
-).pipe(X)
+).pipe(
+  Command.withDescription("register the servers of a config file in att's database (secrets from the environment)")
+)
