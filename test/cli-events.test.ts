@@ -174,7 +174,8 @@ describe("att serve --log-format, and a follower the service leaves behind", () 
   it("json writes each log line as a JSON object; a follower behind the bounded buffers exits 1 on the overflow", async () => {
     const dir = mkdtempSync(join(tmpdir(), "att-logs-"))
     const config = join(dir, "att.config.json")
-    // Two invocation events kept: one call's four steps are more than a reader from the start can get.
+    // Two invocation events kept: one call's four steps are more than a reader from the start can get. In memory:
+    // with a database behind the buffers a reader left behind reads on from it instead.
     writeFileSync(config, JSON.stringify({ mcpServers: { alpha: { url: state.alphaUrl } }, max_invocation_events: 2 }))
     const serve = spawnTs("packages/gateway/src/cli/main.ts", [
       "serve",
@@ -183,7 +184,8 @@ describe("att serve --log-format, and a follower the service leaves behind", () 
       "--port",
       "0",
       "--log-format",
-      "json"
+      "json",
+      "--ephemeral"
     ])
     started.push(serve)
     const [line] = await waitForOutput(serve, /^\{.*"Listening on http:\/\/127\.0\.0\.1:\d+".*\}$/m)
