@@ -5,6 +5,7 @@
  * `@att/core/internal`, with no stability promise.
  */
 export * from "./domain/Errors.js"
+export * from "./domain/CapabilityEvents.js"
 export * from "./domain/Events.js"
 export type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 export * from "./domain/ServerRecord.js"
