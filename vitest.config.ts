@@ -25,7 +25,8 @@ const processTests = [
   "test/inspector.test.ts",
   "test/dashboard.test.ts",
   "test/state.test.ts",
-  "test/cli-export-import.test.ts"
+  "test/cli-export-import.test.ts",
+  "test/capability-state.test.ts"
 ]
 
 export default defineConfig({

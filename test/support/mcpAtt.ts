@@ -1,4 +1,4 @@
-import type { EventJournal, Fleet, ServerStore, StoreUnavailable } from "@att/core"
+import type { EventJournal, Fleet, ServerStore, SnapshotStore, StoreUnavailable } from "@att/core"
 import { decodeConfig, gatewayRoutes, makeNodeServer, serviceCore } from "@att/gateway"
 import { SdkTransport } from "@att/sdk-transport"
 import { HttpServer } from "@effect/platform"
@@ -15,7 +15,7 @@ export const startAtt = (
   mcpServers: Record<string, unknown>,
   extra: Record<string, unknown> = {},
   callTimeoutMs = 2_000,
-  store?: Layer.Layer<ServerStore | EventJournal | Fleet, StoreUnavailable>
+  store?: Layer.Layer<ServerStore | EventJournal | Fleet | SnapshotStore, StoreUnavailable>
 ) =>
   Effect.gen(function* () {
     const config = Either.getOrThrow(decodeConfig({ mcpServers, health_interval_seconds: 3600, ...extra }, "test"))

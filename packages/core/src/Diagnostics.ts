@@ -1,6 +1,7 @@
 import { Clock, Effect, Option } from "effect"
 import type { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
-import { EventJournal, type EventJournalShape, type JournalStream } from "./EventJournal.js"
+import { EventJournal, type JournalStream } from "./EventJournal.js"
+import { historyPage } from "./HistoryPage.js"
 import { ManagerConfig } from "./ManagerConfig.js"
 import { recordEventsDropped } from "./Metrics.js"
 import { type Page, RingBuffer, streamBase } from "./RingBuffer.js"
@@ -36,45 +37,6 @@ const connectionPage = (buffer: RingBuffer<ConnectionEvent>, query: ConnectionEv
 
 const invocationPage = (buffer: RingBuffer<InvocationEvent>, query: InvocationEventQuery): Page<InvocationEvent> =>
   buffer.page(invocationFilter(query), query.limit, query.cursor)
-
-/** How many journaled events one read of the history asks the database for. */
-const HISTORY_BATCH = 500
-
-/**
- * A page read through the journal: what lies between `cursor` and the oldest event the ring keeps comes from the
- * database (a cursor of an earlier run, or one the ring has dropped past), the rest from the ring. Without a
- * journal, or when the database cannot be read, the ring's page (with its `missed`).
- */
-const historyPage = <A>(
-  journal: EventJournalShape,
-  stream: JournalStream,
-  ring: RingBuffer<A>,
-  keep: (event: A) => boolean,
-  limit: number | undefined,
-  cursor: number
-): Effect.Effect<Page<A>> => {
-  const fromRing = () => ring.page(keep, limit, cursor)
-  const beforeRing = ring.newest - ring.length
-  const max = limit === undefined ? Number.POSITIVE_INFINITY : Math.floor(limit)
-  if (cursor >= beforeRing || max <= 0) return Effect.sync(fromRing)
-  return Effect.gen(function* () {
-    const items: Array<A> = []
-    let after = cursor
-    while (items.length < max) {
-      const batch = yield* journal.page(stream, after, beforeRing, HISTORY_BATCH)
-      for (const entry of batch) {
-        after = entry.position
-        const event = entry.event as A
-        if (!keep(event)) continue
-        items.push(event)
-        if (items.length >= max) return { items, cursor: entry.position, missed: 0 }
-      }
-      if (batch.length < HISTORY_BATCH) break
-    }
-    const rest = ring.page(keep, max - items.length, Math.max(after, beforeRing))
-    return { items: [...items, ...rest.items], cursor: rest.cursor, missed: rest.missed }
-  }).pipe(Effect.orElse(() => Effect.sync(fromRing)))
-}
 
 /**
  * The two correlated event streams, connection events (status transitions) and invocation events, both in bounded

@@ -1,4 +1,5 @@
 import { Context, Effect, Layer, Schema } from "effect"
+import { CapabilityEvent } from "./domain/CapabilityEvents.js"
 import { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
 import type { StoreUnavailable } from "./ServerStore.js"
 
@@ -6,12 +7,14 @@ import type { StoreUnavailable } from "./ServerStore.js"
 export type JournalEntry =
   | { readonly stream: "connection"; readonly position: number; readonly event: ConnectionEvent }
   | { readonly stream: "invocation"; readonly position: number; readonly event: InvocationEvent }
+  | { readonly stream: "capability"; readonly position: number; readonly event: CapabilityEvent }
 export type JournalStream = JournalEntry["stream"]
 
 /** How each stream's events are written as JSON and read back. */
 export const journalSchemas = {
   connection: Schema.parseJson(ConnectionEvent),
-  invocation: Schema.parseJson(InvocationEvent)
+  invocation: Schema.parseJson(InvocationEvent),
+  capability: Schema.parseJson(CapabilityEvent)
 } as const
 
 export interface EventJournalShape {
@@ -34,7 +37,7 @@ export interface EventJournalShape {
 }
 
 /**
- * The event history beyond the ring buffers: every connection and invocation event with its position, written in
+ * The event history beyond the ring buffers: every connection, invocation and capability event with its position, written in
  * batches off the request path, kept within `event_retention_count` / `event_retention_days`. A reader whose
  * cursor is older than what a ring keeps (or from an earlier run) reads on from here.
  */

@@ -5,6 +5,7 @@
  * `@att/core/internal`, with no stability promise.
  */
 export * from "./domain/Errors.js"
+export * from "./domain/CapabilityEvents.js"
 export * from "./domain/Events.js"
 export type { JsonRpcNotification, JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 export * from "./domain/ServerRecord.js"
@@ -32,5 +33,6 @@ export {
 } from "./EventJournal.js"
 export { Fleet, type FleetShape } from "./Fleet.js"
 export { ServerStore, type ServerStoreShape, StoredServer, StoreUnavailable } from "./ServerStore.js"
+export { SnapshotStore, type SnapshotStoreShape, StoredSnapshot } from "./SnapshotStore.js"
 export * from "./Transport.js"
 export * from "./domain/Json.js"

@@ -6,6 +6,7 @@ import {
   Probe,
   Registry,
   ServerStore,
+  SnapshotStore,
   type StoreUnavailable,
   type Transport
 } from "@att/core"
@@ -15,6 +16,7 @@ import { type ConfigFile, configuredServers, gatewaySettings, managerOptions } f
 import { GatewayOptions } from "./GatewayOptions.js"
 import { HttpLive } from "./http/Http.js"
 import { HostResolver } from "./security/HostResolver.js"
+import { keepSnapshots, restoreSnapshots } from "./state/Snapshots.js"
 
 /** The spacing of health checks: `health_interval_seconds`, each one drawn within ±`health_jitter` of it. */
 export const healthSchedule = (config: Pick<ConfigFile, "health_interval_seconds" | "health_jitter">) => {
@@ -50,6 +52,11 @@ export const Lifecycle = (config: ConfigFile) =>
         }
         yield* manager.register(stored.name, stored.upstream, { callTimeoutMs: stored.call_timeout_ms ?? undefined })
       }
+      // The capability snapshots of the last run until each server's next handshake; from now on each one is kept.
+      yield* restoreSnapshots(registry).pipe(
+        Effect.catchTag("StoreUnavailable", (error) => Effect.logWarning(error.reason))
+      )
+      yield* keepSnapshots(manager, registry)
       // On a fleet: follow the other replicas' registrations and keep health-check leases from here on.
       const fleet = yield* Fleet.current
       yield* fleet.join(manager, registry, declared)
@@ -81,10 +88,11 @@ export const serviceCore = <E, R>(
   authToken: string | null,
   transport: Layer.Layer<Transport, E, R>,
   boundHost: string | null = null,
-  store: Layer.Layer<ServerStore | EventJournal | Fleet, StoreUnavailable> = Layer.mergeAll(
+  store: Layer.Layer<ServerStore | EventJournal | Fleet | SnapshotStore, StoreUnavailable> = Layer.mergeAll(
     ServerStore.memory,
     EventJournal.none,
-    Fleet.single()
+    Fleet.single(),
+    SnapshotStore.memory
   )
 ) =>
   Manager.layer.pipe(

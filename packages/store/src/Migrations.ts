@@ -43,6 +43,15 @@ const migrations = {
       ],
       { discard: true }
     )
+  ),
+  // The last successful initialize's snapshot of each server; `endpoint` is a digest of its upstream (no secret).
+  "0004_capability_snapshots": Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`CREATE TABLE att_capability_snapshots (
+  name TEXT PRIMARY KEY NOT NULL,
+  endpoint TEXT NOT NULL,
+  snapshot TEXT NOT NULL
+)`
   )
 }
 

@@ -100,7 +100,7 @@ export const SqlEventJournal = (
         queue = []
         const nowMs = yield* Clock.currentTimeMillis
         const trim = sinceTrim + batch.length >= trimEvery || nowMs - lastTrimMs >= 60_000
-        const retention = Effect.zipRight(retain("connection", nowMs), retain("invocation", nowMs))
+        const retention = Effect.forEach(STREAMS, (stream) => retain(stream, nowMs), { discard: true })
         const write = trim ? Effect.zipRight(insert(batch), Effect.asVoid(retention)) : insert(batch)
         yield* writer.write(write).pipe(
           Effect.tap(() =>
@@ -160,10 +160,23 @@ ORDER BY position LIMIT ${limit}`.pipe(
     })
   )
 
-const decodeEntry = (stream: JournalStream, position: number, payload: string): Effect.Effect<JournalEntry, unknown> =>
-  stream === "connection"
-    ? Effect.map(Schema.decode(journalSchemas.connection)(payload), (event) => ({ stream, position, event }))
-    : Effect.map(Schema.decode(journalSchemas.invocation)(payload), (event) => ({ stream, position, event }))
+/** Every journaled stream (retention runs on each). */
+const STREAMS: ReadonlyArray<JournalStream> = ["connection", "invocation", "capability"]
+
+const decodeEntry = (
+  stream: JournalStream,
+  position: number,
+  payload: string
+): Effect.Effect<JournalEntry, unknown> => {
+  switch (stream) {
+    case "connection":
+      return Effect.map(Schema.decode(journalSchemas.connection)(payload), (event) => ({ stream, position, event }))
+    case "invocation":
+      return Effect.map(Schema.decode(journalSchemas.invocation)(payload), (event) => ({ stream, position, event }))
+    case "capability":
+      return Effect.map(Schema.decode(journalSchemas.capability)(payload), (event) => ({ stream, position, event }))
+  }
+}
 
 const chunks = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
   const out: Array<ReadonlyArray<A>> = []

@@ -1,11 +1,12 @@
 import { hostname } from "node:os"
-import { EventJournal, Fleet, ServerStore, type StoreUnavailable } from "@att/core"
+import { EventJournal, Fleet, ServerStore, SnapshotStore, type StoreUnavailable } from "@att/core"
 import { Layer } from "effect"
 import { libsqlClient } from "./Libsql.js"
 import { PgFleet } from "./PgFleet.js"
 import { databaseSecrets, postgresClient } from "./Postgres.js"
 import { JOURNAL_DEFAULTS, type JournalSettings, SqlEventJournal } from "./SqlEventJournal.js"
 import { SqlServerStore } from "./SqlServerStore.js"
+import { SqlSnapshotStore } from "./SqlSnapshotStore.js"
 import { StoreWriter } from "./Writer.js"
 
 /** Where att keeps its state: `--ephemeral`, `ATT_DATABASE_URL`, `--data-dir` / `ATT_DATA_DIR`. */
@@ -39,13 +40,15 @@ export const isPostgresUrl = (url: string): boolean => /^postgres(?:ql)?:\/\//i.
 export const storeLayer = (
   options: StoreOptions,
   journal: JournalSettings = JOURNAL_DEFAULTS
-): Layer.Layer<ServerStore | EventJournal | Fleet, StoreUnavailable> => {
+): Layer.Layer<ServerStore | EventJournal | Fleet | SnapshotStore, StoreUnavailable> => {
   const replicaId = options.replicaId ?? defaultReplicaId()
-  if (options.ephemeral) return Layer.mergeAll(ServerStore.memory, EventJournal.none, Fleet.single(replicaId))
+  if (options.ephemeral)
+    return Layer.mergeAll(ServerStore.memory, EventJournal.none, Fleet.single(replicaId), SnapshotStore.memory)
   const url = options.databaseUrl
   if (url === null || !isPostgresUrl(url)) {
     return Layer.mergeAll(
       SqlServerStore(),
+      SqlSnapshotStore(),
       SqlEventJournal(journal, [], { id: replicaId, ownOnly: false }),
       Fleet.single(replicaId)
     ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(libsqlClient(options.dataDir)))
@@ -56,6 +59,7 @@ export const storeLayer = (
   // replica reads its own events (their positions are its own).
   return Layer.mergeAll(
     SqlServerStore(secrets),
+    SqlSnapshotStore(secrets),
     SqlEventJournal(journal, secrets, { id: replicaId, ownOnly: true }),
     PgFleet({ replicaId, leaseSeconds }, secrets)
   ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(postgresClient(url, replicaId)))

@@ -8,6 +8,7 @@ export { displayDatabaseUrl, postgresClient } from "./Postgres.js"
 export { migrate } from "./Schema.js"
 export { JOURNAL_DEFAULTS, type JournalReplica, type JournalSettings, SqlEventJournal } from "./SqlEventJournal.js"
 export { SqlServerStore } from "./SqlServerStore.js"
+export { SqlSnapshotStore } from "./SqlSnapshotStore.js"
 export { type FleetSettings, PgFleet } from "./PgFleet.js"
 export {
   DEFAULT_DATA_DIR,

@@ -1,4 +1,12 @@
-import { Diagnostics, type EventJournal, type InvocationEvent, ManagerConfig, type StoreUnavailable } from "@att/core"
+import {
+  type CapabilityEvent,
+  Diagnostics,
+  type EventJournal,
+  type InvocationEvent,
+  ManagerConfig,
+  type StoreUnavailable
+} from "@att/core"
+import { type CapabilityHistory, makeCapabilityHistory } from "@att/core/internal"
 import { DateTime, Effect, Layer } from "effect"
 import { describe, expect, it } from "vitest"
 
@@ -46,6 +54,49 @@ const follow = (diagnostics: Diagnostics, cursor: number, limit: number, query: 
 
 const settle = Effect.sleep("150 millis")
 
+/** A capability event whose `added` names it, `c<i>`; even ones `drift` of tools, odd ones `rejected` prompts. */
+const capability = (i: number): CapabilityEvent => ({
+  kind: i % 2 === 0 ? "drift" : "rejected",
+  server: "s",
+  list: i % 2 === 0 ? "tools" : "prompts",
+  added: [`c${i}`],
+  removed: [],
+  changed: [],
+  rejected: i % 2 === 0 ? [] : [{ name: `p${i}`, reason: "a control character in its name" }],
+  timestamp: DateTime.unsafeMake(1_800_000_000_000 + i)
+})
+
+/** The capability history of one run of att over `store`, a ring of 10 (as the gateway's catalog makes it). */
+const runCapabilities = <A, E>(
+  store: Layer.Layer<EventJournal, StoreUnavailable>,
+  body: (history: CapabilityHistory) => Effect.Effect<A, E>
+) =>
+  Effect.runPromise(
+    Effect.scoped(
+      Effect.flatMap(Layer.build(store), (context) =>
+        Effect.flatMap(Effect.provide(makeCapabilityHistory(10), context), body)
+      )
+    )
+  )
+
+/** Every capability page after `cursor`, `limit` at a time, until one comes back empty. */
+const followCapabilities = (
+  history: CapabilityHistory,
+  cursor: number,
+  limit: number,
+  query: { kind?: "drift" | "rejected" } = {}
+) =>
+  Effect.gen(function* () {
+    const seen: Array<string> = []
+    let at = cursor
+    for (;;) {
+      const page = yield* history.page({ ...query, cursor: at, limit })
+      if (page.items.length === 0) return { seen, cursor: page.cursor }
+      seen.push(...page.items.flatMap((item) => item.added))
+      at = page.cursor
+    }
+  })
+
 /** Flush every 20 ms, keep 25 events per stream. */
 export const journalSettings = { flushMs: 20, retentionCount: 25, retentionDays: 7, queueCapacity: 1000 }
 
@@ -82,5 +133,37 @@ export const eventJournalContract = (label: string, open: () => Layer.Layer<Even
       )
       expect(second.onward.seen).toEqual(Array.from({ length: 10 }, (_, i) => `r${20 + i}`))
       expect(second.kept.seen).toEqual(Array.from({ length: 25 }, (_, i) => `r${5 + i}`))
+    })
+
+    it("capability events: the third stream, past the ring and across a restart, filtered, retention as the others", async () => {
+      const first = await runCapabilities(open(), (history) =>
+        Effect.gen(function* () {
+          for (let i = 0; i < 20; i++) history.unsafeRecord(capability(i))
+          yield* settle
+          const all = yield* followCapabilities(history, 0, 3)
+          const rejected = yield* followCapabilities(history, 0, 4, { kind: "rejected" })
+          // Each rejected event comes back whole, its items and timestamp included.
+          const one = yield* history.page({ cursor: 0, limit: 2 })
+          return { all, rejected, second: one.items[1] }
+        })
+      )
+      expect(first.all.seen).toEqual(Array.from({ length: 20 }, (_, i) => `c${i}`))
+      expect(first.rejected.seen).toEqual(Array.from({ length: 10 }, (_, i) => `c${2 * i + 1}`))
+      expect(first.second).toEqual(capability(1))
+
+      const second = await runCapabilities(open(), (history) =>
+        Effect.gen(function* () {
+          // Nothing recorded yet in this run: the earlier run's cursor finds nothing new, and no error.
+          const none = yield* followCapabilities(history, first.all.cursor, 5)
+          for (let i = 20; i < 30; i++) history.unsafeRecord(capability(i))
+          yield* settle
+          const onward = yield* followCapabilities(history, first.all.cursor, 4)
+          const kept = yield* followCapabilities(history, 0, 7)
+          return { none, onward, kept }
+        })
+      )
+      expect(second.none.seen).toEqual([])
+      expect(second.onward.seen).toEqual(Array.from({ length: 10 }, (_, i) => `c${20 + i}`))
+      expect(second.kept.seen).toEqual(Array.from({ length: 25 }, (_, i) => `c${5 + i}`))
     })
   })

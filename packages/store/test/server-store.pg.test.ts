@@ -2,6 +2,7 @@ import { storeLayer } from "@att/store"
 import { afterAll, beforeAll } from "vitest"
 import { type TestPostgres, startPostgres } from "../../../test/support/postgres.js"
 import { serverStoreContract } from "./serverStoreContract.js"
+import { snapshotStoreContract } from "./snapshotStoreContract.js"
 
 let pg: TestPostgres
 let databases = 0
@@ -14,6 +15,16 @@ afterAll(() => pg?.stop())
 const at = (url: string) => storeLayer({ ephemeral: false, dataDir: "unused", databaseUrl: url })
 
 serverStoreContract(
+  "Postgres",
+  () => {
+    databases += 1
+    current = pg.database(`contract${databases}`)
+    return at(current)
+  },
+  () => at(current)
+)
+
+snapshotStoreContract(
   "Postgres",
   () => {
     databases += 1

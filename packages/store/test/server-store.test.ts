@@ -1,10 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ServerStore } from "@att/core"
+import { ServerStore, SnapshotStore } from "@att/core"
 import { storeLayer } from "@att/store"
 import { afterAll } from "vitest"
 import { serverStoreContract } from "./serverStoreContract.js"
+import { snapshotStoreContract } from "./snapshotStoreContract.js"
 
 const dirs: Array<string> = []
 afterAll(() => {
@@ -20,6 +21,13 @@ const newDir = () => {
 
 serverStoreContract("memory", () => ServerStore.memory)
 serverStoreContract(
+  "libSQL",
+  () => libsqlIn(newDir()),
+  () => libsqlIn(join(current, "data"))
+)
+
+snapshotStoreContract("memory", () => SnapshotStore.memory)
+snapshotStoreContract(
   "libSQL",
   () => libsqlIn(newDir()),
   () => libsqlIn(join(current, "data"))

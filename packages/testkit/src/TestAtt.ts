@@ -8,6 +8,7 @@ import {
   type ProbeResult,
   type ProbeShape,
   ServerStore,
+  SnapshotStore,
   type UpstreamRejected
 } from "@att/core"
 import { ScriptedTransport, type ScriptedTransportOptions } from "./ScriptedTransport.js"
@@ -35,14 +36,15 @@ export interface ScriptedAttOptions {
 
 /**
  * A whole manager over the scripted transport: Manager, Registry, Diagnostics, ManagerConfig, ScriptedTransport,
- * Transport, Probe and a `ServerStore` in memory, for tests driven by TestClock. Build it once per test (it holds state).
+ * Transport, Probe and a `ServerStore` and `SnapshotStore` in memory, for tests driven by TestClock. Build it once per test (it holds state).
  */
 export const scriptedAtt = (options: ScriptedAttOptions = {}) =>
   Manager.layer.pipe(
     Layer.provideMerge(ScriptedTransport.layer(options.transport)),
     Layer.provideMerge(Probe.make(options.probe ?? staticProbe(true))),
     Layer.provideMerge(ManagerConfig.layer(options.manager)),
-    Layer.provideMerge(ServerStore.memory)
+    Layer.provideMerge(ServerStore.memory),
+    Layer.provideMerge(SnapshotStore.memory)
   )
 
 /**

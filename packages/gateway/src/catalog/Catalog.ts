@@ -1,10 +1,10 @@
 import { Manager, Registry, Transport } from "@att/core"
-import { RingBuffer, now, recordEventsDropped, streamBase } from "@att/core/internal"
-import { Clock, Effect, Option, PubSub, Stream } from "effect"
+import { type CapabilityEventQuery, makeCapabilityHistory, now } from "@att/core/internal"
+import { Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { type ExposedTool, type HiddenTool, exposure, hiddenReason } from "../mcp/Exposure.js"
 import { admit, newlyRejected } from "./Admission.js"
-import type { CapabilityEvent, CapabilityEventKind, ListKind, RejectedItem } from "./Drift.js"
+import type { ListKind, RejectedItem } from "./Drift.js"
 import { driftOf, isEmptyDrift, rejectedEvent } from "./Drift.js"
 import { type CatalogEntry, type CatalogResource, type CatalogTool, type ServerLists, merge, text } from "./Entries.js"
 import { composeInstructions } from "./Instructions.js"
@@ -12,14 +12,7 @@ import { ALL_LISTS, CHANGED_LISTS, LIST_METHODS, fetchList } from "./UpstreamLis
 
 export type { CatalogEntry, CatalogResource, CatalogTool } from "./Entries.js"
 
-export interface CapabilityEventQuery {
-  readonly server?: string | undefined
-  readonly list?: ListKind | undefined
-  readonly kind?: CapabilityEventKind | undefined
-  readonly limit?: number | undefined
-  /** Only the events after this position (a page of `limit`, oldest first); see `RingBuffer.page`. */
-  readonly cursor?: number | undefined
-}
+export type { CapabilityEventQuery } from "@att/core/internal"
 
 /** The catalog state a derived value was made from: the catalog's version and the registry's membership. */
 interface MadeFrom {
@@ -58,11 +51,8 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
     const lists = new Map<string, ServerLists>()
     const rejections = new Map<string, Partial<Record<ListKind, ReadonlyArray<RejectedItem>>>>()
     const locks = new Map<string, Effect.Semaphore>()
-    const events = new RingBuffer<CapabilityEvent>(
-      settings.maxCapabilityEvents,
-      streamBase(yield* Clock.currentTimeMillis),
-      () => recordEventsDropped("capability")
-    )
+    // Journaled with connection and invocation events when att has a durable store.
+    const history = yield* makeCapabilityHistory(settings.maxCapabilityEvents)
     const changes = yield* PubSub.unbounded<ReadonlyArray<ListKind>>()
     let version = 0
 
@@ -102,12 +92,12 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
               const after = updated[kind]
               if (after === undefined) continue
               const rejected = newlyRejected(rejections.get(server)?.[kind] ?? [], refused[kind] ?? [])
-              if (rejected.length > 0) events.push(rejectedEvent(server, kind, rejected, at))
+              if (rejected.length > 0) history.unsafeRecord(rejectedEvent(server, kind, rejected, at))
               const drift = driftOf(kind, next[kind], after)
               if (isEmptyDrift(drift)) continue
               changed.push(kind)
               if (previous !== undefined)
-                events.push({ kind: "drift", server, list: kind, ...drift, rejected: [], timestamp: at })
+                history.unsafeRecord({ kind: "drift", server, list: kind, ...drift, rejected: [], timestamp: at })
             }
             lists.set(server, { ...next, ...updated })
             rejections.set(server, { ...rejections.get(server), ...refused })
@@ -176,7 +166,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
         const { tools: offered, hidden } = exposure(found, settings.prefixMode)
         for (const tool of hidden)
           if (!reportedHidden.has(hiddenKey(tool)))
-            events.push(
+            history.unsafeRecord(
               rejectedEvent(tool.server, "tools", [{ name: tool.upstreamName, reason: hiddenReason(tool) }], at)
             )
         reportedHidden = new Set(hidden.map(hiddenKey))
@@ -251,17 +241,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       /** Subscribe (for the enclosing scope) to the lists that changed, as they change. */
       subscribeChanges: PubSub.subscribe(changes),
       /** What changed in the upstreams' lists, with the cursor to read on from. */
-      events: (query: CapabilityEventQuery = {}) =>
-        Effect.sync(() =>
-          events.page(
-            (event) =>
-              (query.server === undefined || event.server === query.server) &&
-              (query.list === undefined || event.list === query.list) &&
-              (query.kind === undefined || event.kind === query.kind),
-            query.limit,
-            query.cursor
-          )
-        )
+      events: (query: CapabilityEventQuery = {}) => history.page(query)
     }
   })
 }) {}
