@@ -1,6 +1,6 @@
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect } from "effect"
 import type { CapabilityEvent, CapabilityEventKind, ListKind } from "./domain/CapabilityEvents.js"
-import { EventJournal } from "./EventJournal.js"
+import { keepingJournal } from "./EventJournal.js"
 import { historyPage } from "./HistoryPage.js"
 import { recordEventsDropped } from "./Metrics.js"
 import { type Page, RingBuffer, streamBase } from "./RingBuffer.js"
@@ -33,7 +33,7 @@ const capabilityFilter = (query: CapabilityEventQuery) => (event: CapabilityEven
  */
 export const makeCapabilityHistory = (capacity: number): Effect.Effect<CapabilityHistory> =>
   Effect.gen(function* () {
-    const journal = Option.getOrUndefined(yield* Effect.serviceOption(EventJournal))
+    const journal = yield* keepingJournal
     const started = streamBase(yield* Clock.currentTimeMillis)
     const base = journal === undefined ? started : Math.max(started, yield* Effect.orDie(journal.newest("capability")))
     const ring = new RingBuffer<CapabilityEvent>(capacity, base, () => recordEventsDropped("capability"))

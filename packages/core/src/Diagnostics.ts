@@ -1,6 +1,6 @@
-import { Clock, Effect, Option } from "effect"
+import { Clock, Effect } from "effect"
 import type { ConnectionEvent, InvocationEvent } from "./domain/Events.js"
-import { EventJournal, type JournalStream } from "./EventJournal.js"
+import { type JournalStream, keepingJournal } from "./EventJournal.js"
 import { historyPage } from "./HistoryPage.js"
 import { ManagerConfig } from "./ManagerConfig.js"
 import { recordEventsDropped } from "./Metrics.js"
@@ -45,7 +45,7 @@ const invocationPage = (buffer: RingBuffer<InvocationEvent>, query: InvocationEv
 export class Diagnostics extends Effect.Service<Diagnostics>()("att/Diagnostics", {
   effect: Effect.gen(function* () {
     const settings = yield* ManagerConfig
-    const journal = Option.getOrUndefined(yield* Effect.serviceOption(EventJournal))
+    const journal = yield* keepingJournal
     const started = streamBase(yield* Clock.currentTimeMillis)
     // Positions keep increasing across restarts even when the clock went back: above every persisted one.
     const baseOf = (stream: JournalStream) =>

@@ -41,12 +41,23 @@ export interface EventJournalShape {
  * batches off the request path, kept within `event_retention_count` / `event_retention_days`. A reader whose
  * cursor is older than what a ring keeps (or from an earlier run) reads on from here.
  */
+const NO_JOURNAL: EventJournalShape = {
+  unsafeOffer: () => {},
+  page: () => Effect.succeed([]),
+  newest: () => Effect.succeed(0),
+  dropped: Effect.succeed(0)
+}
+
 export class EventJournal extends Context.Tag("att/EventJournal")<EventJournal, EventJournalShape>() {
   /** Nothing beyond the rings (tests, `--ephemeral`): the history is what the ring buffers keep. */
-  static readonly none: Layer.Layer<EventJournal> = Layer.succeed(EventJournal, {
-    unsafeOffer: () => {},
-    page: () => Effect.succeed([]),
-    newest: () => Effect.succeed(0),
-    dropped: Effect.succeed(0)
-  })
+  static readonly none: Layer.Layer<EventJournal> = Layer.succeed(EventJournal, NO_JOURNAL)
 }
+
+/**
+ * The journal the event buffers read on from, if one keeps anything: `EventJournal.none` does not (a reader left
+ * behind a ring must learn what it missed, not read on from an empty history).
+ */
+export const keepingJournal: Effect.Effect<EventJournalShape | undefined> = Effect.map(
+  Effect.serviceOption(EventJournal),
+  (journal) => (journal._tag === "Some" && journal.value !== NO_JOURNAL ? journal.value : undefined)
+)
