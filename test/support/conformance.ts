@@ -56,3 +56,16 @@ export const problems = (checks: ReadonlyArray<Check>): Array<string> =>
   checks
     .filter((check) => check.status === "FAILURE" || check.status === "WARNING")
     .map((check) => `${check.id} ${check.status}${check.errorMessage === undefined ? "" : `: ${check.errorMessage}`}`)
+
+/**
+ * The scenarios that failed but are not in the baseline (with what failed), and the baseline's entries that passed
+ * (stale): both empty when att does exactly what its baseline says.
+ */
+export const againstBaseline = (results: Map<string, ReadonlyArray<Check>>, baseline: ReadonlyArray<string>) => {
+  const failing = [...results].filter(([, checks]) => problems(checks).length > 0).map(([scenario]) => scenario)
+  const unexpected = failing
+    .filter((scenario) => !baseline.includes(scenario))
+    .map((scenario) => `${scenario}: ${problems(results.get(scenario) ?? []).join("; ")}`)
+  const stale = baseline.filter((scenario) => !failing.includes(scenario))
+  return { unexpected, stale }
+}
