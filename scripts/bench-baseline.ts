@@ -5,6 +5,7 @@
  * Built once per commit and kept in the temp directory. `BENCH_BASELINE=<ref>` picks another commit.
  */
 import { execFileSync } from "node:child_process"
+import { createHash } from "node:crypto"
 import { existsSync, mkdirSync, readdirSync, symlinkSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -28,7 +29,9 @@ export const baselineCli = (): { readonly cli: string; readonly commit: string }
     process.env.BENCH_BASELINE ??
     `${git("log", "--diff-filter=A", "--format=%H", "--", "packages/core/src/Metrics.ts").split("\n").at(-1)}^`
   const commit = git("rev-parse", "--short", ref)
-  const dir = join(tmpdir(), `att-bench-baseline-${commit}`)
+  // One build per commit and per checkout: its node_modules are links into the checkout that made it.
+  const checkout = createHash("sha256").update(ROOT).digest("hex").slice(0, 8)
+  const dir = join(tmpdir(), `att-bench-baseline-${commit}-${checkout}`)
   const cli = join(dir, "packages", "gateway", "dist", "cli", "main.js")
   if (existsSync(cli)) return { cli, commit }
   mkdirSync(dir, { recursive: true })
