@@ -1,3 +1,8 @@
+/*
+ * Just over 300 lines on purpose: one invocation's walk over its candidates is one class of plain continuations (no
+ * generator per step, measured on the hot path), and its metrics, spans and relay options are read in the same steps.
+ * Splitting the class would put a call per step across files for no gain in clarity.
+ */
 import { type Clock, Effect, Either, Tracer } from "effect"
 import type { Bulkhead } from "./Bulkhead.js"
 import { type CallMetrics, toolOf } from "./CallMetrics.js"

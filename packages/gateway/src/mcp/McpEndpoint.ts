@@ -1,6 +1,6 @@
 /*
  * Over 300 lines on purpose for now: one closure holds what every session's server shares (the catalog, the
- * subscriptions, the relays of progress, logs and changes). Moving its upstream requests into the Manager (the
+ * subscriptions, the relays of progress, logs, changes and upstream requests). Moving its upstream requests into the Manager (the
  * protocol-level transport, `todo/protocol_seam.md`) takes most of it apart.
  */
 import {
