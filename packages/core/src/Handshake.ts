@@ -6,17 +6,6 @@ import type { DateTime } from "effect"
 export const PROTOCOL_VERSION = "2025-11-25"
 export const CLIENT_INFO = { name: "att", version: "0.1.0" } as const
 
-/** The initialize request att sends (client capabilities `{}`: att offers none). */
-export const initializeRequest = () =>
-  ({
-    jsonrpc: "2.0",
-    id: crypto.randomUUID(),
-    method: "initialize",
-    params: { protocolVersion: PROTOCOL_VERSION, clientInfo: { ...CLIENT_INFO }, capabilities: {} }
-  }) as const
-
-export const initializedNotification = { jsonrpc: "2.0", method: "notifications/initialized" } as const
-
 /** A failure of one stage, as the manager records it. */
 export interface StageFailure {
   readonly error: string
@@ -25,17 +14,6 @@ export interface StageFailure {
   readonly unsent?: boolean
   /** The failure belongs to this call alone: the server's health is unchanged and the call does not fail over. */
   readonly callOnly?: boolean
-}
-
-/** Classify an initialize response; the object `result` on success. */
-export const classifyInitialize = (
-  response: JsonRpcResponse
-): StageFailure | { readonly result: Record<string, unknown> } => {
-  const error = response.error
-  if (error !== undefined && error !== null)
-    return { error: `rpc error: ${rpcErrorText(error)}`, category: "rpc_error" }
-  const result = asJsonObject(response.result)
-  return result === null ? { error: "rpc error: invalid initialize result", category: "invalid_payload" } : { result }
 }
 
 /** Classify an invoke response: an rpc error, a missing `result`, or null for a result (`null` included). */

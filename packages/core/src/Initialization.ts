@@ -1,23 +1,18 @@
 import { Cause, type Clock, Deferred, Effect, Either, PubSub } from "effect"
-import type { ServerNotFound } from "./domain/Errors.js"
 import type { CallMetrics } from "./CallMetrics.js"
-import type { ServerRecord } from "./domain/ServerRecord.js"
 import { currentUtc } from "./CurrentUtc.js"
-import {
-  type StageFailure,
-  classifyInitialize,
-  failureOf,
-  initializeRequest,
-  initializedNotification,
-  snapshotOf
-} from "./Handshake.js"
+import type { ServerNotFound, TransportError } from "./domain/Errors.js"
+import { asJsonObject } from "./domain/JsonRpc.js"
+import type { ServerRecord } from "./domain/ServerRecord.js"
+import { type UpstreamTarget, slotOf } from "./domain/Upstream.js"
+import { type StageFailure, failureOf, snapshotOf } from "./Handshake.js"
 import type { ManagerSettings } from "./ManagerConfig.js"
 import { type Registry, now } from "./Registry.js"
 import { type CheckResult, expiryOf, needsHandshake, shouldRetry } from "./StatusMachine.js"
 import type { TransportShape } from "./Transport.js"
 
 export interface InitializeOptions {
-  /** Handshake even when the current one is valid. */
+  /** A new session and its handshake even when the current one is valid. */
   readonly force?: boolean
   readonly correlationId?: string | null
   /** Leave the server alone while its retry window is closed (the initialize routes and connect). */
@@ -33,9 +28,19 @@ export const failedCheck = (failure: StageFailure, correlationId: string | null,
   since
 })
 
+/** A session could not be opened again; `recorded` when the failure is already on the server's record. */
+export interface ReopenFailure {
+  readonly failure: StageFailure
+  readonly recorded: boolean
+}
+
 /**
- * The initialize handshake of every server, run when due and one at a time per server. `handshakes` carries the
- * name of each server as it completes one.
+ * The Manager's sessions with its upstreams: it opens every one (the transport never does) and records what the
+ * upstream answered to its handshake. A handshake is due when the server was never initialized, is not healthy, or
+ * its initialization expired; then the live session is asked (`ping`) and, if it still answers, its handshake holds:
+ * no second `initialize` on a session, only with a new one. Opens are single-flight per slot. `handshakes` carries
+ * a server's name each time a new session is opened for it (its snapshot recorded); `refreshes`, each time its
+ * lists may have changed (a new session, or a live one verified).
  */
 export const makeInitialization = (
   settings: ManagerSettings,
@@ -46,48 +51,73 @@ export const makeInitialization = (
 ) =>
   Effect.gen(function* () {
     const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
+    const clientOpens = new Map<string, Deferred.Deferred<void, TransportError>>()
+    /** Per slot, how many sessions the Manager opened there: a lost session is replaced once, by whoever sees it first. */
+    const opened = new Map<string, number>()
     const handshakes = yield* PubSub.unbounded<string>()
+    const refreshes = yield* PubSub.unbounded<string>()
+
+    const countOpen = (slot: string) => opened.set(slot, (opened.get(slot) ?? 0) + 1)
 
     /**
-     * `initialize`, then `notifications/initialized` as a real notification; a failure of either fails the whole
-     * handshake (recorded once, so a server that always fails the notification escalates to unreachable). Counted,
+     * A new shared session for the server: the upstream's answer to its handshake is the server's snapshot. Counted,
      * and in a span of its own (handshakes are rare: the built-in tracer's cost does not matter here).
      */
     const handshake = (name: string, correlationId: string | null) =>
       Effect.gen(function* () {
         const target = yield* registry.target(name)
         const { generation } = yield* registry.state(name)
-        const outcome = yield* transport.send(target, initializeRequest()).pipe(
-          Effect.mapError(failureOf),
-          Effect.map(classifyInitialize),
-          Effect.flatMap((classified) =>
-            "result" in classified
-              ? transport
-                  .notify(target, initializedNotification)
-                  .pipe(Effect.mapError(failureOf), Effect.as(classified))
-              : Effect.fail(classified)
-          ),
-          Effect.either
-        )
-        metrics.handshake(name, Either.isRight(outcome))
-        if (Either.isLeft(outcome)) {
-          yield* registry.record(name, failedCheck(outcome.left, correlationId, generation))
-        } else {
-          const at = yield* now
-          const snapshot = snapshotOf(outcome.right.result, at)
-          yield* registry.update(name, (record) => ({
-            ...record,
-            initialized: true,
-            protocol_version: snapshot.protocol_version,
-            last_initialized_at: at,
-            initialization_expires_at: expiryOf(at, settings.maxInitializationAge),
-            capability_snapshot: snapshot
-          }))
-          yield* registry.record(name, { healthy: true, correlationId }, at)
-          yield* PubSub.publish(handshakes, name)
+        const outcome = yield* Effect.either(transport.open(target))
+        const result = Either.isRight(outcome) ? asJsonObject(outcome.right) : null
+        metrics.handshake(name, result !== null)
+        if (result === null) {
+          const failure: StageFailure = Either.isLeft(outcome)
+            ? failureOf(outcome.left)
+            : { error: "rpc error: invalid initialize result", category: "invalid_payload" }
+          yield* registry.record(name, failedCheck(failure, correlationId, generation))
+          return yield* registry.get(name)
         }
+        countOpen(name)
+        const at = yield* now
+        const snapshot = snapshotOf(result, at)
+        yield* registry.update(name, (record) => ({
+          ...record,
+          initialized: true,
+          protocol_version: snapshot.protocol_version,
+          last_initialized_at: at,
+          initialization_expires_at: expiryOf(at, settings.maxInitializationAge),
+          capability_snapshot: snapshot
+        }))
+        yield* registry.record(name, { healthy: true, correlationId }, at)
+        yield* PubSub.publish(handshakes, name)
+        yield* PubSub.publish(refreshes, name)
         return yield* registry.get(name)
       }).pipe(Effect.withSpan("Manager.handshake", { captureStackTrace: false, attributes: { "att.server": name } }))
+
+    /**
+     * The handshake of the server's live session still holds if the session answers a `ping` (an error answer is an
+     * answer): valid for another `max_initialization_age`, its lists fetched again. Without a session, a new one.
+     */
+    const refresh = (name: string, correlationId: string | null) =>
+      Effect.gen(function* () {
+        const target = yield* registry.target(name)
+        const { generation } = yield* registry.state(name)
+        const pinged = yield* Effect.either(transport.request(target, "ping", {}))
+        if (Either.isLeft(pinged)) {
+          if (pinged.left.sessionLost === true) return yield* handshake(name, correlationId)
+          yield* registry.record(name, failedCheck(failureOf(pinged.left), correlationId, generation))
+          return yield* registry.get(name)
+        }
+        const at = yield* now
+        yield* registry.update(name, (record) => ({
+          ...record,
+          initialized: true,
+          initialization_expires_at: expiryOf(at, settings.maxInitializationAge)
+        }))
+        yield* registry.record(name, { healthy: true, correlationId }, at)
+        yield* PubSub.publish(refreshes, name)
+        return yield* registry.get(name)
+      }).pipe(Effect.withSpan("Manager.refresh", { captureStackTrace: false, attributes: { "att.server": name } }))
 
     /**
      * One handshake per server at a time: callers that arrive while one is in flight share its outcome. If the
@@ -95,7 +125,7 @@ export const makeInitialization = (
      */
     const singleFlight = (
       name: string,
-      correlationId: string | null,
+      run: Effect.Effect<ServerRecord, ServerNotFound>,
       retry: Effect.Effect<ServerRecord, ServerNotFound>
     ): Effect.Effect<ServerRecord, ServerNotFound> =>
       Effect.gen(function* () {
@@ -107,7 +137,7 @@ export const makeInitialization = (
           )
         }
         inflight.set(name, mine)
-        return yield* handshake(name, correlationId).pipe(
+        return yield* run.pipe(
           Effect.onExit((exit) =>
             Effect.sync(() => inflight.delete(name)).pipe(Effect.zipRight(Deferred.done(mine, exit)))
           )
@@ -124,12 +154,85 @@ export const makeInitialization = (
     ): Effect.Effect<ServerRecord, ServerNotFound> =>
       Effect.flatMap(registry.get(name), (record) => {
         const at = currentUtc(clock)
-        if (options.force !== true) {
+        const force = options.force === true
+        if (!force) {
           if (!needsHandshake(record, at)) return Effect.succeed(record)
           if (options.respectWindow === true && !shouldRetry(record, at)) return Effect.succeed(record)
         }
-        return singleFlight(name, options.correlationId ?? null, ensureInitialized(name, options))
+        const correlationId = options.correlationId ?? null
+        return singleFlight(
+          name,
+          force ? handshake(name, correlationId) : refresh(name, correlationId),
+          ensureInitialized(name, options)
+        )
       })
 
-    return { ensureInitialized, handshakes }
+    /** A new session of one client's own (`UpstreamTarget.clientSession`), single-flight per slot; no snapshot. */
+    const openClientSession = (target: UpstreamTarget, slot: string): Effect.Effect<void, TransportError> =>
+      Effect.flatMap(Deferred.make<void, TransportError>(), (mine) => {
+        const existing = clientOpens.get(slot)
+        if (existing !== undefined) return Deferred.await(existing)
+        clientOpens.set(slot, mine)
+        return transport.open(target).pipe(
+          Effect.tapBoth({
+            onFailure: () => Effect.sync(() => metrics.handshake(target.name, false)),
+            onSuccess: () =>
+              Effect.sync(() => {
+                countOpen(slot)
+                metrics.handshake(target.name, true)
+              })
+          }),
+          Effect.asVoid,
+          Effect.onExit((exit) =>
+            Effect.sync(() => clientOpens.delete(slot)).pipe(Effect.zipRight(Deferred.done(mine, exit)))
+          )
+        )
+      })
+
+    /**
+     * Replace the session a request found missing (`sessionLost`), unless another caller already did since `seen`
+     * (the slot's count of opens when the request was sent). A shared session is opened by a new handshake,
+     * recorded against the server; a client's own, on its own.
+     */
+    const reopen = (
+      target: UpstreamTarget,
+      seen: number,
+      correlationId: string | null
+    ): Effect.Effect<void, ReopenFailure> =>
+      Effect.suspend(() => {
+        const slot = slotOf(target)
+        if ((opened.get(slot) ?? 0) !== seen) return Effect.void
+        if (target.clientSession !== undefined)
+          return Effect.mapError(openClientSession(target, slot), (error) => ({
+            failure: failureOf(error),
+            recorded: false
+          }))
+        return Effect.catchAll(
+          ensureInitialized(target.name, { force: true, correlationId }),
+          (): Effect.Effect<ServerRecord, ReopenFailure> =>
+            Effect.fail({ failure: { error: "server not found", category: "initialize_error" }, recorded: true })
+        ).pipe(
+          Effect.flatMap((record) =>
+            record.initialized && (opened.get(slot) ?? 0) !== seen
+              ? Effect.void
+              : Effect.fail<ReopenFailure>({
+                  failure: {
+                    error: record.last_error ?? "initialize failed",
+                    category: record.last_error_category ?? "initialize_error",
+                    unsent: true
+                  },
+                  recorded: true
+                })
+          )
+        )
+      })
+
+    return {
+      ensureInitialized,
+      reopen,
+      /** The slot's count of opens, read when a request is sent (see `reopen`). */
+      opens: (target: UpstreamTarget) => opened.get(slotOf(target)) ?? 0,
+      handshakes,
+      refreshes
+    }
   })

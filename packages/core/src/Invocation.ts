@@ -13,10 +13,10 @@ import { InvocationError, type ServerNotFound, UpstreamRejected } from "./domain
 import type { InvocationResult } from "./domain/Events.js"
 import type { JsonRpcRequest, JsonRpcResponse } from "./domain/JsonRpc.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
-import { targetFor } from "./domain/Upstream.js"
+import { type UpstreamTarget, targetFor } from "./domain/Upstream.js"
 import type { ErrorCategory, InvocationMethod } from "./domain/Status.js"
 import { type Rejection, type StageFailure, classifyInvoke, failureOf, rejectionOf } from "./Handshake.js"
-import { type InitializeOptions, failedCheck } from "./Initialization.js"
+import { type InitializeOptions, type ReopenFailure, failedCheck } from "./Initialization.js"
 import { InvocationLog } from "./InvocationLog.js"
 import { BUILT_IN_TRACER } from "./Tracing.js"
 import type { Registry, RegistryEntry } from "./Registry.js"
@@ -44,6 +44,11 @@ export interface InvokeOptions {
    * serves it on a session of its own (`targetFor`).
    */
   readonly clientSession?: string
+  /**
+   * Use a healthy server's live session even when its initialization has expired (no `ping` first): for the lists
+   * fetched because a session was just verified, which must not verify it again.
+   */
+  readonly staleOk?: boolean
 }
 
 /** What an invocation uses of its manager: made once per manager and shared by all its invocations. */
@@ -56,6 +61,10 @@ export interface InvocationParts {
   /** The clock of the context the manager is built in (TestClock in tests): read synchronously on the hot path. */
   readonly clock: Clock.Clock
   readonly ensureInitialized: (name: string, options?: InitializeOptions) => Effect.Effect<ServerRecord, ServerNotFound>
+  /** Replace a session a request found missing (see `Initialization.reopen`). */
+  readonly reopen: (target: UpstreamTarget, seen: number, correlationId: string | null) => Effect.Effect<void, ReopenFailure>
+  /** The slot's count of opens, read as a request is sent. */
+  readonly opens: (target: UpstreamTarget) => number
 }
 
 /**
@@ -70,7 +79,7 @@ class Invocation {
   constructor(
     readonly parts: InvocationParts,
     readonly candidates: ReadonlyArray<ServerRecord>,
-    readonly request: JsonRpcRequest,
+    readonly request: JsonRpcRequest & { readonly method: InvocationMethod; readonly params: Record<string, unknown> },
     readonly options: InvokeOptions,
     readonly log: InvocationLog,
     /** A tracer records spans: each attempt gets one (its handshake and upstream call are its children). */
@@ -161,7 +170,11 @@ class Invocation {
     const entry = registry.unsafeEntry(name)
     if (entry === undefined) return this.initializeFailed(name, null)
     if (entry.state.record.retry_count > 0) this.parts.metrics.retry(name)
-    if (!needsHandshake(entry.state.record, currentUtc(clock))) {
+    const record = entry.state.record
+    if (
+      !needsHandshake(record, currentUtc(clock)) ||
+      (this.options.staleOk === true && record.initialized && record.status === "healthy")
+    ) {
       return this.invokeOn(name, entry)
     }
     return Effect.flatMap(
@@ -200,10 +213,31 @@ class Invocation {
     this.log.event(name, "invoke_start")
     if (entry === undefined)
       return this.invokeFailed(name, { error: "server not found", category: "initialize_error" }, null)
-    const generation = entry.state.generation
     const target = targetFor(entry.target, this.options.clientSession)
-    return Effect.matchEffect(this.parts.transport.send(target, this.request, this.sendOptions), {
-      onFailure: (error) => this.invokeFailed(name, failureOf(error), generation),
+    return this.send(name, target, entry.state.generation, true)
+  }
+
+  /**
+   * Send the request on the target's session and classify the answer. A session found missing (never opened, closed
+   * after a failure, unknown to the upstream) is replaced once and the request sent again: it was not sent before.
+   */
+  send(
+    name: string,
+    target: UpstreamTarget,
+    generation: number,
+    mayReopen: boolean
+  ): Effect.Effect<InvocationResult | null, UpstreamRejected> {
+    const { transport, opens } = this.parts
+    const seen = opens(target)
+    const { method, params } = this.request
+    return Effect.matchEffect(transport.request(target, method, params as never, this.sendOptions), {
+      onFailure: (error) =>
+        error.sessionLost === true && mayReopen
+          ? Effect.matchEffect(this.parts.reopen(target, seen, this.log.requestId), {
+              onFailure: ({ failure, recorded }) => this.invokeFailed(name, failure, recorded ? null : generation),
+              onSuccess: () => this.send(name, target, generation, false)
+            })
+          : this.invokeFailed(name, failureOf(error), generation),
       onSuccess: (response) => {
         const failure = classifyInvoke(response)
         if (failure === null) return this.invokeSucceeded(name, response)
@@ -279,7 +313,7 @@ export const makeInvoke = (parts: InvocationParts) => {
         return Effect.fail(new InvocationError({ message: NO_SERVERS_MESSAGE, method, request_id: null, attempts: [] }))
       }
       const requestId = crypto.randomUUID()
-      const request: JsonRpcRequest = { jsonrpc: "2.0", id: requestId, method, params }
+      const request = { jsonrpc: "2.0", id: requestId, method, params } as const
       const log = new InvocationLog(method, requestId, diagnostics.unsafeRecordInvocation, clock, registry.unsafeRedact)
       return new Invocation(parts, candidates, request, options, log, traced, started).from(0)
     })

@@ -14,7 +14,8 @@ import { Probe, runProbe } from "./Probe.js"
 import { type RegisterOptions, Registry, now } from "./Registry.js"
 import { makeSessionOperations } from "./SessionOperations.js"
 import { type CheckResult, isExpired, shouldRetry } from "./StatusMachine.js"
-import { Transport } from "./Transport.js"
+import { type ParamsOf, Transport } from "./Transport.js"
+import type { InvocationMethod } from "./domain/Status.js"
 
 export type { InitializeOptions } from "./Initialization.js"
 export { type InvokeOptions, NO_SERVERS_MESSAGE } from "./Invocation.js"
@@ -40,9 +41,25 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const transport = yield* Transport
     const probe = yield* Probe
     const metrics = new CallMetrics(clock, settings.metricsMaxTools)
-    const { ensureInitialized, handshakes } = yield* makeInitialization(settings, clock, registry, transport, metrics)
+    const { ensureInitialized, reopen, opens, handshakes, refreshes } = yield* makeInitialization(
+      settings,
+      clock,
+      registry,
+      transport,
+      metrics
+    )
     const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
-    const invoke = makeInvoke({ registry, diagnostics, transport, bulkhead, metrics, clock, ensureInitialized })
+    const invoke = makeInvoke({
+      registry,
+      diagnostics,
+      transport,
+      bulkhead,
+      metrics,
+      clock,
+      ensureInitialized,
+      reopen,
+      opens
+    })
 
     /** A read view: once the handshake has expired, reads show `initialized: false`. */
     const view = (record: ServerRecord, at: Parameters<typeof isExpired>[1]): ServerRecord =>
@@ -62,6 +79,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       const record = yield* registry.get(name)
       if (!shouldRetry(record, yield* now)) return yield* get(name)
       const result = yield* runProbe(probe, yield* registry.target(name))
+      // No session to ask: the health check is a handshake on a new one (the Manager opens every session).
+      if (result.sessionLost === true) return yield* initializeServer(name, { force: true })
       yield* registry.record(name, {
         healthy: result.healthy,
         error: result.error,
@@ -153,8 +172,28 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       complete: (params: Record<string, unknown>, preferred?: ReadonlyArray<string> | null, options?: InvokeOptions) =>
         invoke("completion/complete", params, preferred, options),
 
-      /** Subscribe (for the enclosing scope) to the names of servers as each completes a handshake. */
+      /**
+       * One request of a client's on one server (a list's page, a subscription, the log level), through the same
+       * walk as a call: its session opened when due, the bulkhead, the timeout, invocation events, the server's
+       * health. Never fails over: the request is about that server.
+       */
+      request: <M extends InvocationMethod>(
+        server: string,
+        method: M,
+        params: ParamsOf<M>,
+        options?: Omit<InvokeOptions, "only">
+      ) => invoke(method, params as Record<string, unknown>, null, { ...options, only: [server] }),
+
+      /** Subscribe (for the enclosing scope) to the names of servers as a new session is opened for each. */
       subscribeHandshakes: PubSub.subscribe(handshakes),
+      /** Subscribe (for the enclosing scope) to the names of servers whose lists may have changed (see `refreshes`). */
+      subscribeRefreshes: PubSub.subscribe(refreshes),
+      /** The upstreams' notifications, as they arrive (for the enclosing scope). */
+      subscribeListChanges: transport.subscribeListChanges,
+      subscribeResourceUpdates: transport.subscribeResourceUpdates,
+      subscribeLogMessages: transport.subscribeLogMessages,
+      /** Close the upstream sessions of one client's own, as it goes. */
+      releaseClient: (client: string) => transport.releaseClient(client),
 
       listEvents: diagnostics.listConnectionEvents,
       listInvocationEvents: diagnostics.listInvocationEvents,

@@ -6,26 +6,34 @@ import { Transport } from "./Transport.js"
 export interface ProbeResult {
   readonly healthy: boolean
   readonly error: string | null
+  /** There was no session to ask: the Manager opens one (its handshake is the check). */
+  readonly sessionLost?: boolean
 }
 
 export type ProbeShape = (target: UpstreamTarget) => Effect.Effect<ProbeResult>
 
 /** The health check of one server. Never fails: a failed probe is an unhealthy result. */
 export class Probe extends Context.Tag("att/Probe")<Probe, ProbeShape>() {
-  /** The default probe: the MCP `ping` request through the transport. */
+  /** The default probe: the MCP `ping` request on the server's session. */
   static readonly ping: Layer.Layer<Probe, never, Transport> = Layer.effect(
     Probe,
     Effect.map(
       Transport,
       (transport) => (target: UpstreamTarget) =>
-        transport.send(target, { jsonrpc: "2.0", id: `ping-${crypto.randomUUID()}`, method: "ping" }).pipe(
+        transport.request(target, "ping", {}).pipe(
           Effect.map((response): ProbeResult => {
             const error = asJsonObject(response)?.error
             return error === undefined || error === null
               ? { healthy: true, error: null }
               : { healthy: false, error: `rpc error: ${rpcErrorText(error)}` }
           }),
-          Effect.catchAll((error) => Effect.succeed<ProbeResult>({ healthy: false, error: error.message }))
+          Effect.catchAll((error) =>
+            Effect.succeed<ProbeResult>(
+              error.sessionLost === true
+                ? { healthy: false, error: error.message, sessionLost: true }
+                : { healthy: false, error: error.message }
+            )
+          )
         )
     )
   )

@@ -17,7 +17,8 @@ export {
   Upstream,
   type UpstreamTarget,
   displayUrl,
-  httpUpstream
+  httpUpstream,
+  slotOf
 } from "./domain/Upstream.js"
 export { type ConnectionEventQuery, Diagnostics, type InvocationEventQuery } from "./Diagnostics.js"
 export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager, type SessionQuery } from "./Manager.js"

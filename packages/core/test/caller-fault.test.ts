@@ -51,6 +51,8 @@ const call = (method: InvocationMethod) =>
           { ref: { type: "ref/prompt", name: "greet" }, argument: { name: "name", value: "x" } },
           preferred
         )
+      default:
+        return Effect.die(`not a call with failover: ${method}`)
     }
   })
 

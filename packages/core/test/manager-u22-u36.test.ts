@@ -19,22 +19,11 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
       const transport = yield* Transport
       const scripted = yield* ScriptedTransport
       const nat = target("nat")
-      const init = yield* transport.send(nat, { jsonrpc: "2.0", id: "init-1", method: "initialize" })
-      expect((init.result as { protocolVersion: string }).protocolVersion).toBe("2025-11-25")
-      yield* transport.notify(nat, { jsonrpc: "2.0", method: "notifications/initialized" })
-      const tool = yield* transport.send(nat, {
-        jsonrpc: "2.0",
-        id: "tool-1",
-        method: "tools/call",
-        params: { name: "att.project.list", arguments: { limit: 1 } }
-      })
-      expect((tool.result as { isError: boolean }).isError).toBe(false)
-      const resource = yield* transport.send(nat, {
-        jsonrpc: "2.0",
-        id: "resource-1",
-        method: "resources/read",
-        params: { uri: "att://projects" }
-      })
+      const init = yield* transport.open(nat)
+      expect(init.protocolVersion).toBe("2025-11-25")
+      const tool = yield* transport.request(nat, "tools/call", { name: "att.project.list", arguments: { limit: 1 } })
+      expect(tool.result?.isError).toBe(false)
+      const resource = yield* transport.request(nat, "resources/read", { uri: "att://projects" })
       expect((resource.result as { contents: Array<{ uri: string }> }).contents[0]?.uri).toBe("att://projects")
       expect(scripted.calls().map((c) => c.method)).toEqual([
         "initialize",
@@ -51,7 +40,11 @@ describe("manager scenarios U22–U36 (spec §14.1)", () => {
       const transport = yield* Transport
       const sessions = yield* controls
       expect(yield* sessions.diagnostics("nat")).toEqual({ active: false, initialized: false, last_activity_at: null })
-      yield* transport.send(target("nat"), { jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x" } })
+      const lost = yield* Effect.flip(transport.request(target("nat"), "tools/call", { name: "x" }))
+      expect(lost.sessionLost).toBe(true) // a transport never opens a session by itself
+      expect((yield* sessions.diagnostics("nat")).active).toBe(false)
+      yield* transport.open(target("nat"))
+      yield* transport.request(target("nat"), "tools/call", { name: "x" })
       expect(yield* sessions.diagnostics("nat")).toEqual({ active: true, initialized: true, last_activity_at: T0 })
       expect(yield* sessions.invalidate("nat")).toBe(true)
       expect((yield* sessions.diagnostics("nat")).active).toBe(false)

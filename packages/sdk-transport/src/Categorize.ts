@@ -29,14 +29,6 @@ export const isUpstreamRpcError = (error: unknown): error is McpError =>
   oversizedLimit(error) === null
 
 /**
- * The upstream answered a second `initialize` on a live session with a refusal: a JSON-RPC error, or the 400 an
- * SDK server over Streamable HTTP sends ("Server already initialized"). A session it does not know any more is a
- * 404 (MCP: the client must start a new session), and a broken one fails without an answer: neither is a refusal.
- */
-export const refusesReinitialize = (error: unknown): boolean =>
-  isUpstreamRpcError(error) || (error instanceof StreamableHTTPError && error.code === 400)
-
-/**
  * One mapping of SDK and HTTP failures onto att's error categories, the same for every transport:
  * timeouts → `network_timeout`; an HTTP status → `http_status` (`http status <code>`); malformed payloads, schema
  * failures and a result over `maxResultBytes` (that call's failure alone: `callOnly`) → `invalid_payload`;
@@ -91,3 +83,11 @@ export const neverSent = (error: unknown): boolean => {
   }
   return false
 }
+
+/**
+ * The session is gone: the upstream answered 404 for it (MCP: the client must start a new session), or the SDK's
+ * client is not connected any more. Either way the request was not served.
+ */
+export const sessionGone = (error: unknown): boolean =>
+  (error instanceof StreamableHTTPError && error.code === 404) ||
+  (error instanceof Error && error.message === "Not connected")

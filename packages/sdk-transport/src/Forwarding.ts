@@ -42,7 +42,8 @@ const RESULT_SCHEMAS = {
   "prompts/get": GetPromptResultSchema,
   "completion/complete": CompleteResultSchema,
   "resources/subscribe": EmptyResultSchema,
-  "resources/unsubscribe": EmptyResultSchema
+  "resources/unsubscribe": EmptyResultSchema,
+  "logging/setLevel": EmptyResultSchema
 } as const
 
 type ForwardedMethod = keyof typeof RESULT_SCHEMAS

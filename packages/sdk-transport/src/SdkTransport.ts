@@ -1,21 +1,29 @@
 import { CLIENT_INFO, recordsSpans } from "@att/core/internal"
 import {
-  type JsonRpcNotification,
+  type ClientMethod,
   type JsonRpcRequest,
   type JsonRpcResponse,
+  type ParamsOf,
+  type ResponseOf,
   type SendOptions,
   Transport,
-  type TransportError,
-  type UpstreamTarget
+  TransportError,
+  type UpstreamTarget,
+  slotOf
 } from "@att/core"
 import { Effect, Layer, Option } from "effect"
-import { categorize, invalidatesSession } from "./Categorize.js"
 import { makeForwarding } from "./Forwarding.js"
 import { makeNotifications } from "./Notifications.js"
-import type { Timeouts } from "./Session.js"
-import { makeSessionHandshake } from "./SessionHandshake.js"
+import type { Session, Timeouts } from "./Session.js"
 import { makeSessionLifecycle } from "./SessionLifecycle.js"
 import { traceContextOf, withTraceMeta } from "./TraceHeaders.js"
+
+const NO_SESSION = new TransportError({
+  message: "no session with the upstream",
+  category: "transport_error",
+  unsent: true,
+  sessionLost: true
+})
 
 /** The SDK transport's defaults, in one place: the transport applies them, and the gateway's config file shows them. */
 export const SDK_TRANSPORT_DEFAULTS = {
@@ -48,12 +56,12 @@ export interface SdkTransportOptions {
 }
 
 /**
- * The production Transport on the official SDK `Client`: one cached session per server, opened single-flight as a
- * scoped resource, closed on release / invalidate / layer shutdown (stdio children included) and after a transport
- * failure or a timeout the upstream was silent through. Calls are interruptible: interruption aborts the request
- * and the SDK tells the upstream (`notifications/cancelled`), as it does when a call times out. The pieces: the
- * sessions' lifecycle (`SessionLifecycle.ts`), a re-initialize on a live session (`SessionHandshake.ts`), forwarding
- * a request (`Forwarding.ts`), the upstreams' notifications (`Notifications.ts`).
+ * The production Transport on the official SDK `Client` (MCP 2025-11-25): one session per slot, opened when the
+ * Manager asks (the SDK's `connect` is the handshake; its answer is kept as received) as a scoped resource, closed on
+ * release / invalidate / layer shutdown (stdio children included) and after a transport failure or a timeout the
+ * upstream was silent through. Calls are interruptible: interruption aborts the request and the SDK tells the
+ * upstream (`notifications/cancelled`), as it does when a call times out. The pieces: the sessions' lifecycle
+ * (`SessionLifecycle.ts`), forwarding a request (`Forwarding.ts`), the upstreams' notifications (`Notifications.ts`).
  */
 export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
   Effect.gen(function* () {
@@ -75,9 +83,15 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       traced,
       announce: notifications.announce
     })
-    const { withSession, closeBroken, closeAll, closeOwnedBy } = lifecycle
-    const handshake = makeSessionHandshake(lifecycle, timeouts, clientInfo)
+    const { current, openAnew, closeAll, closeOwnedBy } = lifecycle
     const forward = makeForwarding(lifecycle, timeouts, clock)
+
+    /** A request on the slot's session; none there: `sessionLost`, not sent (the Manager opens sessions). */
+    const onSession = (target: UpstreamTarget, use: (session: Session) => Effect.Effect<JsonRpcResponse, TransportError>) =>
+      Effect.suspend(() => {
+        const session = current(slotOf(target))
+        return session === undefined ? Effect.fail(NO_SESSION) : use(session)
+      })
 
     /**
      * A forwarded request in a client span of its own, whose trace context goes upstream in the request's `_meta`
@@ -94,42 +108,27 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
         (span) => {
           const withTrace = { ...request, params: withTraceMeta(request.params ?? {}, traceContextOf(span)) }
           return Effect.withParentSpan(
-            withSession(target, (session) => forward(session, target, withTrace, options)),
+            onSession(target, (session) => forward(session, target, withTrace, options)),
             span
           )
         }
       )
 
-    const send = (
+    const request = <M extends ClientMethod>(
       target: UpstreamTarget,
-      request: JsonRpcRequest,
+      method: M,
+      params: ParamsOf<M>,
       options?: SendOptions
-    ): Effect.Effect<JsonRpcResponse, TransportError> =>
-      request.method === "initialize"
-        ? Effect.map(handshake(target), (session) => ({
-            jsonrpc: "2.0",
-            id: request.id,
-            result: session.handshake.result
-          }))
-        : traced
-          ? forwardTraced(target, request, options)
-          : withSession(target, (session) => forward(session, target, request, options))
-
-    const notify = (target: UpstreamTarget, notification: JsonRpcNotification) =>
-      withSession(target, (session) => {
-        if (notification.method === "notifications/initialized" && session.notificationPending) {
-          session.notificationPending = false
-          return Effect.void
-        }
-        return Effect.tryPromise({
-          try: () => session.client.notification({ method: notification.method, params: notification.params } as never),
-          catch: categorize
-        }).pipe(Effect.tapError((error) => (invalidatesSession(error) ? closeBroken(session) : Effect.void)))
-      })
+    ): Effect.Effect<ResponseOf<M>, TransportError> => {
+      const message: JsonRpcRequest = { jsonrpc: "2.0", id: 0, method, params: params as Record<string, unknown> }
+      return traced
+        ? forwardTraced(target, message, options)
+        : onSession(target, (session) => forward(session, target, message, options))
+    }
 
     return Transport.of({
-      send,
-      notify,
+      open: (target) => Effect.map(openAnew(target), (session) => session.handshake.result),
+      request,
       release: (name) => Effect.asVoid(closeAll(name)),
       releaseClient: closeOwnedBy,
       subscribeListChanges: notifications.subscribeListChanges,

@@ -18,12 +18,8 @@ export interface Session {
   /** The client's transport, which keeps the responses to forwarded requests as received. */
   readonly transport: ObservedTransport
   readonly scope: Scope.CloseableScope
-  /** The raw `result` of this session's latest initialize (kept current by the session's transport). */
+  /** The raw `result` of this session's initialize, as the upstream sent it (kept by the session's transport). */
   readonly handshake: { result: Record<string, unknown> }
-  /** The SDK sent `notifications/initialized` during connect; the manager's own notify is then a no-op. */
-  notificationPending: boolean
-  /** An `initialize` request has used this session's handshake; the next one initializes it again (`reinitialize`). */
-  claimed: boolean
   lastActivity: DateTime.Utc | null
   /** Requests sent on this session and not settled yet. */
   inFlight: number

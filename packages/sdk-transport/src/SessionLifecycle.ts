@@ -1,8 +1,8 @@
-import { type SessionDiagnostics, TransportError, type UpstreamTarget } from "@att/core"
+import { type SessionDiagnostics, TransportError, type UpstreamTarget, slotOf } from "@att/core"
 import { now, recordResultBytes } from "@att/core/internal"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { Duration, Effect, Exit, Runtime, Scope } from "effect"
-import { categorize, invalidatesSession, neverSent } from "./Categorize.js"
+import { categorize, invalidatesSession, neverSent, sessionGone } from "./Categorize.js"
 import { closeClient } from "./ClientClose.js"
 import { connectionFor } from "./Connection.js"
 import { ObservedTransport } from "./ObservedTransport.js"
@@ -29,16 +29,9 @@ export interface LifecycleOptions {
 }
 
 /**
- * Where a target's session is kept: the server's name for the session its clients share, the name and the client for
- * a client's own (`UpstreamTarget.clientSession`).
- */
-export const slotOf = (target: UpstreamTarget): string =>
-  target.clientSession === undefined ? target.name : `${target.name}\u0000${target.clientSession}`
-
-/**
- * The sessions of every server: opened on first use (single-flight per server) as a scoped resource; retired when
- * a new handshake replaces one (it drains, then closes); closed on release, invalidation, shutdown, and when the
- * upstream broke one or went silent on it.
+ * The sessions of every slot: opened when the Manager asks (one open per slot at a time) as a scoped resource;
+ * retired when a new one replaces one (it drains, then closes); closed on release, invalidation, shutdown, and when
+ * the upstream broke one or went silent on it.
  */
 export const makeSessionLifecycle = (options: LifecycleOptions) =>
   Effect.gen(function* () {
@@ -190,8 +183,6 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
           transport,
           scope,
           handshake,
-          notificationPending: true,
-          claimed: false,
           lastActivity: yield* now,
           inFlight: 0,
           answers: 0,
@@ -204,22 +195,13 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
       })
 
     /**
-     * `use` on the cached session, or on a new one (two racing first calls open one session). The cache is read
-     * synchronously: every forwarded call passes here.
+     * A new session in the target's slot, its handshake done (the SDK's `initialize` and `notifications/initialized`);
+     * the one it replaces is retired. One open per slot at a time.
      */
-    const withSession = <A, E>(target: UpstreamTarget, use: (session: Session) => Effect.Effect<A, E>) =>
-      Effect.suspend(() => {
-        const slot = slotOf(target)
-        const cached = sessions.get(slot)
-        if (cached !== undefined) return use(cached)
-        const opened = lockFor(slot).withPermits(1)(
-          Effect.suspend(() => {
-            const raced = sessions.get(slot)
-            return raced !== undefined ? Effect.succeed(raced) : open(target)
-          })
-        )
-        return Effect.flatMap(opened, use)
-      })
+    const openAnew = (target: UpstreamTarget) => {
+      const slot = slotOf(target)
+      return lockFor(slot).withPermits(1)(Effect.zipRight(retire(slot), open(target)))
+    }
 
     /**
      * A failed request as a categorized TransportError; a session it broke is closed. A timeout breaks the session
@@ -233,7 +215,11 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         : categorized
       const answering = error.category === "network_timeout" && session.answers > answersBefore
       if (!invalidatesSession(error) || answering) return Effect.fail(error)
-      return Effect.zipRight(closeBroken(session), Effect.fail(error))
+      // The upstream no longer knows the session, or it is closed: the request was not served, a new session may.
+      const lost = sessionGone(cause)
+        ? new TransportError({ message: error.message, category: error.category, unsent: true, sessionLost: true })
+        : error
+      return Effect.zipRight(closeBroken(session), Effect.fail(lost))
     }
 
     yield* Effect.addFinalizer(() =>
@@ -244,13 +230,10 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
     )
 
     return {
-      /** The server's current session, if any. */
-      current: (name: string): Session | undefined => sessions.get(name),
-      lockFor,
-      open,
-      retire,
+      /** The slot's current session, if any. */
+      current: (slot: string): Session | undefined => sessions.get(slot),
+      openAnew,
       settled,
-      withSession,
       failed,
       closeBroken,
       closeAll,

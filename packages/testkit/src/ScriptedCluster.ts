@@ -1,15 +1,16 @@
 import {
-  type JsonRpcNotification,
   type JsonRpcRequest,
+  type JsonRpcResponse,
   type ListChange,
   type LogMessage,
   type ResourceUpdate,
   type SessionDiagnostics,
   Transport,
   TransportError,
-  type UpstreamTarget
+  type UpstreamTarget,
+  slotOf
 } from "@att/core"
-import { now } from "@att/core/internal"
+import { asJsonObject, now, rpcErrorText } from "@att/core/internal"
 import { type DateTime, Effect, Option, PubSub } from "effect"
 import type {
   CallLogEntry,
@@ -31,9 +32,10 @@ const INVALIDATING: ReadonlySet<string> = new Set(["network_timeout", "http_stat
 const key = (server: string, method: string) => `${server}\u0000${method}`
 
 /**
- * A scripted cluster of upstreams as a Transport: per-server sessions named `<server>-session-<n>`, per-server and
- * per-method scripts of `ok` / `timeout` / `error` that take precedence over set-based toggles, a call log, and the
- * adapter's rule that timeouts and transport errors close the session.
+ * A scripted cluster of upstreams as a Transport: sessions named `<server>-session-<n>`, opened only by `open` (a
+ * request on a slot without one fails with `sessionLost`, unsent), per-server and per-method scripts of `ok` /
+ * `timeout` / `error` that take precedence over set-based toggles, a call log, and the SDK transport's rule that
+ * timeouts and transport errors close the session.
  */
 export const makeScriptedCluster = (
   options: ScriptedTransportOptions,
@@ -86,12 +88,10 @@ export const makeScriptedCluster = (
     return "ok"
   }
 
-  const sdkInitialize = (server: string, current: Session): Effect.Effect<Record<string, unknown>, TransportError> => {
+  const initializeAnswer = (server: string): Effect.Effect<Record<string, unknown>, TransportError> => {
     const action = decide(server, "initialize", "timeoutInitialize")
     if (action === "timeout") return Effect.fail(timeout(`${server} initialize timed out`))
     if (action === "error") return Effect.fail(unavailable(`${server} initialize unavailable`))
-    log.push({ server, session_id: current.id, method: "initialize" })
-    current.initialized = true
     return Effect.succeed({
       protocolVersion: "2025-11-25",
       serverInfo: { name: server },
@@ -99,28 +99,63 @@ export const makeScriptedCluster = (
     })
   }
 
-  /** An implicit initialize (before a call on a new session) sends the notification too. */
-  const ensureInitialized = (server: string, current: Session): Effect.Effect<void, TransportError> =>
-    current.initialized
-      ? Effect.void
-      : sdkInitialize(server, current).pipe(
-          Effect.tap(() => log.push({ server, session_id: current.id, method: "notifications/initialized" })),
-          Effect.asVoid
-        )
+  /** The responder's initialize answer: its result, or its error as the failed handshake's. */
+  const handshakeResult = (response: JsonRpcResponse): Effect.Effect<Record<string, unknown>, TransportError> => {
+    const result = asJsonObject(response.result)
+    if (response.error !== undefined && response.error !== null)
+      return Effect.fail(
+        new TransportError({ message: `rpc error: ${rpcErrorText(response.error)}`, category: "rpc_error" })
+      )
+    return result === null
+      ? Effect.fail(new TransportError({ message: "rpc error: invalid initialize result", category: "invalid_payload" }))
+      : Effect.succeed(result)
+  }
 
-  const cluster = (server: string, request: JsonRpcRequest): Effect.Effect<unknown, TransportError> => {
-    const current = session(server)
+  /**
+   * A new session in the slot (the one there is closed): `initialize`, then `notifications/initialized`, each
+   * answered by the responder when it has an answer, else by the script. A failure leaves the slot empty.
+   */
+  const open = (target: UpstreamTarget): Effect.Effect<Record<string, unknown>, TransportError> =>
+    Effect.suspend(() => {
+      const server = target.name
+      const slot = slotOf(target)
+      invalidate(slot)
+      const current = session(slot)
+      const initialize: JsonRpcRequest = {
+        jsonrpc: "2.0",
+        id: `initialize-${current.id}`,
+        method: "initialize",
+        params: {}
+      }
+      const answered = options.responder?.(server, initialize)
+      const handshake =
+        answered === undefined ? initializeAnswer(server) : Effect.flatMap(answered, handshakeResult)
+      const initialized = { jsonrpc: "2.0", method: "notifications/initialized" } as const
+      return handshake.pipe(
+        Effect.tap(() => log.push({ server, session_id: current.id, method: "initialize" })),
+        Effect.tap(() => {
+          log.push({ server, session_id: current.id, method: initialized.method })
+          return options.responder?.(server, initialized) ?? Effect.void
+        }),
+        Effect.tap(() =>
+          Effect.map(now, (at) => {
+            current.initialized = true
+            current.lastActivity = at
+          })
+        ),
+        Effect.tapError(() => Effect.sync(() => sessions.get(slot) === current && sessions.delete(slot)))
+      )
+    })
+
+  const cluster = (server: string, current: Session, request: JsonRpcRequest): Effect.Effect<unknown, TransportError> => {
     const params = request.params ?? {}
     switch (request.method) {
-      case "initialize":
-        return sdkInitialize(server, current)
       case "ping":
         return Effect.succeed({})
       case "tools/call":
       case "resources/read": {
         const isTool = request.method === "tools/call"
-        return ensureInitialized(server, current).pipe(
-          Effect.flatMap(() => {
+        return Effect.suspend(() => {
             log.push({ server, session_id: current.id, method: request.method })
             const action = isTool
               ? decide(server, "tools/call", "timeoutToolCalls", "failToolCalls")
@@ -142,7 +177,6 @@ export const makeScriptedCluster = (
                 : { contents: [{ uri: params.uri, mimeType: "text/plain", text: "data" }] }
             )
           })
-        )
       }
       default:
         return Effect.fail(
@@ -163,38 +197,42 @@ export const makeScriptedCluster = (
       Effect.tapError((error) => Effect.sync(() => INVALIDATING.has(error.category) && invalidate(server)))
     )
 
-  const custom = (server: string, message: JsonRpcRequest | JsonRpcNotification) => {
-    const answer = options.responder?.(server, message)
-    if (answer === undefined) return undefined
-    const current = session(server)
-    log.push({ server, session_id: current.id, method: message.method })
-    if (message.method === "initialize") current.initialized = true
-    return answer
-  }
+  const noSession = new TransportError({
+    message: "no session with the upstream",
+    category: "transport_error",
+    unsent: true,
+    sessionLost: true
+  })
+
+  /** A request on the slot's session: the responder's answer when it has one, else the cluster's; none there: lost. */
+  const request = (target: UpstreamTarget, method: string, params: Record<string, unknown>) =>
+    Effect.suspend((): Effect.Effect<JsonRpcResponse, TransportError> => {
+      const slot = slotOf(target)
+      const current = sessions.get(slot)
+      if (current === undefined) return Effect.fail(noSession)
+      const message: JsonRpcRequest = { jsonrpc: "2.0", id: `${method}-${log.length}`, method, params }
+      const answer = options.responder?.(target.name, message)
+      if (answer !== undefined) {
+        log.push({ server: target.name, session_id: current.id, method })
+        return settle(slot, answer)
+      }
+      return settle(
+        slot,
+        Effect.map(cluster(target.name, current, message), (result) => ({ jsonrpc: "2.0", id: message.id, result }))
+      )
+    })
 
   const transport = Transport.of({
-    send: (target: UpstreamTarget, request: JsonRpcRequest) =>
-      settle(
-        target.name,
-        Effect.suspend(
-          () =>
-            custom(target.name, request) ??
-            Effect.map(cluster(target.name, request), (result) => ({ jsonrpc: "2.0", id: request.id, result }))
-        )
-      ),
-    notify: (target: UpstreamTarget, notification: JsonRpcNotification) =>
-      settle(
-        target.name,
-        Effect.suspend(() => {
-          const answered = custom(target.name, notification)
-          if (answered !== undefined) return Effect.asVoid(answered)
-          log.push({ server: target.name, session_id: session(target.name).id, method: notification.method })
-          return Effect.void
-        })
-      ),
-    release: (name: string) => Effect.sync(() => void invalidate(name)),
-    // One scripted session per server: no client has a session of its own.
-    releaseClient: () => Effect.void,
+    open,
+    request: (target, method, params) => request(target, method, params as Record<string, unknown>) as never,
+    release: (name: string) =>
+      Effect.sync(() => {
+        for (const slot of [...sessions.keys()]) if (slot === name || slot.startsWith(`${name}\u0000`)) invalidate(slot)
+      }),
+    releaseClient: (client: string) =>
+      Effect.sync(() => {
+        for (const slot of [...sessions.keys()]) if (slot.endsWith(`\u0000${client}`)) invalidate(slot)
+      }),
     subscribeListChanges: PubSub.subscribe(changes),
     subscribeResourceUpdates: PubSub.subscribe(updates),
     subscribeLogMessages: PubSub.subscribe(logs),

@@ -13,7 +13,12 @@ export class TransportError extends Schema.TaggedError<TransportError>()("Transp
    * The failure belongs to this call alone (e.g. a result over the size limit): the server's health is unchanged
    * and the call does not fail over to another server.
    */
-  callOnly: Schema.optional(Schema.Boolean)
+  callOnly: Schema.optional(Schema.Boolean),
+  /**
+   * The slot has no session (never opened, closed after a failure, or the upstream no longer knows it): the request
+   * was not sent, and a new session may serve it.
+   */
+  sessionLost: Schema.optional(Schema.Boolean)
 }) {}
 
 /**

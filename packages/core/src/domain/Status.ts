@@ -21,6 +21,21 @@ export type ErrorCategory = typeof ErrorCategory.Type
 export const Freshness = Schema.Literal("unknown", "active_recent", "stale")
 export type Freshness = typeof Freshness.Type
 
-/** The JSON-RPC methods att invokes with failover. */
-export const InvocationMethod = Schema.Literal("tools/call", "resources/read", "prompts/get", "completion/complete")
+/**
+ * The requests att sends its upstreams through the Manager (every client-to-server request but `ping`, which is a
+ * health check): the calls with failover, and the lists, subscriptions and log level of one server.
+ */
+export const InvocationMethod = Schema.Literal(
+  "tools/call",
+  "resources/read",
+  "prompts/get",
+  "completion/complete",
+  "tools/list",
+  "resources/list",
+  "resources/templates/list",
+  "prompts/list",
+  "resources/subscribe",
+  "resources/unsubscribe",
+  "logging/setLevel"
+)
 export type InvocationMethod = typeof InvocationMethod.Type

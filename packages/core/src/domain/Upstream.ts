@@ -51,6 +51,13 @@ export const targetFor = (target: UpstreamTarget, client: string | undefined): U
   return own ? { ...target, clientSession: client } : target
 }
 
+/**
+ * Where a target's session is kept: the server's name for the session its clients share, the name and the client for
+ * a client's own.
+ */
+export const slotOf = (target: UpstreamTarget): string =>
+  target.clientSession === undefined ? target.name : `${target.name}\u0000${target.clientSession}`
+
 /** Shorthand for the common case: a Streamable HTTP upstream at `url`. */
 export const httpUpstream = (url: string, headers?: Record<string, string>): HttpUpstream =>
   headers === undefined ? { transport: "streamable-http", url } : { transport: "streamable-http", url, headers }

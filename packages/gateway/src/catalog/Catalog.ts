@@ -1,4 +1,4 @@
-import { Manager, Registry, Transport } from "@att/core"
+import { Manager, Registry } from "@att/core"
 import { type CapabilityEventQuery, makeCapabilityHistory, now } from "@att/core/internal"
 import { Effect, Option, PubSub, Stream } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
@@ -46,7 +46,6 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
   scoped: Effect.gen(function* () {
     const manager = yield* Manager
     const registry = yield* Registry
-    const transport = yield* Transport
     const settings = yield* GatewayOptions
     const lists = new Map<string, ServerLists>()
     const rejections = new Map<string, Partial<Record<ListKind, ReadonlyArray<RejectedItem>>>>()
@@ -78,7 +77,7 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
                 refused[kind] = []
               } else {
                 // A list that fails to fetch keeps its last snapshot.
-                const fetched = yield* Effect.option(fetchList(registry, transport, server, kind))
+                const fetched = yield* Effect.option(fetchList(manager, server, kind))
                 if (Option.isSome(fetched)) {
                   const { accepted, rejected } = admit(kind, fetched.value)
                   updated[kind] = accepted
@@ -183,14 +182,14 @@ export class Catalog extends Effect.Service<Catalog>()("att/Catalog", {
       )
     )
 
-    // Subscribe first, then catch up on the servers initialized already: no handshake goes unseen.
-    const handshakes = yield* manager.subscribeHandshakes
-    const listChanges = yield* transport.subscribeListChanges
+    // Subscribe first, then catch up on the servers initialized already: no session opened or verified goes unseen.
+    const refreshes = yield* manager.subscribeRefreshes
+    const listChanges = yield* manager.subscribeListChanges
     const initialized = (yield* manager.list).filter((record) => record.initialized).map((record) => record.name)
     yield* Stream.mergeAll(
       [
         Stream.fromIterable(initialized).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
-        Stream.fromQueue(handshakes).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
+        Stream.fromQueue(refreshes).pipe(Stream.map((server) => ({ server, kinds: ALL_LISTS }))),
         Stream.fromQueue(listChanges).pipe(
           Stream.map((change) => ({ server: change.server, kinds: CHANGED_LISTS[change.list] }))
         )

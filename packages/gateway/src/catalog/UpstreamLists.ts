@@ -1,4 +1,4 @@
-import type { ListChange, Registry, TransportShape } from "@att/core"
+import type { ListChange, Manager } from "@att/core"
 import { asJsonObject } from "@att/core/internal"
 import { Effect } from "effect"
 import type { ListKind } from "./Drift.js"
@@ -7,7 +7,11 @@ import { text } from "./Entries.js"
 /** The request that lists each kind, the result's key holding the items, and the capability that offers it. */
 export const LIST_METHODS: Record<
   ListKind,
-  { readonly method: string; readonly key: string; readonly capability: string }
+  {
+    readonly method: "tools/list" | "resources/list" | "resources/templates/list" | "prompts/list"
+    readonly key: string
+    readonly capability: string
+  }
 > = {
   tools: { method: "tools/list", key: "tools", capability: "tools" },
   resources: { method: "resources/list", key: "resources", capability: "resources" },
@@ -25,21 +29,19 @@ export const CHANGED_LISTS: Record<ListChange["list"], ReadonlyArray<ListKind>> 
 /** At most this many pages of one list are fetched (an upstream whose cursors never end cannot hold att). */
 export const MAX_LIST_PAGES = 100
 
-/** Fetch one list of a server from its upstream, following `nextCursor` up to a bound, collecting the items. */
-export const fetchList = (registry: Registry, transport: TransportShape, server: string, kind: ListKind) =>
+/**
+ * Fetch one list of a server through the Manager (its session, bulkhead, timeout and events), following
+ * `nextCursor` up to a bound, collecting the items. On the live session as it is (`staleOk`): lists are fetched
+ * because a session was opened or verified, and must not verify it again.
+ */
+export const fetchList = (manager: Manager, server: string, kind: ListKind) =>
   Effect.gen(function* () {
     const { method, key } = LIST_METHODS[kind]
-    const target = yield* registry.target(server)
     const items: Array<unknown> = []
     let cursor: string | undefined
     for (let page = 0; page < MAX_LIST_PAGES; page++) {
-      const response = yield* transport.send(target, {
-        jsonrpc: "2.0",
-        id: `${method}-${crypto.randomUUID()}`,
-        method,
-        ...(cursor === undefined ? {} : { params: { cursor } })
-      })
-      const result = asJsonObject(response.result)
+      const served = yield* manager.request(server, method, cursor === undefined ? {} : { cursor }, { staleOk: true })
+      const result = asJsonObject(served.result)
       const list = result?.[key]
       if (Array.isArray(list)) items.push(...list)
       cursor = text(result?.nextCursor) ?? undefined

@@ -10,7 +10,6 @@ import {
   Manager,
   type Progress,
   Registry,
-  Transport,
   type UpstreamRejected
 } from "@att/core"
 import { recordEventsDropped } from "@att/core/internal"
@@ -57,7 +56,6 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
   scoped: Effect.gen(function* () {
     const manager = yield* Manager
     const registry = yield* Registry
-    const transport = yield* Transport
     const catalog = yield* Catalog
     const settings = yield* GatewayOptions
     const run = Runtime.runPromise(yield* Effect.runtime<never>())
@@ -105,17 +103,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
           Effect.forEach(
             owners.filter(only),
             (name) =>
-              registry.target(name).pipe(
-                Effect.flatMap((target) =>
-                  transport.send(target, {
-                    jsonrpc: "2.0",
-                    id: `${method}-${crypto.randomUUID()}`,
-                    method,
-                    params: { uri }
-                  })
-                ),
-                Effect.ignore
-              ),
+              Effect.ignore(manager.request(name, method, { uri }, { staleOk: true })),
             { concurrency: "unbounded", discard: true }
           )
         )
@@ -172,7 +160,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
           )
         }
         for (const uri of subscriptions.drop(server)) void run(upstreamSubscription("resources/unsubscribe", uri))
-        void run(transport.releaseClient(client))
+        void run(manager.releaseClient(client))
       }
 
       server.setRequestHandler(ListToolsRequestSchema, async (request) =>
@@ -293,7 +281,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
     const changes = yield* catalog.subscribeChanges
     yield* Queue.take(changes).pipe(Effect.flatMap(announce), Effect.forever, Effect.forkScoped)
     // An upstream's resource update goes to the sessions subscribed to that URI.
-    const updates = yield* transport.subscribeResourceUpdates
+    const updates = yield* manager.subscribeResourceUpdates
     yield* Queue.take(updates).pipe(
       Effect.flatMap(({ uri }) =>
         Effect.promise(() =>
@@ -308,7 +296,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
 
     // An upstream's log message goes to every session whose level admits it: upstream sessions are shared by all
     // clients, so a message cannot be traced to one. The logger names the server it came from.
-    const logs = yield* transport.subscribeLogMessages
+    const logs = yield* manager.subscribeLogMessages
     yield* Queue.take(logs).pipe(
       Effect.tap(({ server: name, level, logger, data }) =>
         Effect.sync(() => {
