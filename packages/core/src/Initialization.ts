@@ -117,7 +117,7 @@ export const makeInitialization = (
         yield* registry.record(name, { healthy: true, correlationId }, at)
         yield* PubSub.publish(refreshes, name)
         return yield* registry.get(name)
-      }).pipe(Effect.withSpan("Manager.refresh", { captureStackTrace: false, attributes: { "att.server": name } }))
+      })
 
     /**
      * One handshake per server at a time: callers that arrive while one is in flight share its outcome. If the

@@ -127,12 +127,15 @@ export const makeScriptedCluster = (
         method: "initialize",
         params: {}
       }
+      const logged = () => log.push({ server, session_id: current.id, method: "initialize" })
+      // A responder's answer is logged as sent (it may fail); the script's only when it succeeded.
       const answered = options.responder?.(server, initialize)
       const handshake =
-        answered === undefined ? initializeAnswer(server) : Effect.flatMap(answered, handshakeResult)
+        answered === undefined
+          ? Effect.tap(initializeAnswer(server), logged)
+          : Effect.flatMap(Effect.zipRight(Effect.sync(logged), answered), handshakeResult)
       const initialized = { jsonrpc: "2.0", method: "notifications/initialized" } as const
       return handshake.pipe(
-        Effect.tap(() => log.push({ server, session_id: current.id, method: "initialize" })),
         Effect.tap(() => {
           log.push({ server, session_id: current.id, method: initialized.method })
           return options.responder?.(server, initialized) ?? Effect.void
@@ -143,7 +146,7 @@ export const makeScriptedCluster = (
             current.lastActivity = at
           })
         ),
-        Effect.tapError(() => Effect.sync(() => sessions.get(slot) === current && sessions.delete(slot)))
+        Effect.onError(() => Effect.sync(() => sessions.get(slot) === current && sessions.delete(slot)))
       )
     })
 
@@ -151,6 +154,7 @@ export const makeScriptedCluster = (
     const params = request.params ?? {}
     switch (request.method) {
       case "ping":
+        log.push({ server, session_id: current.id, method: "ping" })
         return Effect.succeed({})
       case "tools/call":
       case "resources/read": {
@@ -265,7 +269,11 @@ export const makeScriptedCluster = (
     observedCallOrder: () =>
       log
         .filter(
-          (entry) => entry.method === "initialize" || entry.method === "tools/call" || entry.method === "resources/read"
+          (entry) =>
+            entry.method === "initialize" ||
+            entry.method === "ping" ||
+            entry.method === "tools/call" ||
+            entry.method === "resources/read"
         )
         .map((entry) => [entry.server, entry.method] as const),
     created: (server) => created.get(server) ?? 0,

@@ -59,7 +59,7 @@ export interface ScriptedTransportControls {
   readonly toggle: (toggle: Toggle, server: string, on?: boolean) => void
   /** Every call, in order: `(server, session_id, method)`, notifications included. */
   readonly calls: () => ReadonlyArray<CallLogEntry>
-  /** Calls restricted to initialize, tools/call and resources/read, as `[server, method]` (the observed call order). */
+  /** Calls restricted to initialize, ping, tools/call and resources/read, as `[server, method]` (the observed call order). */
   readonly observedCallOrder: () => ReadonlyArray<readonly [string, string]>
   readonly created: (server: string) => number
   readonly closed: (server: string) => number
