@@ -29,6 +29,7 @@ describe("package surfaces (issue 15 §2)", () => {
       [
         "AdapterSessionDiagnostics",
         "AdapterSessionStatus",
+        "CLIENT_METHODS",
         "CapabilityEvent",
         "CapabilityEventKind",
         "CapabilitySnapshot",
@@ -75,6 +76,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "displayUrl",
         "httpUpstream",
         "journalSchemas",
+        "slotOf",
       ]
     `)
   })

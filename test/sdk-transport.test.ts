@@ -213,19 +213,38 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  it.scopedLive(
-    "a re-initialize of an upstream that stopped answering fails at the timeout, without a second session",
-    () =>
-      Effect.gen(function* () {
-        const { upstream, manager } = yield* initializedAlpha()
-        yield* upstream.hang
-        const openings = upstream.counters.openings
-        const record = yield* manager.initializeServer("alpha", { force: true })
-        expect(record).toMatchObject({ status: "degraded", initialized: false })
-        expect(record.last_error).toMatch(/timed out/i)
-        expect(upstream.counters.openings - openings).toBe(0) // tried in place only: no new session
-        expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false) // silent: closed
-      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
+  it.scopedLive("a forced initialize of an upstream that stopped answering fails at the timeout, leaving no session", () =>
+    Effect.gen(function* () {
+      const { upstream, manager } = yield* initializedAlpha()
+      yield* upstream.hang
+      const openings = upstream.counters.openings
+      const record = yield* manager.initializeServer("alpha", { force: true })
+      expect(record).toMatchObject({ status: "degraded", initialized: false })
+      expect(record.last_error).toMatch(/timed out/i)
+      expect(upstream.counters.openings - openings).toBe(1) // a new session: never a second initialize on one
+      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false)
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
+  )
+
+  it.scopedLive("a session the upstream ended (404) is replaced by the Manager and the call sent again, once", () =>
+    Effect.gen(function* () {
+      const { upstream, manager } = yield* initializedAlpha()
+      expect(text((yield* manager.invokeTool("echo", { message: "before" })).result)).toBe("alpha: before")
+      yield* upstream.expireSessions
+      const served = yield* manager.invokeTool("echo", { message: "after" })
+      expect(text(served.result)).toBe("alpha: after")
+      expect(upstream.counters.sessions).toBe(2)
+      expect(upstream.counters.initialize).toBe(2)
+      // One invocation, served: the lost session was not the server's fault.
+      const events = yield* manager.listInvocationEvents({ request_id: served.request_id })
+      expect(events.map((event) => event.phase)).toEqual([
+        "initialize_start",
+        "initialize_success",
+        "invoke_start",
+        "invoke_success"
+      ])
+      expect(yield* manager.get("alpha")).toMatchObject({ status: "healthy", retry_count: 0 })
+    }).pipe(Effect.provide(sdkAtt()))
   )
 
   it.scopedLive("a per-server timeout overrides the transport's default", () =>
@@ -320,14 +339,10 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  // In place (`stdio`), or refused by a child that takes one initialize only (`stdio-once`): either way the same
-  // child keeps serving, with its state, the call in flight carries on, and the snapshot is the session's own.
-  for (const [mode, title] of [
-    ["stdio", "stdio: a re-initialize runs on the live child; a call in flight carries on"],
-    ["stdio-once", "stdio: a child that refuses a second initialize keeps its session and its state"]
-  ] as const) {
+  // Whether or not the child takes a second initialize (`stdio-once` refuses one), none is sent on its session.
+  for (const mode of ["stdio", "stdio-once"] as const) {
     it.scopedLive(
-      title,
+      `stdio (${mode}): an expired handshake is refreshed by a ping on the live child; a call in flight carries on`,
       () =>
         Effect.gen(function* () {
           const { manager, children, slowCall, sent } = yield* stdioGamma(mode)
@@ -335,25 +350,38 @@ describe("the SDK transport against real MCP servers", () => {
           const before = yield* manager.get("gamma")
           const call = yield* slowCall(1_000)
           yield* sent(1)
-          const after = yield* manager.initializeServer("gamma", { force: true })
-          expect(after).toMatchObject({ status: "healthy", initialized: true })
-          expect(after.last_initialized_at).not.toEqual(before.last_initialized_at)
-          const { captured_at: _, ...negotiated } = before.capability_snapshot ?? {}
-          expect(after.capability_snapshot).toMatchObject({ ...negotiated, server_info: { name: "gamma" } })
-          expect(children()).toEqual([child]) // the same process: its state survives the handshake
+          const after = yield* manager.initializeServer("gamma")
+          expect(after.status).toBe("healthy")
+          // The snapshot is the session's own, as its one initialize answered it.
+          expect(after.capability_snapshot).toEqual(before.capability_snapshot)
+          expect(after.last_initialized_at).toEqual(before.last_initialized_at)
+          expect(children()).toEqual([child]) // the same process: its state survives
           const result = yield* Fiber.join(call)
           expect(result._tag === "Right" && text(result.right.result)).toBe("gamma: slept 1000")
           expect(text((yield* manager.invokeTool("echo", { message: "again" })).result)).toBe("gamma: again")
-        }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 }))),
+        }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000, manager: { maxInitializationAge: 0 } }))),
       20_000
     )
   }
 
+  it.scopedLive("stdio: a forced initialize starts a new child, and the old one exits", () =>
+    Effect.gen(function* () {
+      const { manager, children } = yield* stdioGamma("stdio")
+      const [old] = children()
+      expect(yield* manager.initializeServer("gamma", { force: true })).toMatchObject({ status: "healthy" })
+      yield* eventually(() => !isAlive(old ?? 0))
+      const now = children()
+      expect(now).toHaveLength(1)
+      expect(now).not.toContain(old)
+      expect(text((yield* manager.invokeTool("echo", { message: "new" })).result)).toBe("gamma: new")
+    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 10_000 })))
+  )
+
   it.scopedLive(
-    "an upstream that no longer knows the session at a re-initialize gets a new one; calls in flight finish on the old, one drains at a time, unregister ends all",
+    "a forced initialize opens a new session; calls in flight finish on the old, one drains at a time, unregister ends all",
     () =>
       Effect.gen(function* () {
-        const { upstream, manager } = yield* initializedAlpha({ forgetsSessionAtReinitialize: true })
+        const { upstream, manager } = yield* initializedAlpha()
         const slowCall = (ms: number) => Effect.fork(Effect.either(manager.invokeTool("slow", { ms })))
         const sent = (n: number) => eventually(() => upstream.counters.toolCalls === n)
 
@@ -379,9 +407,9 @@ describe("the SDK transport against real MCP servers", () => {
         expect(upstream.counters.sessions).toBe(4)
         yield* manager.unregister("alpha")
         expect((yield* Fiber.join(draining))._tag).toBe("Left")
-        // Only the current session is deleted: the upstream said it no longer knew the others (404).
-        yield* eventually(() => upstream.counters.ended === 1)
-        expect(upstream.counters.ended).toBe(1)
+        // Every session is ended at the upstream as it closes (`DELETE`), drained or cut.
+        yield* eventually(() => upstream.counters.ended === 4)
+        expect(upstream.counters.ended).toBe(4)
         const allClosed = () => upstream.sessionIds().every((id) => upstream.openConnections(id) === 0)
         yield* eventually(allClosed)
         expect(allClosed()).toBe(true)

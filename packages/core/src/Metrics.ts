@@ -70,7 +70,8 @@ export class ToolLabels {
   constructor(readonly max: number) {}
 
   of(tool: string): string {
-    if (this.seen.has(tool)) return tool
+    // The empty label of the methods that name no tool (lists, reads) never counts against the cap.
+    if (tool === "" || this.seen.has(tool)) return tool
     if (this.seen.size >= this.max) return "other"
     this.seen.add(tool)
     return tool

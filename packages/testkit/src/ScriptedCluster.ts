@@ -27,6 +27,19 @@ interface Session {
   lastActivity: DateTime.Utc | null
 }
 
+/** What a scripted upstream answers to the client requests it is not scripted for: empty lists, empty results. */
+const OTHER_ANSWERS: Readonly<Record<string, unknown>> = {
+  "tools/list": { tools: [] },
+  "resources/list": { resources: [] },
+  "resources/templates/list": { resourceTemplates: [] },
+  "prompts/list": { prompts: [] },
+  "prompts/get": { messages: [] },
+  "completion/complete": { completion: { values: [] } },
+  "resources/subscribe": {},
+  "resources/unsubscribe": {},
+  "logging/setLevel": {}
+}
+
 const ACTIONS: ReadonlySet<string> = new Set(["ok", "timeout", "error"])
 const INVALIDATING: ReadonlySet<string> = new Set(["network_timeout", "http_status", "transport_error"])
 const key = (server: string, method: string) => `${server}\u0000${method}`
@@ -182,10 +195,15 @@ export const makeScriptedCluster = (
             )
           })
       }
-      default:
-        return Effect.fail(
-          new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
-        )
+      default: {
+        const answer = OTHER_ANSWERS[request.method]
+        if (answer === undefined)
+          return Effect.fail(
+            new TransportError({ message: `Unsupported MCP method: ${request.method}`, category: "invalid_payload" })
+          )
+        log.push({ server, session_id: current.id, method: request.method })
+        return Effect.succeed(answer)
+      }
     }
   }
 

@@ -3,8 +3,7 @@ import type { AddressInfo, Socket } from "node:net"
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js"
 import { Duration, Effect } from "effect"
 import { z } from "zod"
-import { readJsonBody, statefulMcpHandler } from "@att/sdk-transport/stateful-http"
-import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js"
+import { statefulMcpHandler } from "@att/sdk-transport/stateful-http"
 
 /** What a test upstream has seen, counted at the upstream. */
 export interface UpstreamCounters {
@@ -35,6 +34,11 @@ export interface RunningUpstream {
    * SDK's example servers do for a session they do not know (after a restart, say).
    */
   readonly forgetSessions: Effect.Effect<void>
+  /**
+   * From now on, answer every request on the sessions seen so far with 404 "Session not found", as MCP says a server
+   * does for a session it ended: the client must start a new session.
+   */
+  readonly expireSessions: Effect.Effect<void>
   /** The session ids requests carried, in the order first seen. */
   readonly sessionIds: () => ReadonlyArray<string>
   /** How many connections that carried a request of the session are still open (a closed client closes its own). */
@@ -45,11 +49,6 @@ export interface UpstreamOptions {
   readonly name: string
   /** Register more tools on each session's server. */
   readonly extend?: (server: McpServer, counters: UpstreamCounters) => void
-  /**
-   * Answer a second `initialize` on a session with 404, as for a session it does not know, while serving the
-   * session's other requests (a server that lost track of one session at a handshake, not of its calls).
-   */
-  readonly forgetsSessionAtReinitialize?: boolean
   /** The `instructions` of its initialize result. */
   readonly instructions?: string
   /** Answer 401 to a request without exactly this `Authorization` header. */
@@ -143,6 +142,7 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
       // Every session id requests carried, with the connections they came on while those are open.
       const connections = new Map<string, Set<Socket>>()
       const forgotten = new Set<string>()
+      const expired = new Set<string>()
       const handle = async (req: IncomingMessage, res: ServerResponse) => {
         const sessionId = req.headers["mcp-session-id"]
         if (sessionId === undefined) counters.openings += 1
@@ -152,10 +152,8 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           return refuse(res, 401, -32001, "Unauthorized")
         if (typeof sessionId !== "string") return endpoint.handle(req, res)
         if (forgotten.has(sessionId)) return refuse(res, 400, -32000, "Bad Request: No valid session ID provided")
-        if (options.forgetsSessionAtReinitialize !== true || req.method !== "POST") return endpoint.handle(req, res)
-        const body = await readJsonBody(req)
-        if (isInitializeRequest(body)) return refuse(res, 404, -32001, "Session not found")
-        return endpoint.handle(req, res, body ?? null)
+        if (expired.has(sessionId)) return refuse(res, 404, -32001, "Session not found")
+        return endpoint.handle(req, res)
       }
       const http = createServer((req, res) => {
         const sessionId = req.headers["mcp-session-id"]
@@ -189,6 +187,9 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
         close,
         forgetSessions: Effect.sync(() => {
           for (const id of connections.keys()) forgotten.add(id)
+        }),
+        expireSessions: Effect.sync(() => {
+          for (const id of connections.keys()) expired.add(id)
         }),
         sessionIds: () => [...connections.keys()],
         openConnections: (sessionId) => connections.get(sessionId)?.size ?? 0
