@@ -213,17 +213,19 @@ describe("the SDK transport against real MCP servers", () => {
     }).pipe(Effect.provide(sdkAtt()))
   )
 
-  it.scopedLive("a forced initialize of an upstream that stopped answering fails at the timeout, leaving no session", () =>
-    Effect.gen(function* () {
-      const { upstream, manager } = yield* initializedAlpha()
-      yield* upstream.hang
-      const openings = upstream.counters.openings
-      const record = yield* manager.initializeServer("alpha", { force: true })
-      expect(record).toMatchObject({ status: "degraded", initialized: false })
-      expect(record.last_error).toMatch(/timed out/i)
-      expect(upstream.counters.openings - openings).toBe(1) // a new session: never a second initialize on one
-      expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false)
-    }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
+  it.scopedLive(
+    "a forced initialize of an upstream that stopped answering fails at the timeout, leaving no session",
+    () =>
+      Effect.gen(function* () {
+        const { upstream, manager } = yield* initializedAlpha()
+        yield* upstream.hang
+        const openings = upstream.counters.openings
+        const record = yield* manager.initializeServer("alpha", { force: true })
+        expect(record).toMatchObject({ status: "degraded", initialized: false })
+        expect(record.last_error).toMatch(/timed out/i)
+        expect(upstream.counters.openings - openings).toBe(1) // a new session: never a second initialize on one
+        expect(Option.getOrThrow(yield* manager.sessionDiagnostics("alpha")).active).toBe(false)
+      }).pipe(Effect.provide(sdkAtt({ callTimeoutMs: 300 })))
   )
 
   it.scopedLive("a session the upstream ended (404) is replaced by the Manager and the call sent again, once", () =>

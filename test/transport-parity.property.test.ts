@@ -14,7 +14,7 @@ import {
 import { SdkTransport } from "@att/sdk-transport"
 import { ScriptedTransport, startHttpUpstream } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, FastCheck as fc, Layer, Option } from "effect"
+import { Effect, Either, FastCheck as fc, type Layer, Option } from "effect"
 
 /** The requests both answer with a result: the test upstream offers tools and resources (`echo`, `test://static`). */
 const REQUESTS: ReadonlyArray<readonly [ClientMethod, Record<string, unknown>]> = [

@@ -62,7 +62,11 @@ export interface InvocationParts {
   readonly clock: Clock.Clock
   readonly ensureInitialized: (name: string, options?: InitializeOptions) => Effect.Effect<ServerRecord, ServerNotFound>
   /** Replace a session a request found missing (see `Initialization.reopen`). */
-  readonly reopen: (target: UpstreamTarget, seen: number, correlationId: string | null) => Effect.Effect<void, ReopenFailure>
+  readonly reopen: (
+    target: UpstreamTarget,
+    seen: number,
+    correlationId: string | null
+  ) => Effect.Effect<void, ReopenFailure>
   /** The slot's count of opens, read as a request is sent. */
   readonly opens: (target: UpstreamTarget) => number
 }

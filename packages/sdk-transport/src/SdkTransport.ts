@@ -87,7 +87,10 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
     const forward = makeForwarding(lifecycle, timeouts, clock)
 
     /** A request on the slot's session; none there: `sessionLost`, not sent (the Manager opens sessions). */
-    const onSession = (target: UpstreamTarget, use: (session: Session) => Effect.Effect<JsonRpcResponse, TransportError>) =>
+    const onSession = (
+      target: UpstreamTarget,
+      use: (session: Session) => Effect.Effect<JsonRpcResponse, TransportError>
+    ) =>
       Effect.suspend(() => {
         const session = current(slotOf(target))
         return session === undefined ? Effect.fail(NO_SESSION) : use(session)

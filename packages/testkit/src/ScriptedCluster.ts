@@ -120,7 +120,9 @@ export const makeScriptedCluster = (
         new TransportError({ message: `rpc error: ${rpcErrorText(response.error)}`, category: "rpc_error" })
       )
     return result === null
-      ? Effect.fail(new TransportError({ message: "rpc error: invalid initialize result", category: "invalid_payload" }))
+      ? Effect.fail(
+          new TransportError({ message: "rpc error: invalid initialize result", category: "invalid_payload" })
+        )
       : Effect.succeed(result)
   }
 
@@ -163,7 +165,11 @@ export const makeScriptedCluster = (
       )
     })
 
-  const cluster = (server: string, current: Session, request: JsonRpcRequest): Effect.Effect<unknown, TransportError> => {
+  const cluster = (
+    server: string,
+    current: Session,
+    request: JsonRpcRequest
+  ): Effect.Effect<unknown, TransportError> => {
     const params = request.params ?? {}
     switch (request.method) {
       case "ping":
@@ -173,27 +179,27 @@ export const makeScriptedCluster = (
       case "resources/read": {
         const isTool = request.method === "tools/call"
         return Effect.suspend(() => {
-            log.push({ server, session_id: current.id, method: request.method })
-            const action = isTool
-              ? decide(server, "tools/call", "timeoutToolCalls", "failToolCalls")
-              : decide(server, "resources/read", "timeoutResourceReads", "failResourceReads")
-            if (action === "timeout") return Effect.fail(timeout(`${server} timed out`))
-            if (action === "error") return Effect.fail(unavailable(`${server} unavailable`))
-            return Effect.succeed(
-              isTool
-                ? {
-                    content: [{ type: "text", text: "ok" }],
-                    structuredContent: {
-                      session_id: current.id,
-                      server,
-                      tool: params.name,
-                      arguments: params.arguments ?? {}
-                    },
-                    isError: false
-                  }
-                : { contents: [{ uri: params.uri, mimeType: "text/plain", text: "data" }] }
-            )
-          })
+          log.push({ server, session_id: current.id, method: request.method })
+          const action = isTool
+            ? decide(server, "tools/call", "timeoutToolCalls", "failToolCalls")
+            : decide(server, "resources/read", "timeoutResourceReads", "failResourceReads")
+          if (action === "timeout") return Effect.fail(timeout(`${server} timed out`))
+          if (action === "error") return Effect.fail(unavailable(`${server} unavailable`))
+          return Effect.succeed(
+            isTool
+              ? {
+                  content: [{ type: "text", text: "ok" }],
+                  structuredContent: {
+                    session_id: current.id,
+                    server,
+                    tool: params.name,
+                    arguments: params.arguments ?? {}
+                  },
+                  isError: false
+                }
+              : { contents: [{ uri: params.uri, mimeType: "text/plain", text: "data" }] }
+          )
+        })
       }
       default: {
         const answer = OTHER_ANSWERS[request.method]

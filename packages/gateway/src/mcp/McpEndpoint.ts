@@ -1,17 +1,10 @@
 /*
  * Over 300 lines on purpose for now: one closure holds what every session's server shares (the catalog, the
- * subscriptions, the relays of progress, logs, changes and upstream requests). Moving its upstream requests into the Manager (the
- * protocol-level transport, `todo/protocol_seam.md`) takes most of it apart.
+ * subscriptions, the relays of progress, logs, changes and upstream requests). Its upstream requests go through the
+ * Manager; the SDK `Server` per session is what keeps the rest here (a front of att's own, for the 2026-07-28
+ * revision beside this one, would split it: `todo/protocol_seam.md`).
  */
-import {
-  Fleet,
-  InvocationError,
-  type InvocationResult,
-  Manager,
-  type Progress,
-  Registry,
-  type UpstreamRejected
-} from "@att/core"
+import { Fleet, InvocationError, type InvocationResult, Manager, type Progress, type UpstreamRejected } from "@att/core"
 import { recordEventsDropped } from "@att/core/internal"
 import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
@@ -55,7 +48,6 @@ const mcpFailure = (error: InvocationError) =>
 export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint", {
   scoped: Effect.gen(function* () {
     const manager = yield* Manager
-    const registry = yield* Registry
     const catalog = yield* Catalog
     const settings = yield* GatewayOptions
     const run = Runtime.runPromise(yield* Effect.runtime<never>())
@@ -102,8 +94,7 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
         Effect.flatMap((owners) =>
           Effect.forEach(
             owners.filter(only),
-            (name) =>
-              Effect.ignore(manager.request(name, method, { uri }, { staleOk: true })),
+            (name) => Effect.ignore(manager.request(name, method, { uri }, { staleOk: true })),
             { concurrency: "unbounded", discard: true }
           )
         )
