@@ -225,4 +225,32 @@ describe("an upstream's requests to its client, through /mcp", () => {
         expect(upstream.sessionIds().length).toBe(2)
       })
   )
+
+  it.scopedLive(
+    "a client's own child takes a place of max_mcp_sessions: with none left, a new session is refused and a call that needs one fails alone",
+    () =>
+      Effect.gen(function* () {
+        const url = yield* startAtt({ alpha: stdioUpstream("alpha") }, { max_mcp_sessions: 3 })
+        const ann = yield* answeringClient(url, "ann", () => Promise.resolve())
+        const bob = yield* answeringClient(url, "bob", () => Promise.resolve())
+        yield* listedWhen(ann, (listed) => listed.tools.some((tool) => tool.name === "ask"))
+        // Ann's own child takes the third place: Ann, Bob and the child.
+        const forAnn = yield* call(ann, "ask", "who?")
+        expect(forAnn.answer).toEqual({ action: "accept", content: { answer: "ann: who?" } })
+        const refused = yield* Effect.flip(
+          Effect.tryPromise(() =>
+            new Client({ name: "late", version: "0.0.0" }).connect(new StreamableHTTPClientTransport(new URL(url)))
+          )
+        )
+        expect(String(refused.error)).toMatch(/max_mcp_sessions 3/)
+        // Bob's call needs a child of his own and there is no place left: it fails alone, naming the limit.
+        const forBob = yield* Effect.flip(Effect.tryPromise(() => bob.callTool({ name: "ask", arguments: {} })))
+        expect(String(forBob.error)).toMatch(/max_mcp_sessions 3/)
+        // Ann goes: her session and her child give their places back.
+        yield* Effect.promise(() => (ann.transport as StreamableHTTPClientTransport).terminateSession())
+        yield* eventually(() => !isAlive(forAnn.pid as number), "ann's child to exit")
+        const forBobAgain = yield* call(bob, "ask", "who?")
+        expect(forBobAgain.answer).toEqual({ action: "accept", content: { answer: "bob: who?" } })
+      })
+  )
 })

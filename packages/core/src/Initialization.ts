@@ -1,7 +1,7 @@
-import { Cause, type Clock, Deferred, Effect, Either, PubSub } from "effect"
+import { Cause, type Clock, Deferred, Effect, Either, Option, PubSub } from "effect"
 import type { CallMetrics } from "./CallMetrics.js"
 import { currentUtc } from "./CurrentUtc.js"
-import type { ServerNotFound, TransportError } from "./domain/Errors.js"
+import { type ServerNotFound, TransportError } from "./domain/Errors.js"
 import { asJsonObject } from "./domain/JsonRpc.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
 import { type UpstreamTarget, slotOf } from "./domain/Upstream.js"
@@ -9,6 +9,7 @@ import { type StageFailure, failureOf, snapshotOf } from "./Handshake.js"
 import type { ManagerSettings } from "./ManagerConfig.js"
 import { type Registry, now } from "./Registry.js"
 import { type CheckResult, expiryOf, needsHandshake, shouldRetry } from "./StatusMachine.js"
+import type { SessionBudgetShape } from "./SessionBudget.js"
 import type { TransportShape } from "./Transport.js"
 
 export interface InitializeOptions {
@@ -27,6 +28,15 @@ export const failedCheck = (failure: StageFailure, correlationId: string | null,
   correlationId,
   since
 })
+
+/** The budget has no place for a client's own session: that call fails alone, and the server's health is unchanged. */
+const noPlace = (budget: Option.Option<SessionBudgetShape>) =>
+  new TransportError({
+    message: `no upstream session of its own for this client: every session is taken (max_mcp_sessions ${Option.match(budget, { onNone: () => "unbounded", onSome: (b) => String(b.max) })})`,
+    category: "transport_error",
+    unsent: true,
+    callOnly: true
+  })
 
 /** A session could not be opened again; `recorded` when the failure is already on the server's record. */
 export interface ReopenFailure {
@@ -47,13 +57,16 @@ export const makeInitialization = (
   clock: Clock.Clock,
   registry: Registry,
   transport: TransportShape,
-  metrics: CallMetrics
+  metrics: CallMetrics,
+  budget: Option.Option<SessionBudgetShape>
 ) =>
   Effect.gen(function* () {
     const inflight = new Map<string, Deferred.Deferred<ServerRecord, ServerNotFound>>()
     const clientOpens = new Map<string, Deferred.Deferred<void, TransportError>>()
     /** Per slot, how many sessions the Manager opened there: a lost session is replaced once, by whoever sees it first. */
     const opened = new Map<string, number>()
+    /** The client slots open, each holding a place of the budget: by slot, the server and the client. */
+    const clientSlots = new Map<string, { readonly server: string; readonly client: string }>()
     const handshakes = yield* PubSub.unbounded<string>()
     const refreshes = yield* PubSub.unbounded<string>()
 
@@ -167,18 +180,42 @@ export const makeInitialization = (
         )
       })
 
-    /** A new session of one client's own (`UpstreamTarget.clientSession`), single-flight per slot; no snapshot. */
+    /** A place of the budget for a new client slot (one already open keeps its place); false when none is left. */
+    const placeFor = (slot: string) => clientSlots.has(slot) || Option.isNone(budget) || budget.value.tryAcquire()
+
+    /** Give back the places of the client slots `ending` picks (their sessions are closed). */
+    const releaseClientSlots = (ending: (server: string, client: string) => boolean) =>
+      Effect.sync(() => {
+        for (const [slot, { server, client }] of clientSlots) {
+          if (!ending(server, client)) continue
+          clientSlots.delete(slot)
+          if (Option.isSome(budget)) budget.value.release()
+        }
+      })
+
+    /**
+     * A new session of one client's own (`UpstreamTarget.clientSession`), single-flight per slot; no snapshot. It
+     * takes a place of the session budget (shared with `/mcp` sessions) until the client goes or the server does;
+     * with none left, the call fails alone.
+     */
     const openClientSession = (target: UpstreamTarget, slot: string): Effect.Effect<void, TransportError> =>
       Effect.flatMap(Deferred.make<void, TransportError>(), (mine) => {
         const existing = clientOpens.get(slot)
         if (existing !== undefined) return Deferred.await(existing)
+        const counted = clientSlots.has(slot)
+        if (!placeFor(slot)) return Effect.fail(noPlace(budget))
         clientOpens.set(slot, mine)
         return transport.open(target).pipe(
           Effect.tapBoth({
-            onFailure: () => Effect.sync(() => metrics.handshake(target.name, false)),
+            onFailure: () =>
+              Effect.sync(() => {
+                if (!counted && Option.isSome(budget)) budget.value.release()
+                metrics.handshake(target.name, false)
+              }),
             onSuccess: () =>
               Effect.sync(() => {
                 countOpen(slot)
+                clientSlots.set(slot, { server: target.name, client: target.clientSession ?? "" })
                 metrics.handshake(target.name, true)
               })
           }),
@@ -232,6 +269,7 @@ export const makeInitialization = (
       reopen,
       /** The slot's count of opens, read when a request is sent (see `reopen`). */
       opens: (target: UpstreamTarget) => opened.get(slotOf(target)) ?? 0,
+      releaseClientSlots,
       handshakes,
       refreshes
     }

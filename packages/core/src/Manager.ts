@@ -12,6 +12,7 @@ import { type InvokeOptions, makeInvoke } from "./Invocation.js"
 import { ManagerConfig } from "./ManagerConfig.js"
 import { Probe, runProbe } from "./Probe.js"
 import { type RegisterOptions, Registry, now } from "./Registry.js"
+import { SessionBudget } from "./SessionBudget.js"
 import { makeSessionOperations } from "./SessionOperations.js"
 import { type CheckResult, isExpired, shouldRetry } from "./StatusMachine.js"
 import { type ParamsOf, Transport } from "./Transport.js"
@@ -41,12 +42,14 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
     const transport = yield* Transport
     const probe = yield* Probe
     const metrics = new CallMetrics(clock, settings.metricsMaxTools)
-    const { ensureInitialized, reopen, opens, handshakes, refreshes } = yield* makeInitialization(
+    const budget = yield* Effect.serviceOption(SessionBudget)
+    const { ensureInitialized, reopen, opens, releaseClientSlots, handshakes, refreshes } = yield* makeInitialization(
       settings,
       clock,
       registry,
       transport,
-      metrics
+      metrics,
+      budget
     )
     const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
     const invoke = makeInvoke({
@@ -116,12 +119,16 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
         // A name re-registered at another endpoint must not keep talking to the old endpoint's session.
         if (Option.isSome(previous) && !sameEndpoint(previous.value.upstream, upstream)) {
           yield* transport.release(name)
+          yield* releaseClientSlots((server) => server === name)
         }
         return record
       }),
       unregister: Effect.fn("Manager.unregister")(function* (name: string) {
         const removed = yield* registry.unregister(name)
-        if (Option.isSome(removed)) yield* transport.release(name)
+        if (Option.isSome(removed)) {
+          yield* transport.release(name)
+          yield* releaseClientSlots((server) => server === name)
+        }
         return Option.isSome(removed)
       }),
       get,
@@ -192,8 +199,12 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       subscribeListChanges: transport.subscribeListChanges,
       subscribeResourceUpdates: transport.subscribeResourceUpdates,
       subscribeLogMessages: transport.subscribeLogMessages,
-      /** Close the upstream sessions of one client's own, as it goes. */
-      releaseClient: (client: string) => transport.releaseClient(client),
+      /** Close the upstream sessions of one client's own, as it goes (their places of the session budget freed). */
+      releaseClient: (client: string) =>
+        Effect.zipRight(
+          transport.releaseClient(client),
+          releaseClientSlots((_, owner) => owner === client)
+        ),
 
       listEvents: diagnostics.listConnectionEvents,
       listInvocationEvents: diagnostics.listInvocationEvents,

@@ -24,6 +24,7 @@ export { type ConnectionEventQuery, Diagnostics, type InvocationEventQuery } fro
 export { type FleetOptions, type InitializeOptions, type InvokeOptions, Manager, type SessionQuery } from "./Manager.js"
 export { MANAGER_DEFAULTS, ManagerConfig, type ManagerOptions, type ManagerSettings } from "./ManagerConfig.js"
 export { Probe, type ProbeResult, type ProbeShape } from "./Probe.js"
+export { SessionBudget, type SessionBudgetShape } from "./SessionBudget.js"
 export { type RegisterOptions, Registry, type RegistryEntry } from "./Registry.js"
 export {
   EventJournal,

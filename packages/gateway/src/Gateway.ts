@@ -4,6 +4,7 @@ import {
   Manager,
   ManagerConfig,
   Probe,
+  SessionBudget,
   Registry,
   ServerStore,
   SnapshotStore,
@@ -100,6 +101,8 @@ export const serviceCore = <E, R>(
     Layer.provideMerge(Probe.ping),
     Layer.provideMerge(transport),
     Layer.provideMerge(ManagerConfig.layer(managerOptions(config))),
+    // `/mcp` sessions and the upstream sessions of a client's own share `max_mcp_sessions`.
+    Layer.provideMerge(SessionBudget.layer(config.max_mcp_sessions)),
     Layer.provideMerge(GatewayOptions.layer(gatewaySettings(config, authToken, boundHost))),
     Layer.provideMerge(HostResolver.system())
   )

@@ -2,6 +2,7 @@ import { HttpClient, HttpClientRequest } from "@effect/platform"
 import { describe, expect, it } from "@effect/vitest"
 import { Deferred, Effect, Schedule, TestClock } from "effect"
 import { makeNodeServer } from "@att/gateway"
+import { SessionBudget } from "@att/core"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
 import { McpSessions } from "../src/mcp/McpSessions.js"
 import { SessionOutbox } from "../src/mcp/SessionOutbox.js"
@@ -88,7 +89,7 @@ describe("/mcp sessions", () => {
           }
           return server
         },
-        { max: 4, idleMs: 60_000, events: { events: 1000, bytes: 1 << 24 } }
+        { budget: SessionBudget.make(4), idleMs: 60_000, events: { events: 1000, bytes: 1 << 24 } }
       )
       const refused = new Request("http://localhost/mcp", {
         method: "POST",

@@ -4,7 +4,16 @@
  * Manager; the SDK `Server` per session is what keeps the rest here (a front of att's own, for the 2026-07-28
  * revision beside this one, would split it: `todo/protocol_seam.md`).
  */
-import { Fleet, InvocationError, type InvocationResult, Manager, type Progress, type UpstreamRejected } from "@att/core"
+import {
+  Fleet,
+  InvocationError,
+  type InvocationResult,
+  Manager,
+  type Progress,
+  SessionBudget,
+  type SessionBudgetShape,
+  type UpstreamRejected
+} from "@att/core"
 import { recordEventsDropped } from "@att/core/internal"
 import { type HttpServerRequest, HttpServerResponse } from "@effect/platform"
 import { Server } from "@modelcontextprotocol/sdk/server/index.js"
@@ -22,7 +31,7 @@ import {
   SubscribeRequestSchema,
   UnsubscribeRequestSchema
 } from "@modelcontextprotocol/sdk/types.js"
-import { Clock, Effect, Either, Queue, Runtime } from "effect"
+import { Clock, Effect, Either, Option, Queue, Runtime } from "effect"
 import { Catalog } from "../catalog/Catalog.js"
 import type { ListKind } from "../catalog/Drift.js"
 import { GatewayOptions } from "../GatewayOptions.js"
@@ -301,7 +310,10 @@ export class McpEndpoint extends Effect.Service<McpEndpoint>()("att/McpEndpoint"
 
     // Each session id names its replica, so a load balancer can route a session to the replica that holds it.
     const fleet = yield* Fleet.current
-    const endpoint = yield* scopedSessions(makeServer, settings, sessionIdPrefix(fleet.replicaId))
+    // The budget the Manager's client sessions share, when the service core provides one.
+    const provided: Option.Option<SessionBudgetShape> = yield* Effect.serviceOption(SessionBudget)
+    const budget = Option.getOrElse(provided, () => SessionBudget.make(settings.maxMcpSessions))
+    const endpoint = yield* scopedSessions(makeServer, settings, budget, sessionIdPrefix(fleet.replicaId))
 
     /** Serve one `/mcp` request. The body was read and parsed by the HTTP pipeline, under its limits. */
     const handle = (request: HttpServerRequest.HttpServerRequest) =>

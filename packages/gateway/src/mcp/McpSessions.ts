@@ -1,3 +1,4 @@
+import type { SessionBudgetShape } from "@att/core"
 import { recordMcpSessions } from "@att/core/internal"
 import { randomUUID } from "node:crypto"
 import { WebStandardStreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js"
@@ -18,8 +19,11 @@ interface Session {
 }
 
 export interface SessionLimits {
-  /** At most this many sessions at once; a new one above it is refused (503). */
-  readonly max: number
+  /**
+   * The places sessions take (`max_mcp_sessions`, shared with the upstream sessions of a client's own): a new session
+   * with none left is refused (503).
+   */
+  readonly budget: SessionBudgetShape
   /** A session with no request for this long may be ended by `endIdle`. */
   readonly idleMs: number
   /** What each session keeps of its SSE events for a client that resumes (`Last-Event-ID`). */
@@ -66,8 +70,6 @@ const isInitialize = (body: unknown): boolean => {
  */
 export class McpSessions {
   private readonly sessions = new Map<string, Session>()
-  /** Sessions whose initialize is under way: they count against the limit before they have an id. */
-  private opening = 0
 
   constructor(
     private readonly makeServer: () => ConnectableServer,
@@ -93,26 +95,33 @@ export class McpSessions {
     if (request.method !== "POST" || !isInitialize(body)) {
       return jsonRpcError(400, -32000, "Bad Request: No valid session ID provided")
     }
-    if (this.sessions.size + this.opening >= this.limits.max) {
-      return jsonRpcError(503, -32000, `Too many MCP sessions (max_mcp_sessions ${this.limits.max}); try again later`, {
+    // A session whose initialize is under way takes its place before it has an id.
+    const budget = this.limits.budget
+    if (!budget.tryAcquire()) {
+      return jsonRpcError(503, -32000, `Too many MCP sessions (max_mcp_sessions ${budget.max}); try again later`, {
         "retry-after": "5"
       })
     }
-    this.opening++
+    let opened = false
     try {
-      return await this.open(request, body, now)
+      const response = await this.open(request, body, now, () => {
+        opened = true
+      })
+      return response
     } finally {
-      this.opening--
+      if (!opened) budget.release()
     }
   }
 
-  private async open(request: Request, body: unknown, now: number): Promise<Response> {
+  /** Open a session; `onOpened` once it has an id (its place of the budget is then given back when it closes). */
+  private async open(request: Request, body: unknown, now: number, onOpened: () => void): Promise<Response> {
     const server = this.makeServer()
     const events = new SessionEventStore(this.limits.events)
     const transport: WebStandardStreamableHTTPServerTransport = new WebStandardStreamableHTTPServerTransport({
       sessionIdGenerator: () => `${this.limits.idPrefix ?? ""}${randomUUID()}`,
       eventStore: events,
       onsessioninitialized: (id) => {
+        onOpened()
         this.sessions.set(id, { transport, server, lastActive: now })
         recordMcpSessions(this.sessions.size)
         this.onOpen()
@@ -121,6 +130,7 @@ export class McpSessions {
     transport.onclose = () => {
       if (transport.sessionId !== undefined && this.sessions.delete(transport.sessionId)) {
         recordMcpSessions(this.sessions.size)
+        this.limits.budget.release()
       }
       if (events.dropped > 0) this.onEventsDropped(events.dropped)
     }

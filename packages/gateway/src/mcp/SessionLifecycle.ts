@@ -1,3 +1,4 @@
+import type { SessionBudgetShape } from "@att/core"
 import { recordEventsDropped } from "@att/core/internal"
 import { Clock, Duration, Effect, Queue, Runtime, type Scope } from "effect"
 import type { GatewaySettings } from "../GatewayOptions.js"
@@ -18,6 +19,7 @@ export const sessionIdPrefix = (replicaId: string): string =>
 export const scopedSessions = (
   makeServer: () => ConnectableServer,
   settings: GatewaySettings,
+  budget: SessionBudgetShape,
   idPrefix = ""
 ): Effect.Effect<McpSessions, never, Scope.Scope> =>
   Effect.gen(function* () {
@@ -26,7 +28,7 @@ export const scopedSessions = (
     const sessions = new McpSessions(
       makeServer,
       {
-        max: settings.maxMcpSessions,
+        budget,
         idleMs: settings.mcpSessionIdleSeconds * 1000,
         events: { events: settings.mcpEventStoreSize, bytes: settings.mcpEventStoreBytes },
         idPrefix
