@@ -30,9 +30,9 @@ export const failedCheck = (failure: StageFailure, correlationId: string | null,
 })
 
 /** The budget has no place for a client's own session: that call fails alone, and the server's health is unchanged. */
-const noPlace = (budget: Option.Option<SessionBudgetShape>) =>
+const noPlace = (max: number) =>
   new TransportError({
-    message: `no upstream session of its own for this client: every session is taken (max_mcp_sessions ${Option.match(budget, { onNone: () => "unbounded", onSome: (b) => String(b.max) })})`,
+    message: `no upstream session of its own for this client: every place is taken (max_mcp_sessions ${max})`,
     category: "transport_error",
     unsent: true,
     callOnly: true
@@ -203,7 +203,8 @@ export const makeInitialization = (
         const existing = clientOpens.get(slot)
         if (existing !== undefined) return Deferred.await(existing)
         const counted = clientSlots.has(slot)
-        if (!placeFor(slot)) return Effect.fail(noPlace(budget))
+        if (!placeFor(slot))
+          return Effect.fail(noPlace(Option.match(budget, { onNone: () => 0, onSome: (b) => b.max })))
         clientOpens.set(slot, mine)
         return transport.open(target).pipe(
           Effect.tapBoth({

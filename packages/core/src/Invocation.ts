@@ -1,5 +1,5 @@
 /*
- * Just over 300 lines on purpose: one invocation's walk over its candidates is one class of plain continuations (no
+ * Over 300 lines on purpose: one invocation's walk over its candidates is one class of plain continuations (no
  * generator per step, measured on the hot path), and its metrics, spans and relay options are read in the same steps.
  * Splitting the class would put a call per step across files for no gain in clarity.
  */
