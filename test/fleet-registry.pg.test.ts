@@ -1,7 +1,7 @@
 import { storeLayer } from "@att/store"
 import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Clock, Effect, Layer, Redacted } from "effect"
+import { Clock, Effect, Layer, Redacted, Schedule } from "effect"
 import { startAtt } from "./support/mcpAtt.js"
 import { type TestPostgres, startPostgres } from "./support/postgres.js"
 
@@ -21,14 +21,20 @@ const replica = (url: string, replicaId: string) =>
     (mcp) => mcp.replace(/\/mcp$/, "")
   )
 
-const register = (base: string, name: string, url: string) =>
+const register = (base: string, name: string, url: string, extra: Record<string, unknown> = {}) =>
   Effect.promise(() =>
     fetch(`${base}/api/v1/mcp/servers`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ name, url, transport: "streamable-http" })
+      body: JSON.stringify({ name, url, transport: "streamable-http", ...extra })
     })
   ).pipe(Effect.map((response) => response.status))
+
+const sessionModeOf = (base: string, name: string) =>
+  Effect.promise(async () => {
+    const response = await fetch(`${base}/api/v1/mcp/servers/${name}`)
+    return ((await response.json()) as { session_mode: string }).session_mode
+  })
 
 const remove = (base: string, name: string) =>
   Effect.promise(() => fetch(`${base}/api/v1/mcp/servers/${name}`, { method: "DELETE" })).pipe(
@@ -89,6 +95,13 @@ describe("a fleet of two replicas on one Postgres (registry)", () => {
       expect(yield* register(b, "from-b", "http://127.0.0.1:9/b")).toBe(201)
       expect(yield* timeUntil(a, "from-b", "http://127.0.0.1:9/b")).toBeLessThan(1_000)
       expect(yield* urlOf(b, "from-b")).toBe("http://127.0.0.1:9/b")
+      // The same upstream with another session mode is a change the other replica applies too.
+      expect(yield* register(b, "from-b", "http://127.0.0.1:9/b", { session_mode: "per_client" })).toBe(201)
+      yield* sessionModeOf(a, "from-b").pipe(
+        Effect.filterOrFail((mode) => mode === "per_client"),
+        Effect.retry({ schedule: Schedule.spaced("20 millis"), times: 50 }),
+        Effect.orDie
+      )
     })
   )
 

@@ -18,6 +18,7 @@ import { Effect } from "effect"
 import { z } from "zod"
 import { eventually, listedWhen, startAtt, text } from "./support/mcpAtt.js"
 import { isAlive } from "./support/processes.js"
+import { rawRequest } from "./support/rawHttp.js"
 
 /**
  * Requests an upstream sends while serving a call (sampling, elicitation, roots) reach the `/mcp` client whose call
@@ -251,6 +252,29 @@ describe("an upstream's requests to its client, through /mcp", () => {
         yield* eventually(() => !isAlive(forAnn.pid as number), "ann's child to exit")
         const forBobAgain = yield* call(bob, "ask", "who?")
         expect(forBobAgain.answer).toEqual({ action: "accept", content: { answer: "bob: who?" } })
+      })
+  )
+
+  it.scopedLive(
+    "session_mode given through the API's registration: per_client gives an answering client its own session",
+    () =>
+      Effect.gen(function* () {
+        const upstream = yield* startHttpUpstream({ name: "beta", extend: asking })
+        const url = yield* startAtt({}, { allow_private_networks: true })
+        const registered = yield* rawRequest(`${new URL(url).origin}/api/v1/mcp/servers`, {
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "beta", url: upstream.url, session_mode: "per_client" })
+        })
+        expect(registered.status).toBe(201)
+        expect(JSON.parse(registered.text).session_mode).toBe("per_client")
+        const connected = yield* rawRequest(`${new URL(url).origin}/api/v1/mcp/servers/beta/connect`, {})
+        expect(connected.status).toBe(200)
+        const ann = yield* answeringClient(url, "ann", () => Promise.resolve())
+        const plain = yield* plainClient(url)
+        yield* listedWhen(plain, (listed) => listed.tools.some((t) => t.name === "ask_user"))
+        expect(yield* call(ann, "ask_user", "who?")).toEqual({ action: "accept", content: { answer: "ann: who?" } })
+        // A Streamable HTTP upstream is shared under `auto`: Ann's own session is the mode's doing.
+        expect(upstream.sessionIds().length).toBe(2)
       })
   )
 })

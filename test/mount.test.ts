@@ -61,6 +61,12 @@ describe("att mounted into a host app", () => {
       expect((yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "GET" })).status).toBe(401)
       expect((yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "GET", headers: auth })).status).toBe(200)
       expect((yield* rawRequest(`${origin}/api/v1/health`, { method: "GET" })).status).toBe(200)
+      // HEAD: att's GET routes answer it (behind the guard), the host's GET still answers it as the router does.
+      const head = yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "HEAD", headers: auth })
+      expect([head.status, head.headers["content-type"], head.text]).toEqual([200, "application/json", ""])
+      expect((yield* rawRequest(`${origin}/api/v1/mcp/servers`, { method: "HEAD" })).status).toBe(401)
+      const hostHead = yield* rawRequest(`${origin}/hello`, { method: "HEAD" })
+      expect([hostHead.status, hostHead.headers["content-type"], hostHead.text]).toEqual([200, "text/plain", ""])
       const big = yield* rawRequest(`${origin}/api/v1/mcp/invoke/tool`, {
         headers: { ...auth, "content-type": "application/json" },
         body: JSON.stringify({ tool_name: "x".repeat(2_000) })

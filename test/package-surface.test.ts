@@ -139,7 +139,6 @@ describe("package surfaces (issue 15 §2)", () => {
         "gatewaySettings",
         "importRegistry",
         "loadConfig",
-        "logFormatFromEnv",
         "loggerLayer",
         "makeNodeServer",
         "managerOptions",

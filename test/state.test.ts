@@ -28,12 +28,15 @@ const serve = async (config: string, data: string) => {
   return { att, base: `http://127.0.0.1:${port}` }
 }
 
-const register = (base: string, name: string, headers?: Record<string, string>) =>
+const register = (base: string, name: string, headers?: Record<string, string>, extra: Record<string, unknown> = {}) =>
   fetch(`${base}/api/v1/mcp/servers`, {
     method: "POST",
     headers: { "content-type": "application/json" },
-    body: JSON.stringify({ name, url: dead, transport: "streamable-http", ...(headers ? { headers } : {}) })
+    body: JSON.stringify({ name, url: dead, transport: "streamable-http", ...(headers ? { headers } : {}), ...extra })
   })
+
+const sessionModeOf = async (base: string, name: string) =>
+  ((await (await fetch(`${base}/api/v1/mcp/servers/${name}`)).json()) as { session_mode: string }).session_mode
 
 const names = async (base: string) => {
   const body = (await (await fetch(`${base}/api/v1/mcp/servers`)).json()) as { items: Array<{ name: string }> }
@@ -58,8 +61,19 @@ describe("durable state through a real att serve (libSQL in the data dir)", () =
   it("keeps API registrations across restarts, refuses config names with 409, files 0600 in a 0700 dir", async () => {
     const { config, data } = setup()
     const first = await serve(config, data)
-    expect((await register(first.base, "kept", { authorization: "Bearer s3cr3t-value" })).status).toBe(201)
+    const kept = await register(
+      first.base,
+      "kept",
+      { authorization: "Bearer s3cr3t-value" },
+      { session_mode: "per_client" }
+    )
+    expect(kept.status).toBe(201)
+    expect(((await kept.json()) as { session_mode: string }).session_mode).toBe("per_client")
+    const wrongMode = await register(first.base, "wrong", undefined, { session_mode: "sometimes" })
+    expect(wrongMode.status).toBe(400)
+    expect(await wrongMode.text()).toContain("session_mode")
     expect((await register(first.base, "dropped")).status).toBe(201)
+    expect(await sessionModeOf(first.base, "dropped")).toBe("auto")
     expect((await fetch(`${first.base}/api/v1/mcp/servers/dropped`, { method: "DELETE" })).status).toBe(204)
     const conflict = await register(first.base, "fromconfig")
     expect(conflict.status).toBe(409)
@@ -81,13 +95,16 @@ describe("durable state through a real att serve (libSQL in the data dir)", () =
     expect(statSync(join(data, "att.db")).mode & 0o777).toBe(0o600)
     // The config's server is the replica's own: never written to the database; the secret is kept as given.
     const db = createClient({ url: `file:${join(data, "att.db")}` })
-    const rows = (await db.execute("SELECT name, upstream FROM att_servers ORDER BY name")).rows
+    const rows = (await db.execute("SELECT name, upstream, session_mode FROM att_servers ORDER BY name")).rows
     db.close()
-    expect(rows.map((row) => row.name)).toEqual(["kept"])
+    expect(rows.map((row) => [row.name, row.session_mode])).toEqual([["kept", "per_client"]])
     expect(String(rows[0]?.upstream)).toContain("s3cr3t-value")
 
     const second = await serve(config, data)
     expect(await names(second.base)).toEqual(["fromconfig", "kept"])
+    // The session mode given through the API came back from the database.
+    expect(await sessionModeOf(second.base, "kept")).toBe("per_client")
+    expect(await sessionModeOf(second.base, "fromconfig")).toBe("auto")
     // The history of the first run is read on from the database with a cursor from before this run.
     const history = (await (await fetch(`${second.base}/api/v1/mcp/events?cursor=0&limit=1000`)).json()) as {
       items: Array<{ timestamp: string }>

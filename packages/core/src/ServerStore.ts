@@ -1,14 +1,16 @@
 import { Context, Effect, Layer, Schema } from "effect"
-import { Upstream } from "./domain/Upstream.js"
+import { SessionMode, Upstream } from "./domain/Upstream.js"
 
 /**
  * A server registered through the API, as it is persisted: its name, its upstream (secrets as given: headers, env,
- * URL credentials) and its call timeout. Config-file servers are never stored (they are the replica's own).
+ * URL credentials), its call timeout and its session mode (absent: `auto`). Config-file servers are never stored
+ * (they are the replica's own).
  */
 export const StoredServer = Schema.Struct({
   name: Schema.String,
   upstream: Upstream,
-  call_timeout_ms: Schema.NullOr(Schema.Int)
+  call_timeout_ms: Schema.NullOr(Schema.Int),
+  session_mode: Schema.optional(SessionMode)
 })
 export type StoredServer = typeof StoredServer.Type
 

@@ -51,7 +51,10 @@ export const Lifecycle = (config: ConfigFile) =>
           )
           continue
         }
-        yield* manager.register(stored.name, stored.upstream, { callTimeoutMs: stored.call_timeout_ms ?? undefined })
+        yield* manager.register(stored.name, stored.upstream, {
+          callTimeoutMs: stored.call_timeout_ms ?? undefined,
+          sessionMode: stored.session_mode
+        })
       }
       // The capability snapshots of the last run until each server's next handshake; from now on each one is kept.
       yield* restoreSnapshots(registry).pipe(

@@ -1,6 +1,9 @@
+import { CliConfig, Options } from "@effect/cli"
+import { NodeContext } from "@effect/platform-node"
 import { describe, expect, it } from "@effect/vitest"
-import { Either, Option } from "effect"
+import { ConfigProvider, Effect, Either, Option } from "effect"
 import { parseArg, toolArguments } from "../src/cli/Call.js"
+import { serveOptions } from "../src/cli/Serve.js"
 import { shownUrl } from "../src/cli/Connection.js"
 import { renderTable } from "../src/cli/Output.js"
 
@@ -31,6 +34,31 @@ describe("att call's arguments", () => {
       expect(Either.isLeft(result) && result.left.message, bad).toBe("--arguments must be a JSON object")
     }
   })
+})
+
+/** `att serve`'s log format from its flags and environment, or the validation error's text. */
+const logFormat = (args: ReadonlyArray<string>, env: Record<string, string>) =>
+  Options.processCommandLine(serveOptions.logFormat, args, CliConfig.defaultConfig).pipe(
+    Effect.map(([, , format]) => format),
+    Effect.mapError((error) => JSON.stringify(error.error)),
+    Effect.withConfigProvider(ConfigProvider.fromMap(new Map(Object.entries(env)))),
+    Effect.provide(NodeContext.layer),
+    Effect.either
+  )
+
+describe("att serve's log format", () => {
+  it.effect("--log-format, else ATT_LOG_FORMAT (json or text), else text; anything else refused by name", () =>
+    Effect.gen(function* () {
+      expect(yield* logFormat([], {})).toEqual(Either.right("text"))
+      expect(yield* logFormat([], { ATT_LOG_FORMAT: "json" })).toEqual(Either.right("json"))
+      expect(yield* logFormat(["--log-format", "json"], {})).toEqual(Either.right("json"))
+      expect(yield* logFormat(["--log-format", "text"], { ATT_LOG_FORMAT: "json" })).toEqual(Either.right("text"))
+      const wrongEnv = yield* logFormat([], { ATT_LOG_FORMAT: "xml" })
+      expect(Either.isLeft(wrongEnv) && wrongEnv.left).toMatch(/ATT_LOG_FORMAT/)
+      const wrongFlag = yield* logFormat(["--log-format", "xml"], {})
+      expect(Either.isLeft(wrongFlag) && wrongFlag.left).toMatch(/text.*json/)
+    })
+  )
 })
 
 describe("output", () => {

@@ -1,13 +1,13 @@
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Manager } from "@att/core"
+import { Manager, Registry } from "@att/core"
 import { NodeFileSystem } from "@effect/platform-node"
 import { scriptedAtt } from "@att/testkit"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Either, Layer, Logger, Schedule } from "effect"
-import { ConfigWatch } from "../src/config/ConfigWatch.js"
-import { loadConfig } from "../src/config/LoadConfig.js"
+import { ConfigWatch, applyServers } from "../src/config/ConfigWatch.js"
+import { decodeConfig, loadConfig } from "../src/config/LoadConfig.js"
 import { declaredServers } from "../src/config/ConfigFile.js"
 import { Lifecycle } from "../src/Gateway.js"
 
@@ -77,5 +77,22 @@ describe("the config file is watched", () => {
         Effect.ensuring(Effect.sync(() => rmSync(dir, { recursive: true, force: true })))
       )
     }
+  )
+
+  it.effect("a server whose session_mode alone changed is registered again with it", () =>
+    Effect.gen(function* () {
+      const entry = (session_mode?: string) => ({
+        mcpServers: { alpha: { url: "http://alpha.local/mcp", ...(session_mode ? { session_mode } : {}) } },
+        health_interval_seconds: 3600
+      })
+      const running = Either.getOrThrow(decodeConfig(entry(), "running"))
+      const manager = yield* Manager
+      const registry = yield* Registry
+      yield* manager.register("alpha", { transport: "streamable-http", url: "http://alpha.local/mcp" })
+      yield* applyServers(running, Either.getOrThrow(decodeConfig(entry("per_client"), "next")))
+      expect((yield* registry.target("alpha")).sessionMode).toBe("per_client")
+      yield* applyServers(running, Either.getOrThrow(decodeConfig(entry(), "next")))
+      expect((yield* registry.target("alpha")).sessionMode).toBeUndefined()
+    }).pipe(Effect.provide(scriptedAtt()))
   )
 })

@@ -22,7 +22,8 @@ const servers: ReadonlyArray<StoredServer> = [
       url: "https://bot:pa55word@alpha.example/mcp",
       headers: { authorization: "Bearer t0ken-alpha" }
     },
-    call_timeout_ms: 2500
+    call_timeout_ms: 2500,
+    session_mode: "per_client"
   },
   { name: "beta.svc", upstream: { transport: "sse", url: "http://127.0.0.1:9/sse" }, call_timeout_ms: null }
 ]
@@ -51,8 +52,10 @@ describe("att export / att import (registry <-> config file)", () => {
       url: `https://bot:${ref("ATT_ALPHA_URL_PASSWORD")}@alpha.example/mcp`,
       transport: "streamable-http",
       headers: { authorization: ref("ATT_ALPHA_AUTHORIZATION") },
-      timeout_ms: 2500
+      timeout_ms: 2500,
+      session_mode: "per_client"
     })
+    expect(exported.config.mcpServers["beta.svc"]).toEqual({ url: "http://127.0.0.1:9/sse", transport: "sse" })
     expect(exported.variables).toEqual(["ATT_ALPHA_URL_PASSWORD", "ATT_ALPHA_AUTHORIZATION"])
 
     const env = { ATT_ALPHA_URL_PASSWORD: "pa55word", ATT_ALPHA_AUTHORIZATION: "Bearer t0ken-alpha" }

@@ -205,7 +205,7 @@ describe("HTTP input validation and safe defaults", () => {
       }
       const mcp = yield* send(HttpClientRequest.put("/mcp"))
       expect(mcp.status).toBe(405)
-      expect(mcp.headers.allow).toBe("POST, GET, HEAD, DELETE")
+      expect(mcp.headers.allow).toBe("POST, GET, DELETE")
       expect(yield* body(mcp)).toEqual({
         jsonrpc: "2.0",
         id: null,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Either, type Tracer } from "effect"
+import { Effect, type Tracer } from "effect"
 import { vi } from "vitest"
-import { logFormatFromEnv, loggerLayer } from "../src/telemetry/Logging.js"
+import { loggerLayer } from "../src/telemetry/Logging.js"
 
 /** What `effect` logs under att's logger in `format`, one string per line written to the console. */
 const logged = (format: "json" | "text", effect: Effect.Effect<void>) =>
@@ -39,12 +39,4 @@ describe("att's logger", () => {
       expect(lines[0]).toMatch(/level=WARN .*message=careful .*trace_id=[0-9a-z]+ span_id=[0-9a-z]+/)
     })
   )
-
-  it("ATT_LOG_FORMAT: json, text (the default), anything else refused by name", () => {
-    expect(logFormatFromEnv({})).toEqual(Either.right("text"))
-    expect(logFormatFromEnv({ ATT_LOG_FORMAT: "JSON" })).toEqual(Either.right("json"))
-    expect(logFormatFromEnv({ ATT_LOG_FORMAT: "xml" })).toEqual(
-      Either.left('ATT_LOG_FORMAT must be "json" or "text", not "xml"')
-    )
-  })
 })

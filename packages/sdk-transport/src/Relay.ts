@@ -1,6 +1,7 @@
 import type { SendOptions, UpstreamRequestMethod } from "@att/core"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import {
+  CancelledNotificationSchema,
   CreateMessageRequestSchema,
   ElicitRequestSchema,
   ErrorCode,
@@ -47,10 +48,28 @@ export class Relays {
 const rpcError = (code: number, message: string, data?: unknown) =>
   Object.assign(new Error(message), data === undefined ? { code } : { code, data })
 
+/** The SDK's request handlers in flight by request id, each with the controller that aborts its signal. */
+type HandlersInFlight = Map<MessageId, AbortController>
+
+/**
+ * The upstream's `notifications/cancelled` aborts the handler of the request it names. The SDK's own handler (1.32)
+ * skips request id 0 (`if (!requestId) return`), and 0 is the first id an upstream gives its requests, so an upstream's
+ * first elicitation could not be cancelled. This one does what the SDK's does for every id; it reads the SDK's map
+ * of handlers in flight (a private field: `test/mcp-relay-cancel.test.ts` fails if it goes).
+ */
+const cancelEveryId = (client: Client) =>
+  client.setNotificationHandler(CancelledNotificationSchema, ({ params }) => {
+    if (params.requestId === undefined) return
+    const handlers = (client as unknown as { readonly _requestHandlerAbortControllers?: HandlersInFlight })
+      ._requestHandlerAbortControllers
+    handlers?.get(params.requestId)?.abort(params.reason)
+  })
+
 /**
  * Answer the upstream's sampling, elicitation and roots requests on `client` with the relay of the call each came
  * with; one that came with no call (on the standalone stream, or after its call ended) is refused. The upstream's
- * cancellation of its request interrupts the relay (and so the client's request).
+ * cancellation of its request interrupts the relay (and so the client's request), and the SDK then sends the
+ * upstream no answer.
  */
 export const installRelays = (client: Client, server: string, relays: Relays, runtime: Runtime.Runtime<never>) => {
   const relayOf =
@@ -73,6 +92,7 @@ export const installRelays = (client: Client, server: string, relays: Relays, ru
       if (Option.isSome(refused)) throw rpcError(refused.value.code, refused.value.message, refused.value.data)
       throw rpcError(ErrorCode.InternalError, `the relay of ${method} ended without an answer`)
     }
+  cancelEveryId(client)
   client.setRequestHandler(CreateMessageRequestSchema, relayOf("sampling/createMessage"))
   client.setRequestHandler(ElicitRequestSchema, relayOf("elicitation/create"))
   client.setRequestHandler(ListRootsRequestSchema, relayOf("roots/list"))

@@ -1,4 +1,4 @@
-import { type Manager, type Registry, StoredServer } from "@att/core"
+import { type Manager, type Registry, SessionMode, StoredServer } from "@att/core"
 import type { PgClient } from "@effect/sql-pg"
 import { Cause, Clock, Duration, Effect, Fiber, Option, Queue, Schedule, Schema, type Scope, Stream } from "effect"
 import { unavailable } from "./Failure.js"
@@ -19,6 +19,7 @@ const Row = Schema.Struct({
   name: Schema.String,
   upstream: Schema.String,
   call_timeout_ms: Schema.NullOr(Schema.Number),
+  session_mode: Schema.NullOr(SessionMode),
   version: Schema.Union(Schema.Number, Schema.NumberFromString)
 })
 const decodeRows = Schema.decodeUnknown(Schema.Array(Row))
@@ -70,20 +71,22 @@ export const follow = (
         }
         const upstream = yield* decodeUpstream(row.upstream)
         const callTimeoutMs = row.call_timeout_ms ?? undefined
+        const sessionMode = row.session_mode ?? undefined
         if (
           current !== undefined &&
           sameUpstream(current.upstream, upstream) &&
-          current.callTimeoutMs === callTimeoutMs
+          current.callTimeoutMs === callTimeoutMs &&
+          current.sessionMode === sessionMode
         )
           return
-        yield* manager.register(name, upstream, { callTimeoutMs })
+        yield* manager.register(name, upstream, { callTimeoutMs, sessionMode })
         yield* Effect.logInfo(`fleet: ${name} registered by another replica`)
       }).pipe(
         // One unreadable row must not stop the others from being followed.
         Effect.catchTag("ParseError", () => Effect.logWarning(`fleet: stored server ${name} is unreadable, skipped`))
       )
 
-    const selectAll = pg`SELECT name, upstream, call_timeout_ms, version FROM att_servers`
+    const selectAll = pg`SELECT name, upstream, call_timeout_ms, session_mode, version FROM att_servers`
     const catchUp = writes(
       Effect.gen(function* () {
         catchUpNeeded = false
@@ -104,7 +107,7 @@ export const follow = (
         pending.clear()
         for (const [name, version] of names) {
           const rows = yield* Effect.flatMap(
-            pg`SELECT name, upstream, call_timeout_ms, version FROM att_servers WHERE name = ${name}`,
+            pg`SELECT name, upstream, call_timeout_ms, session_mode, version FROM att_servers WHERE name = ${name}`,
             decodeRows
           )
           yield* apply(name, rows[0])

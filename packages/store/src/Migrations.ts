@@ -52,6 +52,11 @@ const migrations = {
   endpoint TEXT NOT NULL,
   snapshot TEXT NOT NULL
 )`
+  ),
+  // A server's `session_mode` (null: `auto`), registered through the API like its call timeout.
+  "0005_session_mode": Effect.flatMap(
+    SqlClient.SqlClient,
+    (sql) => sql`ALTER TABLE att_servers ADD COLUMN session_mode TEXT`
   )
 }
 

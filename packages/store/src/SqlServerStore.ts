@@ -1,4 +1,4 @@
-import { ServerStore, StoredServer } from "@att/core"
+import { ServerStore, SessionMode, StoredServer } from "@att/core"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
 import { unavailable } from "./Failure.js"
@@ -7,7 +7,8 @@ import { StoreWriter } from "./Writer.js"
 const Row = Schema.Struct({
   name: Schema.String,
   upstream: Schema.String,
-  call_timeout_ms: Schema.NullOr(Schema.Number)
+  call_timeout_ms: Schema.NullOr(Schema.Number),
+  session_mode: Schema.NullOr(SessionMode)
 })
 const UpstreamJson = Schema.parseJson(StoredServer.fields.upstream)
 const decodeRows = Schema.decodeUnknown(Schema.Array(Row))
@@ -28,12 +29,17 @@ export const SqlServerStore = (secrets: ReadonlyArray<string> = []) =>
 
       const load = Effect.gen(function* () {
         const rows = yield* decodeRows(
-          yield* sql`SELECT name, upstream, call_timeout_ms FROM att_servers ORDER BY name`
+          yield* sql`SELECT name, upstream, call_timeout_ms, session_mode FROM att_servers ORDER BY name`
         )
         return yield* Effect.forEach(rows, (row) =>
           Effect.map(
             decodeUpstream(row.upstream),
-            (upstream): StoredServer => ({ name: row.name, upstream, call_timeout_ms: row.call_timeout_ms })
+            (upstream): StoredServer => ({
+              name: row.name,
+              upstream,
+              call_timeout_ms: row.call_timeout_ms,
+              ...(row.session_mode === null ? {} : { session_mode: row.session_mode })
+            })
           )
         )
       }).pipe(
@@ -45,9 +51,10 @@ export const SqlServerStore = (secrets: ReadonlyArray<string> = []) =>
         const upstream = yield* Effect.orDie(encodeUpstream(server.upstream))
         yield* writer
           .write(
-            sql`INSERT INTO att_servers (name, upstream, call_timeout_ms)
-VALUES (${server.name}, ${upstream}, ${server.call_timeout_ms})
-ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, call_timeout_ms = excluded.call_timeout_ms`
+            sql`INSERT INTO att_servers (name, upstream, call_timeout_ms, session_mode)
+VALUES (${server.name}, ${upstream}, ${server.call_timeout_ms}, ${server.session_mode ?? null})
+ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, call_timeout_ms = excluded.call_timeout_ms,
+  session_mode = excluded.session_mode`
           )
           .pipe(Effect.mapError(unavailable("cannot save the server", secrets)))
       })

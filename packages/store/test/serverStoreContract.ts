@@ -14,7 +14,8 @@ const http: StoredServer = {
 const stdio: StoredServer = {
   name: "beta",
   upstream: { transport: "stdio", command: "node", args: ["server.js"], env: { TOKEN: "t0k" }, cwd: "/tmp" },
-  call_timeout_ms: null
+  call_timeout_ms: null,
+  session_mode: "per_client"
 }
 
 /**
@@ -55,11 +56,15 @@ export const serverStoreContract = (
           })
           yield* store.remove("beta")
           yield* store.remove("nobody")
+          // A session mode given, then replaced by a registration without one (`auto`).
+          yield* store.save({ ...stdio, name: "gamma", session_mode: "shared" })
+          yield* store.save({ name: "gamma", upstream: stdio.upstream, call_timeout_ms: null })
           return yield* store.load
         })
       )
       expect(loaded).toEqual([
-        { name: "alpha", upstream: { transport: "sse", url: "http://127.0.0.1:9/sse" }, call_timeout_ms: null }
+        { name: "alpha", upstream: { transport: "sse", url: "http://127.0.0.1:9/sse" }, call_timeout_ms: null },
+        { name: "gamma", upstream: stdio.upstream, call_timeout_ms: null }
       ])
     })
 

@@ -10,6 +10,7 @@ import {
   JsonValue,
   ServerRecord,
   ServerStatus,
+  SessionMode,
   UpstreamRejected
 } from "@att/core"
 import { HttpApiSchema } from "@effect/platform"
@@ -24,9 +25,16 @@ export const CapabilityCounts = Schema.Struct({
   prompts: Schema.NonNegativeInt
 })
 
+/** Who an upstream's requests to a client (sampling, elicitation, roots) can reach; the register body's and the answer's. */
+const SessionModeField = SessionMode.annotations({
+  description:
+    "Upstream sessions for /mcp clients that can answer the upstream's requests (sampling, elicitation, roots): `auto` (the default) gives such a client a session of its own on stdio and SSE upstreams and shares one Streamable HTTP session, `shared` always shares (those requests get an error), `per_client` always gives one of its own"
+})
+
 /** A server as the API shows it: its record, with its transport session and the size of its lists. */
 export const ServerResponse = Schema.Struct({
   ...ServerRecord.fields,
+  session_mode: SessionModeField,
   adapter_controls_available: Schema.Boolean,
   adapter_session: Schema.NullOr(AdapterSessionDiagnostics),
   capability_counts: Schema.NullOr(CapabilityCounts).annotations({
@@ -126,7 +134,8 @@ export const RegisterRequest = Schema.Struct({
   name: ServerName,
   url: HttpUrl,
   transport: Schema.optionalWith(HttpUpstream.fields.transport, { default: () => "streamable-http" as const }),
-  headers: HttpUpstream.fields.headers
+  headers: HttpUpstream.fields.headers,
+  session_mode: Schema.optional(SessionModeField)
 })
 
 // The invoke bodies are decoded on every call, so their optional fields have no decoding default (a default makes

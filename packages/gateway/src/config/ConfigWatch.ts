@@ -8,7 +8,7 @@ import { loadConfig } from "./LoadConfig.js"
 
 /**
  * Apply a new config file's servers: removed ones are unregistered, added or changed ones (endpoint, secrets,
- * timeout) registered, the others left alone (their state and sessions kept). Only `mcpServers` applies while
+ * timeout, session mode) registered, the others left alone (their state and sessions kept). Only `mcpServers` applies while
  * running; the other options take effect at the next start.
  */
 export const applyServers = Effect.fn("ConfigWatch.apply")(function* (running: ConfigFile, next: ConfigFile) {
@@ -23,9 +23,17 @@ export const applyServers = Effect.fn("ConfigWatch.apply")(function* (running: C
   const changed: Array<string> = []
   for (const server of after) {
     const old = before.get(server.name)
-    if (old !== undefined && sameEndpoint(old.upstream, server.upstream) && old.callTimeoutMs === server.callTimeoutMs)
+    if (
+      old !== undefined &&
+      sameEndpoint(old.upstream, server.upstream) &&
+      old.callTimeoutMs === server.callTimeoutMs &&
+      old.sessionMode === server.sessionMode
+    )
       continue
-    yield* manager.register(server.name, server.upstream, { callTimeoutMs: server.callTimeoutMs })
+    yield* manager.register(server.name, server.upstream, {
+      callTimeoutMs: server.callTimeoutMs,
+      sessionMode: server.sessionMode
+    })
     changed.push(server.name)
   }
   const removed = [...before.keys()].filter((name) => !names.has(name))

@@ -30,8 +30,11 @@ export const exportServers = (servers: ReadonlyArray<StoredServer>): Exported =>
       ? undefined
       : Object.fromEntries(Object.keys(values).map((key) => [key, reference(server, key)]))
   const mcpServers: Record<string, Record<string, unknown>> = {}
-  for (const { name, upstream, call_timeout_ms } of servers) {
-    const timeout = call_timeout_ms === null ? {} : { timeout_ms: call_timeout_ms }
+  for (const { name, upstream, call_timeout_ms, session_mode } of servers) {
+    const timeout = {
+      ...(call_timeout_ms === null ? {} : { timeout_ms: call_timeout_ms }),
+      ...(session_mode === undefined ? {} : { session_mode })
+    }
     if (upstream.transport === "stdio") {
       const env = referenced(name, upstream.env)
       mcpServers[name] = {
@@ -86,7 +89,12 @@ export const importRegistry = (text: string, source: string, env: NodeJS.Process
     const store = yield* ServerStore
     const servers = configuredServers(config)
     for (const server of servers) {
-      yield* store.save({ name: server.name, upstream: server.upstream, call_timeout_ms: server.callTimeoutMs ?? null })
+      yield* store.save({
+        name: server.name,
+        upstream: server.upstream,
+        call_timeout_ms: server.callTimeoutMs ?? null,
+        ...(server.sessionMode === undefined ? {} : { session_mode: server.sessionMode })
+      })
     }
     return servers.map((server) => server.name)
   })

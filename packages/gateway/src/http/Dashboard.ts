@@ -6,6 +6,7 @@ import { Effect, Layer } from "effect"
 import { GatewayOptions } from "../GatewayOptions.js"
 import { DASHBOARD_CSP, DASHBOARD_FILES, DASHBOARD_SETTINGS_PATH } from "./DashboardAssets.js"
 import { Guard } from "./Guard.js"
+import { HeadRoutes } from "./HeadRoutes.js"
 import { notAllowed } from "./MethodNotAllowed.js"
 
 /**
@@ -88,4 +89,4 @@ export const DashboardRoutes = Layer.unwrapEffect(
       ...notAllowed(paths)
     ])
   })
-).pipe(Layer.provide(Guard.layer), Layer.provide(NodeFileSystem.layer))
+).pipe(Layer.provide(Guard.layer), Layer.provide(HeadRoutes), Layer.provide(NodeFileSystem.layer))

@@ -8,6 +8,7 @@ import { PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../telemetry/Prometh
 import { AuthorizationLive } from "./AuthorizationLive.js"
 import { DashboardRoutes } from "./Dashboard.js"
 import { DEFAULT_DETAIL, Guard, withJsonErrorBody } from "./Guard.js"
+import { HeadRoutes } from "./HeadRoutes.js"
 import { MethodNotAllowedRoutes } from "./MethodNotAllowed.js"
 import { HealthHandlers, McpEndpointHandlers, McpHandlers } from "./McpHandlers.js"
 
@@ -49,6 +50,7 @@ export const AttRoutes = Layer.mergeAll(
   Layer.provide(Handlers),
   Layer.provide(AuthorizationLive),
   Layer.provide(Guard.layer),
+  Layer.provide(HeadRoutes),
   Layer.provide(McpEndpoint.Default),
   Layer.provide(PrometheusMetrics.layer),
   Layer.provide(Catalog.Default)

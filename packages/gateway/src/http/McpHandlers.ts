@@ -112,6 +112,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
         Effect.map(
           ([session, counts]): ServerResponse => ({
             ...record,
+            session_mode: registry.unsafeEntry(record.name)?.target.sessionMode ?? "auto",
             adapter_controls_available: controls,
             adapter_session: session,
             capability_counts: counts
@@ -161,8 +162,16 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
           // On disk before the 201: a registration acknowledged survives a crash.
           const record = yield* fleet.writes(
             Effect.zipRight(
-              Effect.mapError(store.save({ name: payload.name, upstream, call_timeout_ms: null }), storeFailed),
-              manager.register(payload.name, upstream)
+              Effect.mapError(
+                store.save({
+                  name: payload.name,
+                  upstream,
+                  call_timeout_ms: null,
+                  ...(payload.session_mode === undefined ? {} : { session_mode: payload.session_mode })
+                }),
+                storeFailed
+              ),
+              manager.register(payload.name, upstream, { sessionMode: payload.session_mode })
             )
           )
           return yield* present(record)

@@ -1,9 +1,10 @@
 import { HttpApi, HttpLayerRouter, HttpServerResponse } from "@effect/platform"
 import { Effect } from "effect"
 import { AttApi } from "../api/Api.js"
+import { answersHead } from "./HeadRoutes.js"
 
-/** The methods the router takes (a HEAD is answered as the path's GET, or as an unknown path when it has none). */
-const METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
+/** The methods the router takes. */
+const METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const
 
 /** att's paths outside the API document, with their methods. */
 const OWN_ROUTES: ReadonlyArray<readonly [string, string]> = [
@@ -11,13 +12,13 @@ const OWN_ROUTES: ReadonlyArray<readonly [string, string]> = [
   ["GET", "/docs"]
 ]
 
-/** Every path att serves, with the methods it answers there (a path with GET answers HEAD too). */
+/** Every path att serves, with the methods it answers there (a path with GET answers HEAD too, `/mcp` aside). */
 export const attPaths = (): ReadonlyMap<string, ReadonlySet<string>> => {
   const paths = new Map<string, Set<string>>()
   const add = (method: string, path: string) => {
     const methods = paths.get(path) ?? new Set<string>()
     methods.add(method)
-    if (method === "GET") methods.add("HEAD")
+    if (method === "GET" && answersHead(path)) methods.add("HEAD")
     paths.set(path, methods)
   }
   HttpApi.reflect(AttApi, { onGroup() {}, onEndpoint: ({ endpoint }) => add(endpoint.method, endpoint.path) })
@@ -39,9 +40,10 @@ const answer = (path: string, allowed: ReadonlySet<string>) => {
 /** The 405 routes of `paths`: every method a path does not answer. */
 export const notAllowed = (paths: ReadonlyMap<string, ReadonlySet<string>>) =>
   [...paths].flatMap(([path, allowed]) =>
-    METHODS.filter((method) => !allowed.has(method)).map((method) =>
-      HttpLayerRouter.route(method, path as `/${string}`, Effect.succeed(answer(path, allowed)))
-    )
+    METHODS.filter((method) => !allowed.has(method)).map((method) => {
+      const route = HttpLayerRouter.route("*", path as `/${string}`, Effect.succeed(answer(path, allowed)))
+      return { ...route, method }
+    })
   )
 
 /**

@@ -50,11 +50,32 @@ const unsupported = (server: Server, request: UpstreamRequest): string | null =>
   return declared ? null : `the client did not declare ${mode}-mode elicitation`
 }
 
+/** The call a relayed request came with was cancelled by its client: nobody is left to answer the upstream. */
+const callCancelled = (signal: AbortSignal) =>
+  new RelayRefused({
+    code: ErrorCode.InternalError,
+    message: `the client cancelled the call this request came with${signal.reason === undefined ? "" : `: ${String(signal.reason)}`}`
+  })
+
+/**
+ * Aborted when the relay is interrupted (the upstream cancelled its request) or the client cancels the call the
+ * request came with; its reason is what att's `notifications/cancelled` tells the client.
+ */
+const cancelledBy = (relay: AbortSignal, call: AbortSignal): AbortSignal => {
+  const controller = new AbortController()
+  relay.addEventListener("abort", () => controller.abort("the upstream server cancelled its request"), { once: true })
+  call.addEventListener("abort", () => controller.abort("the call this request came with was cancelled"), {
+    once: true
+  })
+  return controller.signal
+}
+
 /**
  * The relay of one `/mcp` call's upstream requests (sampling, elicitation, roots) to the client that made the call:
  * sent as part of that call (on its response stream), the client's result or error going back as it gave it. A client
  * that did not declare the capability is not asked. Interrupting the relay (the upstream cancelled) cancels the
- * client's request.
+ * client's request; so does the client's cancelling its call, and the upstream then gets an error (its own call is
+ * cancelled too, but it may still be waiting on its question).
  */
 export const relayToClient =
   (
@@ -64,13 +85,14 @@ export const relayToClient =
   (request) => {
     const reason = unsupported(server, request)
     if (reason !== null) return Effect.fail(new RelayRefused({ code: ErrorCode.MethodNotFound, message: reason }))
+    if (extra.signal.aborted) return Effect.fail(callCancelled(extra.signal))
     return Effect.tryPromise({
       try: (signal) =>
         extra.sendRequest({ method: request.method, params: request.params } as ServerRequest, ResultSchema, {
-          signal,
+          signal: cancelledBy(signal, extra.signal),
           timeout: RELAY_TIMEOUT_MS
         }),
-      catch: refusal
+      catch: (error) => (extra.signal.aborted ? callCancelled(extra.signal) : refusal(error))
     })
   }
 

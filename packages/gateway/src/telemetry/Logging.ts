@@ -1,4 +1,4 @@
-import { Context, Either, FiberRef, FiberRefs, HashMap, type Layer, Logger, Option, Tracer } from "effect"
+import { Context, FiberRef, FiberRefs, HashMap, type Layer, Logger, Option, Tracer } from "effect"
 
 export type LogFormat = "json" | "text"
 
@@ -18,20 +18,10 @@ const withTraceIds = <A>(logger: Logger.Logger<unknown, A>): Logger.Logger<unkno
 
 /**
  * att's logger: logfmt text (`text`, the default) or one JSON object per line (`json`), each line with `trace_id`
- * and `span_id` when logged inside a span. Chosen by `ATT_LOG_FORMAT` (see `logFormatFromEnv`).
+ * and `span_id` when logged inside a span. `att serve` chooses it by `--log-format` (or `ATT_LOG_FORMAT`).
  */
 export const loggerLayer = (format: LogFormat): Layer.Layer<never> =>
   Logger.replace(
     Logger.defaultLogger,
     Logger.withConsoleLog(withTraceIds(format === "json" ? Logger.jsonLogger : Logger.logfmtLogger))
   )
-
-/** `ATT_LOG_FORMAT`: `json` or `text` (default); anything else is an error naming the variable. */
-export const logFormatFromEnv = (
-  env: Readonly<Record<string, string | undefined>>
-): Either.Either<LogFormat, string> => {
-  const value = env.ATT_LOG_FORMAT?.trim().toLowerCase()
-  if (value === undefined || value === "" || value === "text") return Either.right("text")
-  if (value === "json") return Either.right("json")
-  return Either.left(`ATT_LOG_FORMAT must be "json" or "text", not ${JSON.stringify(env.ATT_LOG_FORMAT)}`)
-}
