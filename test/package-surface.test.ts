@@ -60,6 +60,7 @@ describe("package surfaces (issue 15 §2)", () => {
         "ServerRecord",
         "ServerStatus",
         "ServerStore",
+        "SessionBudget",
         "SessionControlsUnavailable",
         "SessionDiagnostics",
         "SessionMode",
