@@ -108,6 +108,27 @@ const waitingClient = (url: string) =>
     ({ client }) => Effect.promise(() => client.close())
   )
 
+/**
+ * att in front of the upstream side, a client waiting on its question, and that client's call of `tool`, cancellable
+ * with `cancel`: started, and run until the client was asked.
+ */
+const askedCall = (tool: string) =>
+  Effect.gen(function* () {
+    const { side, extend } = upstreamSide()
+    const upstream = yield* startHttpUpstream({ name: "alpha", extend })
+    const url = yield* startAtt({ alpha: { url: upstream.url } }, {}, 30_000)
+    const { client, seen } = yield* waitingClient(url)
+    yield* listedWhen(client, (listed) => listed.tools.some((listed) => listed.name === tool))
+    const cancel = new AbortController()
+    const call = yield* Effect.fork(
+      Effect.either(
+        Effect.tryPromise(() => client.callTool({ name: tool, arguments: {} }, undefined, { signal: cancel.signal }))
+      )
+    )
+    yield* eventually(() => seen.asked.length === 1, "the client was not asked")
+    return { side, seen, cancel, call }
+  })
+
 describe("cancellation of a relayed request (issue 16 §2)", () => {
   it.scopedLive("the upstream cancels its elicitation: att cancels its request to the client; the call completes", () =>
     Effect.gen(function* () {
@@ -140,20 +161,7 @@ describe("cancellation of a relayed request (issue 16 §2)", () => {
     "the client cancels its call while asked: the upstream's call is cancelled, att cancels its question to the client and answers the upstream's with an error",
     () =>
       Effect.gen(function* () {
-        const { side, extend } = upstreamSide()
-        const upstream = yield* startHttpUpstream({ name: "alpha", extend })
-        const url = yield* startAtt({ alpha: { url: upstream.url } }, {}, 30_000)
-        const { client, seen } = yield* waitingClient(url)
-        yield* listedWhen(client, (listed) => listed.tools.some((tool) => tool.name === "ask_unlinked"))
-        const cancel = new AbortController()
-        const call = yield* Effect.fork(
-          Effect.either(
-            Effect.tryPromise(() =>
-              client.callTool({ name: "ask_unlinked", arguments: {} }, undefined, { signal: cancel.signal })
-            )
-          )
-        )
-        yield* eventually(() => seen.asked.length === 1, "the client was not asked")
+        const { side, seen, cancel, call } = yield* askedCall("ask_unlinked")
         cancel.abort("the user gave up")
 
         // Upstream: its call cancelled (att sent notifications/cancelled for tools/call) and its question answered
@@ -176,20 +184,7 @@ describe("cancellation of a relayed request (issue 16 §2)", () => {
     "the client cancels its call; an upstream that ties its question to its call cancels it itself: the client hears once",
     () =>
       Effect.gen(function* () {
-        const { side, extend } = upstreamSide()
-        const upstream = yield* startHttpUpstream({ name: "alpha", extend })
-        const url = yield* startAtt({ alpha: { url: upstream.url } }, {}, 30_000)
-        const { client, seen } = yield* waitingClient(url)
-        yield* listedWhen(client, (listed) => listed.tools.some((tool) => tool.name === "ask_cancellable"))
-        const cancel = new AbortController()
-        yield* Effect.fork(
-          Effect.either(
-            Effect.tryPromise(() =>
-              client.callTool({ name: "ask_cancellable", arguments: {} }, undefined, { signal: cancel.signal })
-            )
-          )
-        )
-        yield* eventually(() => seen.asked.length === 1, "the client was not asked")
+        const { side, seen, cancel } = yield* askedCall("ask_cancellable")
         cancel.abort("the user gave up")
         yield* eventually(() => side.outcomes.length === 1, "the upstream's elicitation did not end")
         expect(side.outcomes[0]).toMatch(/^cancelled by itself/)
