@@ -1,4 +1,4 @@
-import { Effect, Layer, Option, PubSub } from "effect"
+import { Effect, Layer, Option, PubSub, Queue } from "effect"
 import type { ServerNotFound } from "./domain/Errors.js"
 import type { ServerRecord } from "./domain/ServerRecord.js"
 import type { Upstream } from "./domain/Upstream.js"
@@ -33,7 +33,7 @@ export interface FleetOptions {
  * in `Initialization.ts`, the invocation walk in `Invocation.ts`, the session controls in `SessionOperations.ts`.
  */
 export class Manager extends Effect.Service<Manager>()("att/Manager", {
-  effect: Effect.gen(function* () {
+  scoped: Effect.gen(function* () {
     const settings = yield* ManagerConfig
     // The clock of the context the manager is built in (TestClock in tests): read synchronously on the hot path.
     const clock = yield* Effect.clock
@@ -108,6 +108,27 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       )
 
     const sessions = makeSessionOperations(settings, registry, transport, initializeServer)
+
+    // An upstream's request refused for want of a call to name is an invocation event of its own (the request's id
+    // is the upstream's): visible where the calls' events are, beside the transport's log line.
+    const refusals = yield* transport.subscribeRefusedRequests
+    yield* Queue.take(refusals).pipe(
+      Effect.flatMap((refused) =>
+        Effect.map(now, (timestamp) =>
+          diagnostics.unsafeRecordInvocation({
+            server: refused.server,
+            method: refused.method,
+            request_id: String(refused.id),
+            phase: "upstream_request_refused",
+            timestamp,
+            error: refused.reason,
+            error_category: null
+          })
+        )
+      ),
+      Effect.forever,
+      Effect.forkScoped
+    )
 
     return {
       register: Effect.fn("Manager.register")(function* (

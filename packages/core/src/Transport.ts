@@ -39,6 +39,15 @@ export interface SendOptions {
   readonly onRequest?: (request: UpstreamRequest) => Effect.Effect<Record<string, unknown>, RelayRefused>
 }
 
+/** A request an upstream sent that att refused because no call of a client can be named for it (the standalone stream). */
+export interface RefusedRequest {
+  readonly server: string
+  readonly method: UpstreamRequestMethod
+  /** The upstream's id for its request. */
+  readonly id: string | number
+  readonly reason: string
+}
+
 /** An upstream said one of its lists changed (`notifications/{tools,resources,prompts}/list_changed`). */
 export interface ListChange {
   readonly server: string
@@ -166,6 +175,8 @@ export interface TransportShape {
   readonly subscribeResourceUpdates: Effect.Effect<Queue.Dequeue<ResourceUpdate>, never, Scope.Scope>
   /** Subscribe (for the enclosing scope) to the upstreams' log messages. */
   readonly subscribeLogMessages: Effect.Effect<Queue.Dequeue<LogMessage>, never, Scope.Scope>
+  /** Subscribe (for the enclosing scope) to the upstreams' requests refused for want of a call to name. */
+  readonly subscribeRefusedRequests: Effect.Effect<Queue.Dequeue<RefusedRequest>, never, Scope.Scope>
 }
 
 export class Transport extends Context.Tag("att/Transport")<Transport, TransportShape>() {}

@@ -1,4 +1,4 @@
-import type { ListChange, LogMessage, ResourceUpdate } from "@att/core"
+import type { ListChange, LogMessage, RefusedRequest, ResourceUpdate } from "@att/core"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import {
   LoggingMessageNotificationSchema,
@@ -17,6 +17,8 @@ export const makeNotifications = Effect.gen(function* () {
   const listChanges = yield* PubSub.unbounded<ListChange>()
   const resourceUpdates = yield* PubSub.unbounded<ResourceUpdate>()
   const logMessages = yield* PubSub.unbounded<LogMessage>()
+  // Refusals come at an upstream's pace, not a client's: the oldest go first past the bound.
+  const refusedRequests = yield* PubSub.sliding<RefusedRequest>(1024)
 
   /** Pass the upstream's notifications on (the SDK calls these handlers outside any fiber). */
   const announce = (client: Client, server: string) => {
@@ -39,6 +41,8 @@ export const makeNotifications = Effect.gen(function* () {
 
   return {
     announce,
+    refused: (request: RefusedRequest) => void refusedRequests.unsafeOffer(request),
+    subscribeRefusedRequests: PubSub.subscribe(refusedRequests),
     subscribeListChanges: PubSub.subscribe(listChanges),
     subscribeResourceUpdates: PubSub.subscribe(resourceUpdates),
     subscribeLogMessages: PubSub.subscribe(logMessages)

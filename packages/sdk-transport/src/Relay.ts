@@ -1,4 +1,4 @@
-import type { SendOptions, UpstreamRequestMethod } from "@att/core"
+import type { RefusedRequest, SendOptions, UpstreamRequestMethod } from "@att/core"
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import {
   CancelledNotificationSchema,
@@ -71,7 +71,13 @@ const cancelEveryId = (client: Client) =>
  * cancellation of its request interrupts the relay (and so the client's request), and the SDK then sends the
  * upstream no answer.
  */
-export const installRelays = (client: Client, server: string, relays: Relays, runtime: Runtime.Runtime<never>) => {
+export const installRelays = (
+  client: Client,
+  server: string,
+  relays: Relays,
+  runtime: Runtime.Runtime<never>,
+  onRefused: (request: RefusedRequest) => void
+) => {
   const relayOf =
     (method: UpstreamRequestMethod) =>
     async (
@@ -82,6 +88,7 @@ export const installRelays = (client: Client, server: string, relays: Relays, ru
       if (relay === undefined) {
         const reason = `att has no client to ask: ${method} did not come with a call in flight`
         Runtime.runFork(runtime)(Effect.logWarning(`upstream ${server} sent ${method}: refused, ${reason}`))
+        onRefused({ server, method, id: extra.requestId, reason })
         throw rpcError(ErrorCode.MethodNotFound, reason)
       }
       const exit = await Runtime.runPromiseExit(runtime)(relay({ method, params: request.params ?? {} }), {

@@ -81,7 +81,8 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       refuseAddress: options.refuseAddress,
       maxResultBytes: options.maxResultBytes ?? SDK_TRANSPORT_DEFAULTS.maxResultBytes,
       traced,
-      announce: notifications.announce
+      announce: notifications.announce,
+      refused: notifications.refused
     })
     const { current, openAnew, closeAll, closeOwnedBy } = lifecycle
     const forward = makeForwarding(lifecycle, timeouts, clock)
@@ -137,6 +138,7 @@ export const makeSdkTransport = (options: SdkTransportOptions = {}) =>
       subscribeListChanges: notifications.subscribeListChanges,
       subscribeResourceUpdates: notifications.subscribeResourceUpdates,
       subscribeLogMessages: notifications.subscribeLogMessages,
+      subscribeRefusedRequests: notifications.subscribeRefusedRequests,
       sessions: Option.some({ invalidate: closeAll, diagnostics: lifecycle.diagnostics })
     })
   })

@@ -1,4 +1,4 @@
-import { type SessionDiagnostics, TransportError, type UpstreamTarget, slotOf } from "@att/core"
+import { type RefusedRequest, type SessionDiagnostics, TransportError, type UpstreamTarget, slotOf } from "@att/core"
 import { now, recordResultBytes } from "@att/core/internal"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { Duration, Effect, Exit, Runtime, Scope } from "effect"
@@ -26,6 +26,8 @@ export interface LifecycleOptions {
   readonly traced: boolean
   /** Hand the upstream's notifications on a new client to their subscribers. */
   readonly announce: (client: Client, server: string) => void
+  /** Tell of an upstream's request refused for want of a call to name. */
+  readonly refused: (request: RefusedRequest) => void
 }
 
 /**
@@ -158,7 +160,7 @@ export const makeSessionLifecycle = (options: LifecycleOptions) =>
         const client = yield* Effect.acquireRelease(
           Effect.sync(() => {
             const client = new Client(clientInfo, { capabilities: relays === null ? {} : RELAY_CAPABILITIES })
-            if (relays !== null) installRelays(client, target.name, relays, runtime)
+            if (relays !== null) installRelays(client, target.name, relays, runtime, options.refused)
             announce(client, target.name)
             return client
           }),

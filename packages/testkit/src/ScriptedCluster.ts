@@ -3,6 +3,7 @@ import {
   type JsonRpcResponse,
   type ListChange,
   type LogMessage,
+  type RefusedRequest,
   type ResourceUpdate,
   type SessionDiagnostics,
   Transport,
@@ -54,7 +55,8 @@ export const makeScriptedCluster = (
   options: ScriptedTransportOptions,
   changes: PubSub.PubSub<ListChange>,
   updates: PubSub.PubSub<ResourceUpdate>,
-  logs: PubSub.PubSub<LogMessage>
+  logs: PubSub.PubSub<LogMessage>,
+  refusals: PubSub.PubSub<RefusedRequest>
 ) => {
   const scripts = new Map<string, Array<string>>()
   const toggles = new Map<Toggle, Set<string>>()
@@ -264,6 +266,7 @@ export const makeScriptedCluster = (
     subscribeListChanges: PubSub.subscribe(changes),
     subscribeResourceUpdates: PubSub.subscribe(updates),
     subscribeLogMessages: PubSub.subscribe(logs),
+    subscribeRefusedRequests: PubSub.subscribe(refusals),
     sessions:
       options.sessionControls === false
         ? Option.none()
@@ -309,7 +312,8 @@ export const makeScriptedCluster = (
     },
     announceListChange: (change) => Effect.asVoid(PubSub.publish(changes, change)),
     announceResourceUpdate: (update) => Effect.asVoid(PubSub.publish(updates, update)),
-    announceLogMessage: (message) => Effect.asVoid(PubSub.publish(logs, message))
+    announceLogMessage: (message) => Effect.asVoid(PubSub.publish(logs, message)),
+    announceRefusedRequest: (request) => Effect.asVoid(PubSub.publish(refusals, request))
   }
 
   return { controls, transport }

@@ -4,6 +4,7 @@ import {
   type JsonRpcResponse,
   type ListChange,
   type LogMessage,
+  type RefusedRequest,
   type ResourceUpdate,
   Transport,
   type TransportError
@@ -72,6 +73,8 @@ export interface ScriptedTransportControls {
   readonly announceResourceUpdate: (update: ResourceUpdate) => Effect.Effect<void>
   /** Act as if `server` sent `notifications/message`. */
   readonly announceLogMessage: (message: LogMessage) => Effect.Effect<void>
+  /** Act as if the transport refused a request of `server`'s for want of a call to name. */
+  readonly announceRefusedRequest: (request: RefusedRequest) => Effect.Effect<void>
 }
 
 /**
@@ -87,7 +90,8 @@ export class ScriptedTransport extends Context.Tag("att/testkit/ScriptedTranspor
       Effect.all([
         PubSub.unbounded<ListChange>(),
         PubSub.unbounded<ResourceUpdate>(),
-        PubSub.unbounded<LogMessage>()
+        PubSub.unbounded<LogMessage>(),
+        PubSub.unbounded<RefusedRequest>()
       ]).pipe(
         Effect.map((announced) => {
           const { controls, transport } = makeScriptedCluster(options, ...announced)

@@ -19,7 +19,9 @@ export const InvocationPhase = Schema.Literal(
   "initialize_failure",
   "invoke_start",
   "invoke_success",
-  "invoke_failure"
+  "invoke_failure",
+  /** An upstream's request (sampling, elicitation, roots) att refused: no call of a client could be named for it. */
+  "upstream_request_refused"
 )
 export type InvocationPhase = typeof InvocationPhase.Type
 
