@@ -5,6 +5,7 @@
  * calls/s, p50 and att's CPU per call (from /proc) for each, and e/c. `BENCH_TRACING_PROFILE=1` runs both under
  * `--cpu-prof` (the profiles land in `BENCH_TRACING_PROFILE_DIR`, default the working directory).
  * `BENCH_TRACING_CONCURRENCY` (default `1,32`), `BENCH_TRACING_ROUNDS` (default 10) and `BENCH_TRACING_CALLS` (calls per round, default 200 at c=1, 1000 at c=32).
+ * `BENCH_TRACING_GAP_MS`: an idle pause before each round (the full bench's servers idle between their rounds).
  * `BENCH_TRACING_EXTRA_ENV` (JSON) adds (e′): (e) with more variables, for an A/B of a switch.
  * Not a test: numbers vary by machine.
  */
@@ -20,6 +21,7 @@ const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 10)
 const profile = process.env.BENCH_TRACING_PROFILE === "1"
+const GAP_MS = Number(process.env.BENCH_TRACING_GAP_MS ?? 0)
 
 const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
   const child = track(
@@ -137,6 +139,8 @@ for (const concurrency of concurrencies) {
   for (const path of paths) await measure(concurrency, 300, path.call, 1.5)
   for (let round = 0; round < ROUNDS; round++)
     for (const path of paths) {
+      // Idle between rounds, as in `npm run bench`, where each server waits while eight other paths run.
+      if (GAP_MS > 0) await new Promise((resolve) => setTimeout(resolve, GAP_MS))
       const before = cpuSeconds(path.child.pid)
       path.samples.push(await measure(concurrency, calls, path.call))
       path.cpu += cpuSeconds(path.child.pid) - before
