@@ -106,6 +106,16 @@ describe("traces over OTLP/HTTP", () => {
       const request = one("http.server POST")
       expect(request.parentSpanId).toBe(CALLER_SPAN)
       expect(request.serviceName).toBe("att-under-test")
+      // att's own server span: method, path, client and status; no header is copied into it (the platform's copied
+      // them all, at a cost per call; a caller's headers may carry what a span must not).
+      expect(request.kind).toBe(2) // SERVER
+      expect(request.attributes).toMatchObject({
+        "http.request.method": "POST",
+        "url.path": "/api/v1/mcp/invoke/tool",
+        "client.address": "127.0.0.1",
+        "http.response.status_code": 200
+      })
+      expect(Object.keys(request.attributes).filter((key) => key.includes("header"))).toEqual([])
       const invoke = one("Manager.invoke")
       expect(invoke.parentSpanId).toBe(request.spanId)
       expect(invoke.attributes["att.tool"]).toBe("whoami")

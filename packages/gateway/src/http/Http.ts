@@ -5,6 +5,7 @@ import { AttApi } from "../api/Api.js"
 import { Catalog } from "../catalog/Catalog.js"
 import { McpEndpoint } from "../mcp/McpEndpoint.js"
 import { PROMETHEUS_CONTENT_TYPE, PrometheusMetrics } from "../telemetry/PrometheusMetrics.js"
+import { serverSpan } from "../telemetry/ServerSpan.js"
 import { AuthorizationLive } from "./AuthorizationLive.js"
 import { DashboardRoutes } from "./Dashboard.js"
 import { DEFAULT_DETAIL, Guard, withJsonErrorBody } from "./Guard.js"
@@ -73,19 +74,22 @@ const JsonErrors = HttpLayerRouter.middleware(
   { global: true }
 )
 
-const served = HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, DashboardRoutes, NotFound, JsonErrors), {
-  disableLogger: true,
-  disableListenLog: true
-})
+/** `middleware`: around the whole exchange, the response's sending included. */
+const served = (middleware?: typeof serverSpan) =>
+  HttpLayerRouter.serve(Layer.mergeAll(AttRoutes, DashboardRoutes, NotFound, JsonErrors), {
+    disableLogger: true,
+    disableListenLog: true,
+    ...(middleware === undefined ? {} : { middleware })
+  })
 
 /**
- * att on whatever `HttpServer` is provided, alone: its routes, the dashboard at `/` and a JSON 404 for every other path. The server's span
- * per request (its URL parsed, its headers copied into attributes) is made only when a tracer records it: under
- * Effect's built-in tracer it went nowhere and cost about 40 µs of CPU per call (REST invoke over stdio, 32
- * callers: 229–238 against 264–290 µs per call).
+ * att on whatever `HttpServer` is provided, alone: its routes, the dashboard at `/` and a JSON 404 for every other path.
+ * The platform's span per request is off (it parses the URL and copies every header into attributes: under Effect's
+ * built-in tracer that went nowhere and cost about 40 µs of CPU per call); when a tracer records spans, att's own
+ * lighter one (`serverSpan`) takes its place.
  */
 export const HttpLive = Layer.unwrapEffect(
   Effect.map(recordsSpans, (records) =>
-    records ? served : served.pipe(HttpMiddleware.withTracerDisabledWhen(() => true))
+    (records ? served(serverSpan) : served()).pipe(HttpMiddleware.withTracerDisabledWhen(() => true))
   )
 )
