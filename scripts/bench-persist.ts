@@ -1,5 +1,5 @@
 /**
- * `npm run bench:persist`: what persistence costs an invocation, rows (c), (g) and (h) of `npm run bench` alone.
+ * `npx tsx --conditions=att-source scripts/bench-persist.ts`: what persistence costs an invocation, rows (c), (g) and (h) of `npm run bench` alone.
  *   (c) att `--ephemeral` (state in memory), (g) att on libSQL in a temp data dir, (h) att on a throwaway Postgres 15
  *   (root with Debian's postgresql only), all the built CLI on plain node against one Streamable HTTP upstream.
  * At 1 and 32 callers, rounds in turn (c, g, h, c, ...), it prints calls/s, p50, p99, the CPU time each att process
@@ -20,7 +20,9 @@ const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const SCALE = Number(process.env.BENCH_PERSIST_ROUNDS ?? "1")
 const PLAN = { 1: { calls: 2_000 * SCALE, rounds: 10 * SCALE }, 32: { calls: 8_000 * SCALE, rounds: 8 * SCALE } }
 const ECHO_BODY = JSON.stringify({ tool_name: "echo", arguments: { message: "hi" } })
-let failed = 0
+/** Calls that did not answer 200, by row and reason. */
+const failures = new Map<string, number>()
+const fail = (why: string) => failures.set(why, (failures.get(why) ?? 0) + 1)
 
 const startUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
   const child = track(
@@ -56,21 +58,23 @@ const startAtt = async (upstreamUrl: string, store: ReadonlyArray<string>, env: 
   return { child, url: `http://127.0.0.1:${port}/api/v1/mcp/invoke/tool`, dropped: () => dropped }
 }
 
-const postJson = (url: string, concurrency: number) => {
+const postJson = (url: string, concurrency: number, label: string) => {
   const agent = new HttpAgent({ keepAlive: true, maxSockets: concurrency })
   const headers = { "content-type": "application/json", "content-length": Buffer.byteLength(ECHO_BODY) }
   const post = (retry: boolean): Promise<void> =>
     new Promise<void>((resolve) => {
       const request = httpRequest(url, { method: "POST", agent, headers }, (response) => {
-        response.resume()
+        const chunks: Array<Buffer> = []
+        response.on("data", (chunk: Buffer) => chunks.push(chunk))
         response.on("end", () => {
-          if (response.statusCode !== 200) failed++
+          if (response.statusCode !== 200)
+            fail(`${label}: ${response.statusCode} ${Buffer.concat(chunks).toString("utf8").slice(0, 120)}`)
           resolve()
         })
       })
       request.on("error", (error: NodeJS.ErrnoException) => {
         if (retry && request.reusedSocket && error.code === "ECONNRESET") return resolve(post(false))
-        failed++
+        fail(`${label}: ${error.code ?? error.message}`)
         resolve()
       })
       request.end(ECHO_BODY)
@@ -93,7 +97,7 @@ for (const concurrency of [1, 32] as const) {
   const { calls, rounds } = PLAN[concurrency]
   const paths = atts.map((row) => ({
     ...row,
-    call: postJson(row.att.url, concurrency),
+    call: postJson(row.att.url, concurrency, `${row.label}, c=${concurrency}`),
     samples: [] as Array<Sample>,
     cpu: 0
   }))
@@ -116,7 +120,8 @@ for (const concurrency of [1, 32] as const) {
     )
   }
 }
-console.log(`failed calls: ${failed}`)
+console.log(failures.size === 0 ? "failed calls: none" : "failed calls:")
+for (const [why, count] of failures) console.log(`  ${count} × ${why}`)
 for (const row of atts) row.att.child.kill("SIGTERM")
 upstream.child.kill("SIGTERM")
 await new Promise((resolve) => setTimeout(resolve, 500))
