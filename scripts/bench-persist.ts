@@ -2,7 +2,8 @@
  * `npx tsx --conditions=att-source scripts/bench-persist.ts`: what persistence costs an invocation, rows (c), (g) and (h) of `npm run bench` alone.
  *   (c) att `--ephemeral` (state in memory), (g) att on libSQL in a temp data dir, (h) att on a throwaway Postgres 15
  *   (root with Debian's postgresql only), all the built CLI on plain node against one Streamable HTTP upstream.
- * At 1 and 32 callers, rounds in turn (c, g, h, c, ...), it prints calls/s, p50, p99, the CPU time each att process
+ * (c′) is a second in-memory process started as (c): c′/c shows how far two identical processes differ on this machine.
+ * At 1 and 32 callers, rounds in turn (c, c′, g, h, c, ...), it prints calls/s, p50, p99, the CPU time each att process
  * spends per call (from /proc) and g/c, h/c with the events each dropped (target ≥ 0.95, zero dropped).
  * `BENCH_PERSIST_ROUNDS` scales the rounds (default 1); `ATT_BENCH_NODE_ARGS=--cpu-prof` profiles every att.
  * Run `npm run build` first. Not a test: numbers vary by machine.
@@ -87,6 +88,8 @@ const postgres: TestPostgres | undefined =
   process.getuid?.() === 0 && existsSync("/usr/lib/postgresql/15/bin/pg_ctl") ? await startPostgres() : undefined
 const atts = [
   { label: "(c) in memory", att: await startAtt(upstream.url, ["--ephemeral"]) },
+  // A second in-memory process: c′/c is what two identical processes differ by on this machine (the noise floor).
+  { label: "(c′) in memory", att: await startAtt(upstream.url, ["--ephemeral"]) },
   { label: "(g) libSQL", att: await startAtt(upstream.url, ["--data-dir", "$DIR/data"]) },
   ...(postgres === undefined
     ? []
