@@ -4,12 +4,12 @@
  *   (root with Debian's postgresql only), all the built CLI on plain node against one Streamable HTTP upstream.
  * (c′) is a second in-memory process started as (c): c′/c shows how far two identical processes differ on this machine.
  * At 1 and 32 callers, rounds in turn (c, c′, g, h, c, ...), it prints calls/s, p50, p99, the CPU time each att process
- * spends per call (from /proc) and g/c, h/c with the events each dropped (target ≥ 0.95, zero dropped).
+ * spends per call (from /proc; its main thread's share apart, so libSQL's writer thread shows) and g/c, h/c with the events each dropped (target ≥ 0.95, zero dropped).
  * `BENCH_PERSIST_ROUNDS` scales the rounds (default 1); `ATT_BENCH_NODE_ARGS=--cpu-prof` profiles every att.
  * Run `npm run build` first. Not a test: numbers vary by machine.
  */
 import { type ChildProcess, spawn } from "node:child_process"
-import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -83,6 +83,18 @@ const postJson = (url: string, concurrency: number, label: string) => {
   return () => post(true)
 }
 
+/** CPU seconds of a process's main thread alone (Linux; 0 when unknown): its other threads (libSQL's writer) apart. */
+const mainThreadCpu = (pid: number | undefined): number => {
+  if (pid === undefined) return 0
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, "utf8")
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ")
+    return (Number(fields[11]) + Number(fields[12])) / 100
+  } catch {
+    return 0
+  }
+}
+
 const upstream = await startUpstream()
 const postgres: TestPostgres | undefined =
   process.getuid?.() === 0 && existsSync("/usr/lib/postgresql/15/bin/pg_ctl") ? await startPostgres() : undefined
@@ -102,14 +114,17 @@ for (const concurrency of [1, 32] as const) {
     ...row,
     call: postJson(row.att.url, concurrency, `${row.label}, c=${concurrency}`),
     samples: [] as Array<Sample>,
-    cpu: 0
+    cpu: 0,
+    mainCpu: 0
   }))
   for (const path of paths) await measure(concurrency, 300, path.call, 1.5)
   for (let round = 0; round < rounds; round++) {
     for (const path of paths) {
       const before = cpuSeconds(path.att.child.pid)
+      const mainBefore = mainThreadCpu(path.att.child.pid)
       path.samples.push(await measure(concurrency, calls / rounds, path.call))
       path.cpu += cpuSeconds(path.att.child.pid) - before
+      path.mainCpu += mainThreadCpu(path.att.child.pid) - mainBefore
     }
   }
   const stats = paths.map((path) => ({ ...path, stats: pooled(path.samples) }))
@@ -119,7 +134,7 @@ for (const concurrency of [1, 32] as const) {
     const ratio =
       memory === undefined || row === memory ? "" : `  ratio ${(row.stats.rps / memory.stats.rps).toFixed(2)}`
     console.log(
-      `  ${row.label.padEnd(15)} ${row.stats.rps.toFixed(0).padStart(6)} calls/s  p50 ${row.stats.p50.toFixed(3)} ms  p99 ${row.stats.p99.toFixed(3)} ms  CPU/call ${((row.cpu / calls) * 1e6).toFixed(0)} µs  dropped ${row.att.dropped()}${ratio}`
+      `  ${row.label.padEnd(15)} ${row.stats.rps.toFixed(0).padStart(6)} calls/s  p50 ${row.stats.p50.toFixed(3)} ms  p99 ${row.stats.p99.toFixed(3)} ms  CPU/call ${((row.cpu / calls) * 1e6).toFixed(0)} µs (main thread ${((row.mainCpu / calls) * 1e6).toFixed(0)})  dropped ${row.att.dropped()}${ratio}`
     )
   }
 }

@@ -1,13 +1,16 @@
 import { createRequire } from "node:module"
 import { Worker } from "node:worker_threads"
-import { Effect } from "effect"
+import { Data, Effect } from "effect"
 import type { BatchWriter, EventBatch, Retention } from "./EventBatch.js"
 
 /**
  * The writer thread's code (CommonJS, run with `eval`: the same text from the sources and the build). It opens its
  * own connection to the database file with libSQL's synchronous driver, inserts each batch in one transaction
- * through one prepared statement (`synchronous = FULL`: committed is on disk), then enforces retention, and answers
- * `{id}` or `{id, error}` (`{id: -1}` once ready). `busy_timeout`: the main connection's registrations wait for a batch's commit (and the
+ * through one prepared statement, then enforces retention, and answers
+ * `{id}` or `{id, error}` (`{id: -1}` once ready). `synchronous = NORMAL` on this connection: a committed batch is in
+ * the WAL and survives `kill -9` (the issue allows losing the last `event_flush_ms` to it), a power loss may lose the
+ * batches since the last fsync (the next registration's commit, `FULL` on the main connection, or a checkpoint), and
+ * the write lock is held for no fsync, so a registration rarely waits for a batch. `busy_timeout`: the main connection's registrations wait for a batch's commit (and the
  * other way round) instead of failing with SQLITE_BUSY.
  */
 const WORKER_SOURCE = `
@@ -15,7 +18,7 @@ const { parentPort, workerData } = require("node:worker_threads")
 const Database = require(workerData.driver)
 const db = new Database(workerData.file)
 db.exec("PRAGMA busy_timeout = 5000")
-db.exec("PRAGMA synchronous = FULL")
+db.exec("PRAGMA synchronous = NORMAL")
 const insert = db.prepare(
   "INSERT INTO att_events (stream, replica, position, at_ms, payload) VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
 )
@@ -55,7 +58,8 @@ const driverPath = (): string => {
   return createRequire(require.resolve("@libsql/client")).resolve("libsql")
 }
 
-class WriterThreadFailed extends Error {}
+/** A batch the writer thread could not write (its reason is the driver's, or the thread's end). */
+class JournalWriterFailed extends Data.TaggedError("JournalWriterFailed")<{ readonly message: string }> {}
 
 /**
  * A batch as few values as possible: copying a message to a thread costs per value, and the payloads are JSON text,
@@ -109,11 +113,11 @@ export const libsqlBatchWriter = (file: string, replica: string) =>
     )
     const writer: BatchWriter = {
       write: (batch: EventBatch, retention: Retention | undefined) =>
-        Effect.async<void, WriterThreadFailed>((resume) => {
+        Effect.async<void, JournalWriterFailed>((resume) => {
           worker ??= start()
           const id = nextId++
           pending.set(id, (error) =>
-            resume(error === undefined ? Effect.void : Effect.fail(new WriterThreadFailed(error)))
+            resume(error === undefined ? Effect.void : Effect.fail(new JournalWriterFailed({ message: error })))
           )
           worker.postMessage({ id, batch: packed(batch), retention })
         })
