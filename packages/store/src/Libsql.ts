@@ -41,7 +41,9 @@ const restrictSideFiles = (file: string) =>
 
 /**
  * libSQL (embedded SQLite) in `dataDir`, migrated: WAL journal with `synchronous = FULL` (SQLite's default, set
- * anyway), so a statement that returned has been synced to disk and survives `kill -9` and power loss.
+ * anyway), so a statement that returned has been synced to disk and survives `kill -9` and power loss. The event
+ * journal writes from a thread of its own on a second connection: `busy_timeout` makes either wait for the other's
+ * commit (a few ms) instead of failing with SQLITE_BUSY.
  */
 export const libsqlClient = (dataDir: string): Layer.Layer<SqlClient.SqlClient, StoreUnavailable> =>
   Layer.unwrapEffect(
@@ -52,7 +54,11 @@ export const libsqlClient = (dataDir: string): Layer.Layer<SqlClient.SqlClient, 
           const sql = yield* SqlClient.SqlClient
           yield* migrate(file)
           yield* Effect.mapError(
-            Effect.zipRight(sql`PRAGMA journal_mode = WAL`, sql`PRAGMA synchronous = FULL`),
+            Effect.all([
+              sql`PRAGMA journal_mode = WAL`,
+              sql`PRAGMA synchronous = FULL`,
+              sql`PRAGMA busy_timeout = 5000`
+            ]),
             unavailable(`cannot open the database ${file}`)
           )
           yield* restrictSideFiles(file)

@@ -1,8 +1,10 @@
 import { EventJournal, type JournalEntry, type JournalStream, journalSchemas } from "@att/core"
 import { SqlClient } from "@effect/sql"
-import { Clock, DateTime, Effect, Layer, Schedule, Schema } from "effect"
+import { Clock, DateTime, Effect, Layer, Schedule, Schema, type Scope } from "effect"
 import { unavailable } from "./Failure.js"
-import { StoreWriter } from "./Writer.js"
+import type { BatchWriter, EventBatch } from "./EventBatch.js"
+import { sqlBatchWriter } from "./SqlBatchWriter.js"
+import type { StoreWriter } from "./Writer.js"
 
 export interface JournalSettings {
   /** How often queued events are written, in one batch (`event_flush_ms`). */
@@ -28,28 +30,28 @@ export const JOURNAL_DEFAULTS: JournalSettings = {
   queueCapacity: 50_000
 }
 
-/** Rows per INSERT: 4 parameters each, well under SQLite's 32 766 and Postgres' 65 535. */
-const ROWS_PER_STATEMENT = 1000
-
 const Position = Schema.Union(Schema.Number, Schema.NumberFromString)
 const Row = Schema.Struct({ position: Position, payload: Schema.String })
 const NewestRow = Schema.Struct({ newest: Schema.NullOr(Position) })
 
 /**
  * `EventJournal` on an `@effect/sql` client. `unsafeOffer` only appends to a bounded array; one fiber writes what
- * accumulated every `flushMs` (multi-row inserts through the `StoreWriter`, then retention), and once more when
- * the scope closes. A batch that fails is kept (up to the capacity) and retried with the next one.
+ * accumulated every `flushMs` through `batchWriter` (one batch in flight at a time), and once more when the scope
+ * closes. A batch that fails is kept (up to the capacity) and retried with the next one.
  */
 export const SqlEventJournal = (
   settings: JournalSettings = JOURNAL_DEFAULTS,
   secrets: ReadonlyArray<string> = [],
-  replica: JournalReplica = { id: "", ownOnly: false }
+  replica: JournalReplica = { id: "", ownOnly: false },
+  batchWriter: Effect.Effect<BatchWriter, never, Scope.Scope | SqlClient.SqlClient | StoreWriter> = sqlBatchWriter(
+    replica
+  )
 ) =>
   Layer.scoped(
     EventJournal,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
-      const writer = yield* StoreWriter
+      const writer = yield* batchWriter
       let queue: Array<JournalEntry> = []
       let dropped = 0
       let reportedDrops = 0
@@ -63,32 +65,19 @@ export const SqlEventJournal = (
       let sinceTrim = 0
       let lastTrimMs = 0
 
-      const insert = (entries: ReadonlyArray<JournalEntry>) =>
-        Effect.forEach(
-          chunks(entries, ROWS_PER_STATEMENT),
-          (chunk) =>
-            sql`INSERT INTO att_events ${sql.insert(
-              chunk.map((entry) => ({
-                stream: entry.stream,
-                replica: replica.id,
-                position: entry.position,
-                at_ms: DateTime.toEpochMillis(entry.event.timestamp),
-                payload: encode(entry)
-              }))
-            )} ON CONFLICT DO NOTHING`,
-          { discard: true }
-        )
+      const columns = (entries: ReadonlyArray<JournalEntry>): EventBatch => {
+        const batch: EventBatch = { streams: [], positions: [], atMs: [], payloads: [] }
+        for (const entry of entries) {
+          batch.streams.push(entry.stream)
+          batch.positions.push(entry.position)
+          batch.atMs.push(DateTime.toEpochMillis(entry.event.timestamp))
+          batch.payloads.push(encode(entry))
+        }
+        return batch
+      }
 
       // On a fleet each replica's positions are its own: it reads (and retains) its own events only.
       const mine = replica.ownOnly ? sql` AND replica = ${replica.id}` : sql``
-
-      const retain = (stream: JournalStream, nowMs: number) =>
-        Effect.zipRight(
-          sql`DELETE FROM att_events WHERE stream = ${stream}${mine} AND position <= (
-  SELECT position FROM att_events WHERE stream = ${stream}${mine} ORDER BY position DESC
-  LIMIT 1 OFFSET ${settings.retentionCount})`,
-          sql`DELETE FROM att_events WHERE stream = ${stream} AND at_ms < ${nowMs - settings.retentionDays * 86_400_000}`
-        )
 
       const flush = Effect.gen(function* () {
         if (dropped > reportedDrops) {
@@ -100,9 +89,10 @@ export const SqlEventJournal = (
         queue = []
         const nowMs = yield* Clock.currentTimeMillis
         const trim = sinceTrim + batch.length >= trimEvery || nowMs - lastTrimMs >= 60_000
-        const retention = Effect.forEach(STREAMS, (stream) => retain(stream, nowMs), { discard: true })
-        const write = trim ? Effect.zipRight(insert(batch), Effect.asVoid(retention)) : insert(batch)
-        yield* writer.write(write).pipe(
+        const retention = trim
+          ? { count: settings.retentionCount, beforeMs: nowMs - settings.retentionDays * 86_400_000, streams: STREAMS }
+          : undefined
+        yield* writer.write(columns(batch), retention).pipe(
           Effect.tap(() =>
             Effect.sync(() => {
               sinceTrim = trim ? 0 : sinceTrim + batch.length
@@ -176,10 +166,4 @@ const decodeEntry = (
     case "capability":
       return Effect.map(Schema.decode(journalSchemas.capability)(payload), (event) => ({ stream, position, event }))
   }
-}
-
-const chunks = <A>(items: ReadonlyArray<A>, size: number): ReadonlyArray<ReadonlyArray<A>> => {
-  const out: Array<ReadonlyArray<A>> = []
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size))
-  return out
 }

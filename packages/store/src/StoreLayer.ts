@@ -1,7 +1,9 @@
 import { hostname } from "node:os"
 import { EventJournal, Fleet, ServerStore, SnapshotStore, type StoreUnavailable } from "@att/core"
 import { Layer } from "effect"
-import { libsqlClient } from "./Libsql.js"
+import { join, resolve } from "node:path"
+import { DATABASE_FILE, libsqlClient } from "./Libsql.js"
+import { libsqlBatchWriter } from "./LibsqlBatchWriter.js"
 import { PgFleet } from "./PgFleet.js"
 import { databaseSecrets, postgresClient } from "./Postgres.js"
 import { JOURNAL_DEFAULTS, type JournalSettings, SqlEventJournal } from "./SqlEventJournal.js"
@@ -46,10 +48,12 @@ export const storeLayer = (
     return Layer.mergeAll(ServerStore.memory, EventJournal.none, Fleet.single(replicaId), SnapshotStore.memory)
   const url = options.databaseUrl
   if (url === null || !isPostgresUrl(url)) {
+    // The journal's batches go through a writer thread of their own (libSQL's driver blocks the thread it runs on).
+    const file = join(resolve(options.dataDir), DATABASE_FILE)
     return Layer.mergeAll(
       SqlServerStore(),
       SqlSnapshotStore(),
-      SqlEventJournal(journal, [], { id: replicaId, ownOnly: false }),
+      SqlEventJournal(journal, [], { id: replicaId, ownOnly: false }, libsqlBatchWriter(file, replicaId)),
       Fleet.single(replicaId)
     ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(libsqlClient(options.dataDir)))
   }

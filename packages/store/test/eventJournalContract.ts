@@ -135,6 +135,28 @@ export const eventJournalContract = (label: string, open: () => Layer.Layer<Even
       expect(second.kept.seen).toEqual(Array.from({ length: 25 }, (_, i) => `r${5 + i}`))
     })
 
+    it("an event's text comes back as written: quotes, backslashes, newlines, control and non-ASCII characters", async () => {
+      const odd: InvocationEvent = {
+        ...event(0),
+        server: 'a,b{c} "d"',
+        request_id: "NULL",
+        error: 'he said "no" \\ C:\\dir\n\ttab \u0001 ü 😀 {x,y}',
+        error_category: "invalid_payload"
+      }
+      const read = await run(open(), (diagnostics) =>
+        Effect.gen(function* () {
+          // Recorded first, then pushed out of the ring of 10: it is read back from the database.
+          const before = yield* diagnostics.invocationEventPage({ limit: 0 })
+          yield* diagnostics.recordInvocation(odd)
+          for (let i = 1; i <= 10; i++) yield* diagnostics.recordInvocation(event(1000 + i))
+          yield* settle
+          const page = yield* diagnostics.invocationEventPage({ cursor: before.cursor, limit: 1 })
+          return page.items[0]
+        })
+      )
+      expect(read).toEqual(odd)
+    })
+
     it("capability events: the third stream, past the ring and across a restart, filtered, retention as the others", async () => {
       const first = await runCapabilities(open(), (history) =>
         Effect.gen(function* () {
