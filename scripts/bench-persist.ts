@@ -8,37 +8,20 @@
  * `BENCH_PERSIST_ROUNDS` scales the rounds (default 1); `ATT_BENCH_NODE_ARGS=--cpu-prof` profiles every att.
  * Run `npm run build` first. Not a test: numbers vary by machine.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
 import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type TestPostgres, startPostgres } from "../test/support/postgres.js"
-import { ROOT, type Sample, cpuSeconds, measure, pooled, startProcess, track } from "./bench-support.js"
+import { ROOT, type Sample, cpuSeconds, measure, pooled, startProcess, startHttpUpstream } from "./bench-support.js"
 
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
-const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const SCALE = Number(process.env.BENCH_PERSIST_ROUNDS ?? "1")
 const PLAN = { 1: { calls: 2_000 * SCALE, rounds: 10 * SCALE }, 32: { calls: 8_000 * SCALE, rounds: 8 * SCALE } }
 const ECHO_BODY = JSON.stringify({ tool_name: "echo", arguments: { message: "hi" } })
 /** Calls that did not answer 200, by row and reason. */
 const failures = new Map<string, number>()
 const fail = (why: string) => failures.set(why, (failures.get(why) ?? 0) + 1)
-
-const startUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
-  const child = track(
-    spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-  )
-  const port = await new Promise<string>((resolve) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(chunk.toString())
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-  })
-  return { child, url: `http://127.0.0.1:${port}/mcp` }
-}
 
 const startAtt = async (upstreamUrl: string, store: ReadonlyArray<string>, env: Record<string, string> = {}) => {
   const dir = mkdtempSync(join(tmpdir(), "att-bench-persist-"))
@@ -95,7 +78,7 @@ const mainThreadCpu = (pid: number | undefined): number => {
   }
 }
 
-const upstream = await startUpstream()
+const upstream = await startHttpUpstream()
 const postgres: TestPostgres | undefined =
   process.getuid?.() === 0 && existsSync("/usr/lib/postgresql/15/bin/pg_ctl") ? await startPostgres() : undefined
 const atts = [

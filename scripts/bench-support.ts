@@ -110,3 +110,21 @@ export const cpuSeconds = (pid: number | undefined): number => {
     return 0
   }
 }
+
+const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
+
+/** The test fixture as a Streamable HTTP upstream on a free port (its `bench` mode), tracked for the end. */
+export const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
+  const child = track(
+    spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], {
+      stdio: ["ignore", "pipe", "inherit"]
+    })
+  )
+  const port = await new Promise<string>((resolve) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const match = /listening (\d+)/.exec(chunk.toString())
+      if (match?.[1] !== undefined) resolve(match[1])
+    })
+  })
+  return { child, url: `http://127.0.0.1:${port}/mcp` }
+}

@@ -9,34 +9,17 @@
  * `BENCH_TRACING_EXTRA_ENV` (JSON) adds (e′): (e) with more variables, for an A/B of a switch.
  * Not a test: numbers vary by machine.
  */
-import { type ChildProcess, spawn } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http"
 import type { AddressInfo } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ROOT, type Sample, cpuSeconds, measure, pooled, startProcess, track } from "./bench-support.js"
+import { ROOT, type Sample, cpuSeconds, measure, pooled, startProcess, startHttpUpstream } from "./bench-support.js"
 
-const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 10)
 const profile = process.env.BENCH_TRACING_PROFILE === "1"
 const GAP_MS = Number(process.env.BENCH_TRACING_GAP_MS ?? 0)
-
-const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
-  const child = track(
-    spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-  )
-  const port = await new Promise<string>((resolve) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(chunk.toString())
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-  })
-  return { child, url: `http://127.0.0.1:${port}/mcp` }
-}
 
 /** An OTLP/HTTP receiver: reads each export whole, counts its spans, answers 200 as a collector would. */
 const startOtlpSink = async () => {

@@ -24,7 +24,7 @@
  * `BENCH_UPSTREAMS=stdio` (or `http`) runs one upstream only; `BENCH_SKIP_BUILD=1` skips `npm run build`.
  * Not a test: numbers vary by machine.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process"
+import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
@@ -35,7 +35,16 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
 import { baselineCli } from "./bench-baseline.js"
-import { ROOT, type Sample, type Stats, cpuSeconds, measure, pooled, startProcess, track } from "./bench-support.js"
+import {
+  ROOT,
+  type Sample,
+  type Stats,
+  cpuSeconds,
+  measure,
+  pooled,
+  startProcess,
+  startHttpUpstream
+} from "./bench-support.js"
 import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 import { type TestPostgres, startPostgres } from "../test/support/postgres.js"
 
@@ -48,21 +57,6 @@ const WARMUP = { calls: 300, seconds: 1.5 } as const
 /** Calls that did not succeed (a non-200 answer, a refused or reset connection, a failed SDK call), by path. */
 const failures = new Map<string, number>()
 const fail = (path: string, why: string) => failures.set(`${path}: ${why}`, (failures.get(`${path}: ${why}`) ?? 0) + 1)
-
-const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: string }> => {
-  const child = track(
-    spawn(process.execPath, ["--conditions=att-source", "--import", "tsx", FIXTURE, "bench", "0"], {
-      stdio: ["ignore", "pipe", "inherit"]
-    })
-  )
-  const port = await new Promise<string>((resolve) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const match = /listening (\d+)/.exec(chunk.toString())
-      if (match?.[1] !== undefined) resolve(match[1])
-    })
-  })
-  return { child, url: `http://127.0.0.1:${port}/mcp` }
-}
 
 const connectClient = async (upstream: Upstream): Promise<Client> => {
   const client = new Client({ name: "bench", version: "0.0.0" })
