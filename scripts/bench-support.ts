@@ -1,6 +1,8 @@
 /** What `npm run bench` and `npm run bench:stack` share: load, timing, server processes and their CPU time. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process"
 import { readFileSync } from "node:fs"
+import { createServer } from "node:http"
+import type { AddressInfo } from "node:net"
 import { join } from "node:path"
 import { performance } from "node:perf_hooks"
 
@@ -127,4 +129,26 @@ export const startHttpUpstream = async (): Promise<{ child: ChildProcess; url: s
     })
   })
   return { child, url: `http://127.0.0.1:${port}/mcp` }
+}
+
+/**
+ * An OTLP/HTTP receiver on loopback for the tracing rows: it reads each export whole, counts its spans (their
+ * `"spanId"` keys) and bytes, and answers 200 as a collector would.
+ */
+export const startOtlpSink = async () => {
+  const received = { spans: 0, exports: 0, bytes: 0 }
+  const server = createServer((request, response) => {
+    const chunks: Array<Buffer> = []
+    request.on("data", (chunk: Buffer) => chunks.push(chunk))
+    request.on("end", () => {
+      const body = Buffer.concat(chunks)
+      received.bytes += body.length
+      for (let at = body.indexOf('"spanId"'); at >= 0; at = body.indexOf('"spanId"', at + 8)) received.spans++
+      received.exports++
+      response.writeHead(200, { "content-type": "application/json" }).end("{}")
+    })
+  })
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
+  const { port } = server.address() as AddressInfo
+  return { endpoint: `http://127.0.0.1:${port}`, received, close: () => server.close() }
 }

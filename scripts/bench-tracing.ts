@@ -10,35 +10,24 @@
  * Not a test: numbers vary by machine.
  */
 import { mkdtempSync, writeFileSync } from "node:fs"
-import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http"
-import type { AddressInfo } from "node:net"
+import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { ROOT, type Sample, cpuSeconds, measure, pooled, startProcess, startHttpUpstream } from "./bench-support.js"
+import {
+  ROOT,
+  type Sample,
+  cpuSeconds,
+  measure,
+  pooled,
+  startProcess,
+  startHttpUpstream,
+  startOtlpSink
+} from "./bench-support.js"
 
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
 const ROUNDS = Number(process.env.BENCH_TRACING_ROUNDS ?? 10)
 const profile = process.env.BENCH_TRACING_PROFILE === "1"
 const GAP_MS = Number(process.env.BENCH_TRACING_GAP_MS ?? 0)
-
-/** An OTLP/HTTP receiver: reads each export whole, counts its spans, answers 200 as a collector would. */
-const startOtlpSink = async () => {
-  const received = { spans: 0, exports: 0, bytes: 0 }
-  const server = createServer((request, response) => {
-    const chunks: Array<Buffer> = []
-    request.on("data", (chunk: Buffer) => chunks.push(chunk))
-    request.on("end", () => {
-      const body = Buffer.concat(chunks)
-      received.bytes += body.length
-      for (let at = body.indexOf('"spanId"'); at >= 0; at = body.indexOf('"spanId"', at + 8)) received.spans++
-      received.exports++
-      response.writeHead(200, { "content-type": "application/json" }).end("{}")
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as AddressInfo
-  return { endpoint: `http://127.0.0.1:${port}`, received, close: () => server.close() }
-}
 
 const startAtt = async (upstreamUrl: string, env: Readonly<Record<string, string>>, nodeArgs: Array<string>) => {
   const dir = mkdtempSync(join(tmpdir(), "att-bench-tracing-"))

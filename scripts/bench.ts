@@ -28,8 +28,7 @@ import { execFileSync } from "node:child_process"
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { Agent as HttpAgent, createServer, request as httpRequest } from "node:http"
-import type { AddressInfo } from "node:net"
+import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import type { Upstream } from "@att/core"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
@@ -43,7 +42,8 @@ import {
   measure,
   pooled,
   startProcess,
-  startHttpUpstream
+  startHttpUpstream,
+  startOtlpSink
 } from "./bench-support.js"
 import { fetchWithoutSessionSignal } from "./fetchWithoutSessionSignal.js"
 import { type TestPostgres, startPostgres } from "../test/support/postgres.js"
@@ -205,27 +205,6 @@ const row = (label: string, stats: Stats) =>
   `  ${label.padEnd(26)} ${stats.rps.toFixed(0).padStart(8)} calls/s   p50 ${stats.p50.toFixed(3).padStart(7)} ms   p99 ${stats.p99.toFixed(3).padStart(7)} ms`
 
 const verdict = (ok: boolean) => (ok ? "met" : "NOT met")
-
-/**
- * The OTLP/HTTP receiver (e) exports to: it reads each export whole, counts its spans (their `"spanId"` keys) and
- * answers 200, as a collector would.
- */
-const startOtlpSink = async () => {
-  const received = { spans: 0, exports: 0 }
-  const server = createServer((request, response) => {
-    const chunks: Array<Buffer> = []
-    request.on("data", (chunk: Buffer) => chunks.push(chunk))
-    request.on("end", () => {
-      const body = Buffer.concat(chunks)
-      for (let at = body.indexOf('"spanId"'); at >= 0; at = body.indexOf('"spanId"', at + 8)) received.spans++
-      received.exports++
-      response.writeHead(200, { "content-type": "application/json" }).end("{}")
-    })
-  })
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve))
-  const { port } = server.address() as AddressInfo
-  return { endpoint: `http://127.0.0.1:${port}`, received, close: () => server.close() }
-}
 
 const baseline = baselineCli()
 const otlp = await startOtlpSink()
