@@ -2,7 +2,15 @@ import { mkdtempSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { describe, expect, it } from "vitest"
-import { CONFORMANCE, againstBaseline, baselinePath, baselineScenarios, resultsIn } from "./support/conformance.js"
+import {
+  CONFORMANCE,
+  type Check,
+  againstBaseline,
+  baselinePath,
+  baselineScenarios,
+  problems,
+  resultsIn
+} from "./support/conformance.js"
 import {
   cleanedUpAfterAll,
   runToEnd,
@@ -15,8 +23,9 @@ import {
 /**
  * The protocol's own conformance suite (`@modelcontextprotocol/conformance`, server mode, every scenario) as a
  * third-party client of att's `/mcp`, with `test/fixtures/conformance-upstream.ts` behind att offering the suite's
- * fixture tools, resources and prompts. It passes when every scenario passes except those listed in
- * the version's baseline (`test/conformance/`), and no listed scenario passes (a stale entry fails too).
+ * fixture tools, resources and prompts. The suite runs against the fixture alone, then through att: each passes every
+ * scenario except those listed in the version's baseline (`test/conformance/`), no listed scenario passes (a stale
+ * entry fails too), and att scores what the fixture scores.
  */
 
 const { started, dirs } = cleanedUpAfterAll()
@@ -51,21 +60,32 @@ describe("the MCP conformance suite against att's /mcp", () => {
     ])
     expect(tools).toContain("test_tool_with_progress")
 
-    const out = mkdtempSync(join(tmpdir(), "att-conformance-"))
-    dirs.push(out)
-    const run = runToEnd(
-      process.execPath,
-      [CONFORMANCE, "server", "--url", att.mcpUrl, "--suite", "all", "--expected-failures", baselinePath(), "-o", out],
-      { ms: 240_000 }
-    )
-    started.push(run.child)
-    const result = await run.done
-    expect(result.timedOut, result.stdout.slice(-4000)).toBe(false)
+    /** Every server scenario against `url`, with the version's baseline: the results, by scenario. */
+    const suiteAgainst = async (url: string) => {
+      const out = mkdtempSync(join(tmpdir(), "att-conformance-"))
+      dirs.push(out)
+      const run = runToEnd(
+        process.execPath,
+        [CONFORMANCE, "server", "--url", url, "--suite", "all", "--expected-failures", baselinePath(), "-o", out],
+        { ms: 240_000 }
+      )
+      started.push(run.child)
+      const result = await run.done
+      expect(result.timedOut, result.stdout.slice(-4000)).toBe(false)
+      const results = resultsIn(out, "server-")
+      expect([...results.keys()].sort()).toEqual([...scenarios].sort())
+      expect(againstBaseline(results, baseline)).toEqual({ unexpected: [], stale: [] })
+      expect(result.stdout).toContain("Baseline check passed")
+      expect(result.code).toBe(0)
+      return results
+    }
+    /** Which scenarios passed: every check neither failed nor warned. */
+    const passed = (results: Map<string, ReadonlyArray<Check>>) =>
+      [...results].filter(([, checks]) => problems(checks).length === 0).map(([scenario]) => scenario)
 
-    const results = resultsIn(out, "server-")
-    expect([...results.keys()].sort()).toEqual([...scenarios].sort())
-    expect(againstBaseline(results, baseline)).toEqual({ unexpected: [], stale: [] })
-    expect(result.stdout).toContain("Baseline check passed")
-    expect(result.code).toBe(0)
-  }, 330_000)
+    // The fixture alone, then att in front of it: the same scenarios pass.
+    const direct = await suiteAgainst(`http://127.0.0.1:${port}/mcp`)
+    const throughAtt = await suiteAgainst(att.mcpUrl)
+    expect(passed(throughAtt).sort()).toEqual(passed(direct).sort())
+  }, 560_000)
 })
