@@ -38,11 +38,14 @@ const answer = (path: string, allowed: ReadonlySet<string>) => {
 }
 
 /** The 405 routes of `paths`: every method a path does not answer. */
-export const notAllowed = (paths: ReadonlyMap<string, ReadonlySet<string>>) =>
+export const notAllowed = (
+  paths: ReadonlyMap<string, ReadonlySet<string>>
+): Array<HttpLayerRouter.Route<never, never>> =>
   [...paths].flatMap(([path, allowed]) =>
     METHODS.filter((method) => !allowed.has(method)).map((method) => {
+      // `route` takes no HEAD (the router answers HEAD through GET), so the method is set on the route itself.
       const route = HttpLayerRouter.route("*", path as `/${string}`, Effect.succeed(answer(path, allowed)))
-      return { ...route, method }
+      return { ...route, method } as HttpLayerRouter.Route<never, never>
     })
   )
 
