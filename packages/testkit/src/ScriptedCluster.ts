@@ -1,3 +1,8 @@
+/*
+ * Over 300 lines on purpose: one fake of a whole cluster behind the Transport seam (sessions per slot, scripts and
+ * toggles, the call log, the answers to every client method) and its controls share the same few maps; split, each
+ * half would reach into the other's state.
+ */
 import {
   type JsonRpcRequest,
   type JsonRpcResponse,
