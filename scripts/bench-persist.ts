@@ -4,8 +4,8 @@
  *   (root with Debian's postgresql only), all the built CLI on plain node against one Streamable HTTP upstream.
  * (c′) is a second in-memory process started as (c): c′/c shows how far two identical processes differ on this machine.
  * At 1 and 32 callers, rounds in turn (c, c′, g, h, c, ...), it prints calls/s, p50, p99, the CPU time each att process
- * spends per call (from /proc; its main thread's share apart, so libSQL's writer thread shows) and g/c, h/c with the events each dropped (target ≥ 0.95, zero dropped).
- * `BENCH_PERSIST_ROUNDS` scales the rounds (default 1); `ATT_BENCH_NODE_ARGS=--cpu-prof` profiles every att.
+ * spends per call (from /proc; its main thread's share apart, so libSQL's writer thread shows; and the whole machine's, so Postgres's own work shows) and g/c, h/c with the events each dropped (target ≥ 0.95, zero dropped).
+ * `BENCH_PERSIST_ROUNDS` scales the rounds (default 1), `BENCH_PERSIST_CONCURRENCY` picks them (default `1,32`); `ATT_BENCH_NODE_ARGS=--cpu-prof` profiles every att.
  * Run `npm run build` first. Not a test: numbers vary by machine.
  */
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs"
@@ -13,7 +13,16 @@ import { Agent as HttpAgent, request as httpRequest } from "node:http"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { type TestPostgres, startPostgres } from "../test/support/postgres.js"
-import { ROOT, type Sample, cpuSeconds, measure, pooled, startProcess, startHttpUpstream } from "./bench-support.js"
+import {
+  ROOT,
+  type Sample,
+  cpuSeconds,
+  machineBusySeconds,
+  measure,
+  pooled,
+  startProcess,
+  startHttpUpstream
+} from "./bench-support.js"
 
 const BUILT_CLI = join(ROOT, "packages", "gateway", "dist", "cli", "main.js")
 const SCALE = Number(process.env.BENCH_PERSIST_ROUNDS ?? "1")
@@ -91,23 +100,30 @@ const atts = [
     : [{ label: "(h) Postgres", att: await startAtt(upstream.url, [], { ATT_DATABASE_URL: postgres.database("bp") }) }])
 ]
 console.log(`node ${process.version}, rounds ${PLAN[1].rounds} (c=1) / ${PLAN[32].rounds} (c=32)`)
-for (const concurrency of [1, 32] as const) {
+const CONCURRENCIES = (process.env.BENCH_PERSIST_CONCURRENCY ?? "1,32")
+  .split(",")
+  .map(Number)
+  .filter((n): n is 1 | 32 => n === 1 || n === 32)
+for (const concurrency of CONCURRENCIES) {
   const { calls, rounds } = PLAN[concurrency]
   const paths = atts.map((row) => ({
     ...row,
     call: postJson(row.att.url, concurrency, `${row.label}, c=${concurrency}`),
     samples: [] as Array<Sample>,
     cpu: 0,
-    mainCpu: 0
+    mainCpu: 0,
+    machineCpu: 0
   }))
   for (const path of paths) await measure(concurrency, 300, path.call, 1.5)
   for (let round = 0; round < rounds; round++) {
     for (const path of paths) {
       const before = cpuSeconds(path.att.child.pid)
       const mainBefore = mainThreadCpu(path.att.child.pid)
+      const machineBefore = machineBusySeconds()
       path.samples.push(await measure(concurrency, calls / rounds, path.call))
       path.cpu += cpuSeconds(path.att.child.pid) - before
       path.mainCpu += mainThreadCpu(path.att.child.pid) - mainBefore
+      path.machineCpu += machineBusySeconds() - machineBefore
     }
   }
   const stats = paths.map((path) => ({ ...path, stats: pooled(path.samples) }))
@@ -117,7 +133,7 @@ for (const concurrency of [1, 32] as const) {
     const ratio =
       memory === undefined || row === memory ? "" : `  ratio ${(row.stats.rps / memory.stats.rps).toFixed(2)}`
     console.log(
-      `  ${row.label.padEnd(15)} ${row.stats.rps.toFixed(0).padStart(6)} calls/s  p50 ${row.stats.p50.toFixed(3)} ms  p99 ${row.stats.p99.toFixed(3)} ms  CPU/call ${((row.cpu / calls) * 1e6).toFixed(0)} µs (main thread ${((row.mainCpu / calls) * 1e6).toFixed(0)})  dropped ${row.att.dropped()}${ratio}`
+      `  ${row.label.padEnd(15)} ${row.stats.rps.toFixed(0).padStart(6)} calls/s  p50 ${row.stats.p50.toFixed(3)} ms  p99 ${row.stats.p99.toFixed(3)} ms  CPU/call ${((row.cpu / calls) * 1e6).toFixed(0)} µs (main thread ${((row.mainCpu / calls) * 1e6).toFixed(0)}, machine ${((row.machineCpu / calls) * 1e6).toFixed(0)})  dropped ${row.att.dropped()}${ratio}`
     )
   }
 }

@@ -113,6 +113,20 @@ export const cpuSeconds = (pid: number | undefined): number => {
   }
 }
 
+/**
+ * CPU seconds the whole machine has been busy so far (every process, the kernel's work for them included; idle and
+ * I/O wait apart), from /proc/stat (Linux); 0 when unknown. What a database server spends shows here and nowhere else.
+ */
+export const machineBusySeconds = (): number => {
+  try {
+    const fields = readFileSync("/proc/stat", "utf8").split("\n", 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? []
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields
+    return (user + nice + system + irq + softirq + steal) / CLOCK_TICKS
+  } catch {
+    return 0
+  }
+}
+
 const FIXTURE = join(ROOT, "test", "fixtures", "upstream-server.ts")
 
 /** The test fixture as a Streamable HTTP upstream on a free port (its `bench` mode), tracked for the end. */

@@ -5,7 +5,7 @@
  *   (b′) the floor with each forward in an Effect fiber and nothing else: Effect's own share of (c)'s overhead;
  *   (c) att: POST /api/v1/mcp/invoke/tool on the real service, run as `npm start` runs it: built once with
  *       `npm run build`, then `node packages/gateway/dist/cli/main.js serve` (no tsx, no source conditions);
- *   (d) an SDK client through att's MCP endpoint `/mcp` (same `att serve` process as (c));
+ *   (d) an SDK client through att's MCP endpoint `/mcp`, on an `att serve` process of its own (as (c) is started);
  *   (e) (c) with always-on tracing exported over OTLP/HTTP to a receiver on loopback (in this process), metrics on;
  *   (f) (c) as built without metrics and tracing (`bench-baseline.ts`: the commit before they came);
  *   (g) att as (c) with its state on disk (libSQL in a temp data dir: every invocation's events journaled), and
@@ -15,7 +15,7 @@
  * ≥ 0.98), e/f what metrics and always-on tracing cost together (target ≥ 0.95), g/c and h/c what persistence costs
  * (target ≥ 0.95, events dropped counted from att's log). Then the registration p50 on libSQL (200 sequential
  * `POST /servers`, each committed).
- * (b), (b′) and (c)/(d) each run in a process of their own, as a gateway does; this process only generates the load.
+ * (b), (b′) and each att row run in a process of their own, as a gateway does; this process only generates the load.
  * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
  * ratios c/b, b′/b and c/b′ (how c/b splits between Effect and att), d/a, and the CPU time the floor's and att's
@@ -229,7 +229,10 @@ const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPos
     postgres === undefined
       ? undefined
       : await startAtt(upstream, { persistence: { postgres: postgres.database(`bench_${kind.replace(/\W+/g, "_")}`) } })
-  const viaAtt = await connectViaAtt(att.mcp)
+  // (d) has a process of its own: (c)'s process, had it also served (d)'s rounds, would be busier and warmer than the
+  // att rows compared with it ((e) to (h) serve their own rounds only).
+  const mcpAtt = await startAtt(upstream)
+  const viaAtt = await connectViaAtt(mcpAtt.mcp)
   const results: Array<string> = []
   for (const concurrency of [1, 32] as const) {
     const { calls, rounds } = PLAN[concurrency]
@@ -326,6 +329,7 @@ const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPos
   onDisk.child.kill("SIGTERM")
   inPostgres?.child.kill("SIGTERM")
   await viaAtt.close()
+  mcpAtt.child.kill("SIGTERM")
   att.child.kill("SIGTERM")
   floor.child.kill("SIGTERM")
   fiberFloor.child.kill("SIGTERM")

@@ -18,7 +18,7 @@ import type { ErrorCategory, InvocationMethod } from "./domain/Status.js"
 import { type Rejection, type StageFailure, classifyInvoke, failureOf, rejectionOf } from "./Handshake.js"
 import { type InitializeOptions, type ReopenFailure, failedCheck } from "./Initialization.js"
 import { InvocationLog } from "./InvocationLog.js"
-import { BUILT_IN_TRACER } from "./Tracing.js"
+import { BUILT_IN_TRACER, withParentSpanOnly } from "./Tracing.js"
 import type { Registry, RegistryEntry } from "./Registry.js"
 import { needsHandshake } from "./StatusMachine.js"
 import type { SendOptions, TransportShape } from "./Transport.js"
@@ -336,9 +336,11 @@ export const makeInvoke = (parts: InvocationParts) => {
     Tracer.tracerWith((tracer) =>
       tracer === BUILT_IN_TRACER
         ? run(false, method, params, preferred, options)
-        : Effect.withSpan(run(true, method, params, preferred, options), "Manager.invoke", {
-            captureStackTrace: false,
-            attributes: { "rpc.method": method, ...(method === "tools/call" ? { "att.tool": params.name } : {}) }
-          })
+        : withParentSpanOnly(
+            Effect.withSpan(run(true, method, params, preferred, options), "Manager.invoke", {
+              captureStackTrace: false,
+              attributes: { "rpc.method": method, ...(method === "tools/call" ? { "att.tool": params.name } : {}) }
+            })
+          )
     )
 }

@@ -56,8 +56,12 @@ export const connectionFor = (
       dispose: NOTHING
     }
   }
+  // An idle connection is let go 2 s before the server's advertised keep-alive timeout (`Keep-Alive: timeout=5`
+  // from Node's servers), not undici's default 1 s: undici's timers fire up to a second late, and a request sent
+  // on a connection the server is closing that moment fails ("other side closed") without reaching it.
   const agent = new Agent({
     keepAliveTimeout: 30_000,
+    keepAliveTimeoutThreshold: 2_000,
     ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) })
   })
   // Credentials in the URL are sent as Basic authentication, unless a configured header says otherwise.
