@@ -116,6 +116,48 @@ describe("a fleet of att processes on one Postgres", () => {
         expect((yield* Effect.promise(() => json(elsewhere))).error).toMatchObject({ message: "Session not found" })
         // On its own replica the session goes on.
         expect((yield* Effect.promise(() => client.listTools())).tools).toEqual([])
+
+        // Each replica's event routes name it: replica-b served the call, so the invocation events are its own.
+        const invocations = (base: string) =>
+          Effect.promise(() => fetch(`${base}/api/v1/mcp/invocation-events?server=alpha`).then(json))
+        const [pageA, pageB] = [yield* invocations(a.base), yield* invocations(b.base)]
+        expect([pageA.replica, pageB.replica]).toEqual(["replica-a", "replica-b"])
+        expect(pageA.items).toEqual([])
+        expect((pageB.items as Array<{ phase: string }>).map((event) => event.phase)).toContain("invoke_success")
+
+        // The snapshot of replica-b's handshake is stored; alpha registered again on replica-b reaches replica-a
+        // through the fleet, and replica-a, which never spoke to the upstream, shows that very snapshot.
+        const storedSnapshot = yield* Effect.scoped(
+          Effect.gen(function* () {
+            const sql = yield* PgClient.PgClient
+            for (let i = 0; ; i++) {
+              const rows = yield* sql<{ snapshot: string }>`
+                SELECT snapshot FROM att_capability_snapshots WHERE name = 'alpha'`
+              if (rows[0] !== undefined || i >= 50) return rows[0]?.snapshot
+              yield* Effect.sleep("100 millis")
+            }
+          }).pipe(Effect.provide(sqlAt(url)))
+        )
+        const captured = (JSON.parse(String(storedSnapshot)) as { captured_at: string }).captured_at
+        const again = yield* Effect.promise(() =>
+          fetch(`${b.base}/api/v1/mcp/servers`, {
+            method: "POST",
+            headers: { "content-type": "application/json" },
+            body: JSON.stringify({ name: "alpha", url: upstream.url, transport: "streamable-http" })
+          })
+        )
+        expect(again.status).toBe(201)
+        const followed = yield* Effect.promise(async () => {
+          const deadline = Date.now() + 5_000
+          for (;;) {
+            const body = (await json(await fetch(`${a.base}/api/v1/mcp/servers/alpha`))) as {
+              capability_snapshot?: { captured_at: string } | null
+            }
+            if ((body.capability_snapshot ?? null) !== null || Date.now() > deadline) return body
+            await new Promise((resolve) => setTimeout(resolve, 50))
+          }
+        })
+        expect(followed.capability_snapshot?.captured_at).toBe(captured)
       }),
     120_000
   )

@@ -227,12 +227,14 @@ describe("/mcp routing, failover rules and list changes", () => {
         const all = (yield* rest(url)("/api/v1/mcp/capability-events")).body as {
           items: Array<unknown>
           cursor: number
+          replica: string
         }
         expect(all.cursor).toBeGreaterThan(Date.now() * 1000 - 3_600_000_000)
         expect((yield* rest(url)(`/api/v1/mcp/capability-events?cursor=${all.cursor}`)).body).toEqual({
           items: [],
           cursor: all.cursor,
-          missed: 0
+          missed: 0,
+          replica: all.replica
         })
         expect((yield* rest(url)(`/api/v1/mcp/capability-events?cursor=${all.cursor - 1}`)).body.items).toEqual(
           all.items.slice(-1)

@@ -22,6 +22,9 @@ export type { InitializeOptions } from "./Initialization.js"
 export { type InvokeOptions, NO_SERVERS_MESSAGE } from "./Invocation.js"
 export type { SessionQuery } from "./SessionOperations.js"
 
+/** How many registrations a reader of `subscribeRegistrations` may fall behind before names are dropped. */
+const REGISTRATIONS_BUFFER = 4096
+
 export interface FleetOptions {
   /** How many servers are visited at once (default 1: in name order). */
   readonly concurrency?: number
@@ -52,6 +55,10 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
       budget
     )
     const bulkhead = new Bulkhead(settings.maxConcurrentCallsPerServer)
+    // The names registered (or replaced), for what follows every registration off its path (the gateway's restore
+    // of stored capability snapshots). Bounded: a reader that falls this far behind loses names, counted and logged.
+    const registrations = yield* PubSub.dropping<string>(REGISTRATIONS_BUFFER)
+    let registrationsDropped = 0
     const invoke = makeInvoke({
       registry,
       diagnostics,
@@ -142,6 +149,12 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
           yield* transport.release(name)
           yield* releaseClientSlots((server) => server === name)
         }
+        if (!(yield* PubSub.publish(registrations, name))) {
+          registrationsDropped += 1
+          yield* Effect.logWarning(
+            `registration of ${name} not announced: ${registrationsDropped} dropped (a reader fell behind)`
+          )
+        }
         return record
       }),
       unregister: Effect.fn("Manager.unregister")(function* (name: string) {
@@ -214,6 +227,8 @@ export class Manager extends Effect.Service<Manager>()("att/Manager", {
 
       /** Subscribe (for the enclosing scope) to the names of servers as a new session is opened for each. */
       subscribeHandshakes: PubSub.subscribe(handshakes),
+      /** Subscribe (for the enclosing scope) to the names of servers as each is registered or replaced. */
+      subscribeRegistrations: PubSub.subscribe(registrations),
       /** Subscribe (for the enclosing scope) to the names of servers whose lists may have changed (see `refreshes`). */
       subscribeRefreshes: PubSub.subscribe(refreshes),
       /** The upstreams' notifications, as they arrive (for the enclosing scope). */

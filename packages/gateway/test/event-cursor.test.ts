@@ -15,7 +15,7 @@ describe("event reads with a cursor (G23)", () => {
       const client = yield* apiClient
       yield* register(client, "github")
       const start = yield* client.mcp.listInvocationEvents({ urlParams: {} })
-      expect(start).toEqual({ items: [], cursor: 0, missed: 0 })
+      expect(start).toEqual({ items: [], cursor: 0, missed: 0, replica: "local" })
 
       const first = yield* invokeTool(client, null)
       const since = yield* client.mcp.listInvocationEvents({ urlParams: { cursor: start.cursor } })
@@ -26,7 +26,8 @@ describe("event reads with a cursor (G23)", () => {
       expect(yield* client.mcp.listInvocationEvents({ urlParams: { cursor: since.cursor } })).toEqual({
         items: [],
         cursor: since.cursor,
-        missed: 0
+        missed: 0,
+        replica: "local"
       })
 
       const second = yield* invokeTool(client, null)
@@ -82,7 +83,7 @@ describe("event reads with a cursor (G23)", () => {
       expect(next.items.map((event) => [event.server, event.to_status])).toEqual([["github", "degraded"]])
       expect((yield* client.mcp.listEvents({ urlParams: { cursor: next.cursor } })).items).toEqual([])
       const capability = yield* client.mcp.listCapabilityEvents({ urlParams: { cursor: 0 } })
-      expect(capability).toEqual({ items: [], cursor: 0, missed: 0 })
+      expect(capability).toEqual({ items: [], cursor: 0, missed: 0, replica: "local" })
     }).pipe(Effect.provide(apiHarness({ probe: staticProbe(false, "timeout") })))
   )
 

@@ -93,7 +93,8 @@ describe("the live event stream (issue 18 §3)", () => {
       const [event] = yield* Fiber.join(live)
       expect(event?.event).toBe("connection")
       const listed = (yield* client.mcp.listEvents({ urlParams: { server: "codex" } })).items
-      expect(event?.data).toEqual(JSON.parse(JSON.stringify(listed[0])))
+      // The event as listed, with the replica it happened on (a single replica of its own here: `local`).
+      expect(event?.data).toEqual({ ...JSON.parse(JSON.stringify(listed[0])), replica: "local" })
       expect(typeof event?.data.timestamp).toBe("string")
     }).pipe(Effect.provide(apiHarness({ transport: { responder: fallbackResponder } })))
   )

@@ -49,8 +49,15 @@ export const ServersResponse = Schema.Struct({
   adapter_controls_available: Schema.Boolean
 })
 
-/** What every event read answers beside its items: where to read on from, and what the buffer dropped unread. */
+/**
+ * What every event read answers beside its items: the replica whose events they are, where to read on from, and
+ * what the buffer dropped unread.
+ */
 const EventPageFields = {
+  replica: Schema.String.annotations({
+    description:
+      "The id of the replica that answered (`ATT_REPLICA_ID`, default hostname:pid): each replica answers its own events"
+  }),
   cursor: Schema.NonNegativeInt.annotations({
     description: "The position to pass as `cursor` to read only newer events"
   }),
@@ -266,7 +273,7 @@ export const EventStreamBody = Schema.String.pipe(
   HttpApiSchema.withEncoding({ kind: "Text", contentType: "text/event-stream" })
 ).annotations({
   description:
-    "SSE. Each event's `event:` is its type and `data:` the event as the event routes give it; its `id:` resumes the stream (Last-Event-ID) with nothing lost or repeated. A reader that fell behind what the bounded buffers keep gets an `overflow` event, then the stream ends."
+    "SSE. Each event's `event:` is its type and `data:` the event as the event routes give it, with `replica`, the id of the replica it happened on; its `id:` resumes the stream (Last-Event-ID) with nothing lost or repeated. A reader that fell behind what the bounded buffers keep gets an `overflow` event, then the stream ends."
 })
 
 export const CapabilityEventsResponse = Schema.Struct({ items: Schema.Array(CapabilityEvent), ...EventPageFields })

@@ -58,8 +58,10 @@ const sse = (id: string, event: string, data: unknown) =>
  * event's id is where the reader is in all three buffers, so `Last-Event-ID` resumes with nothing lost or repeated.
  * The buffers are the bound: a reader that falls so far behind that a buffer dropped events it had not been sent
  * (or resumes from before what is kept) gets an `overflow` event naming what it missed, and the stream ends.
+ * Each event's data is the event as the event routes give it plus `replica` (this replica's id; a reader behind a
+ * balancer sees where it is): added as the event is sent, so recording an event costs nothing more.
  */
-export const eventStream = (query: EventStreamQuery, resumeFrom: Positions | undefined) =>
+export const eventStream = (query: EventStreamQuery, resumeFrom: Positions | undefined, replica: string) =>
   Effect.gen(function* () {
     const manager = yield* Manager
     const catalog = yield* Catalog
@@ -121,7 +123,7 @@ export const eventStream = (query: EventStreamQuery, resumeFrom: Positions | und
         let at = state.at
         const lines = found.map((sent) => {
           at = { ...at, [sent.type]: sent.position }
-          return sse(positionsId(at), sent.type, ENCODE[sent.type](sent.event))
+          return sse(positionsId(at), sent.type, { ...(ENCODE[sent.type](sent.event) as object), replica })
         })
         // Events the filters left out still move the reader on.
         return [Chunk.fromIterable(lines), Option.some({ at: moved, first: false })] as const

@@ -98,6 +98,8 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
     // A registration is written, then applied, as one step: two at once for a name end the same on disk and here,
     // and another replica's change (a fleet) is applied before or after it, never in between.
     const fleet = yield* Fleet.current
+    /** An event page names the replica whose events it holds (each replica reads its own): once a page, not per event. */
+    const fromReplica = <P extends object>(page: P) => ({ ...page, replica: fleet.replicaId })
     const isConfigured = (name: string) => options.declaredServers.has(name)
     const controls = manager.sessionControlsAvailable
 
@@ -210,7 +212,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
       .handle("listSessions", ({ urlParams }) =>
         Effect.map(manager.listSessions(urlParams), (items) => ({ adapter_controls_available: controls, items }))
       )
-      .handle("listEvents", ({ urlParams }) => manager.connectionEventPage(urlParams))
+      .handle("listEvents", ({ urlParams }) => Effect.map(manager.connectionEventPage(urlParams), fromReplica))
       .handle("streamEvents", ({ urlParams, request }) => {
         const lastEventId = request.headers["last-event-id"]
         const resume = lastEventId === undefined ? undefined : parsePositions(lastEventId)
@@ -218,14 +220,16 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
           return Effect.fail(
             new BadRequest({ detail: `not an event id of this stream: ${lastEventId}`, field: "last-event-id" })
           )
-        return Effect.map(eventStream(urlParams, resume), (stream) =>
+        return Effect.map(eventStream(urlParams, resume, fleet.replicaId), (stream) =>
           HttpServerResponse.stream(stream, {
             contentType: "text/event-stream",
             headers: { "cache-control": "no-cache, no-transform", "x-accel-buffering": "no" }
           })
         )
       })
-      .handle("listInvocationEvents", ({ urlParams }) => manager.invocationEventPage(urlParams))
+      .handle("listInvocationEvents", ({ urlParams }) =>
+        Effect.map(manager.invocationEventPage(urlParams), fromReplica)
+      )
       .handle("invokeTool", ({ payload }) =>
         Effect.flatMap(catalog.offering("tools", payload.tool_name), (offering) => {
           const [preferred, invokeOptions] = toolInvocation(offering, options, payload)
@@ -251,7 +255,7 @@ export const McpHandlers = HttpApiBuilder.group(AttApi, "mcp", (handlers) =>
           )
         })
       )
-      .handle("listCapabilityEvents", ({ urlParams }) => catalog.events(urlParams))
+      .handle("listCapabilityEvents", ({ urlParams }) => Effect.map(catalog.events(urlParams), fromReplica))
       .handle("readResource", ({ payload }) =>
         manager
           .readResource(payload.uri, payload.preferred_servers ?? options.preferredOrder)
