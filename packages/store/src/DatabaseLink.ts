@@ -11,9 +11,9 @@ export interface LinkSettings {
 }
 
 /** Exponential from 100 ms, then every 5 s once that is longer (`union` takes the shorter delay of the two). */
-export const RECONNECT_SCHEDULE: Schedule.Schedule<unknown, StoreUnavailable> = Schedule.exponential(
-  "100 millis"
-).pipe(Schedule.union(Schedule.spaced("5 seconds")))
+export const RECONNECT_SCHEDULE: Schedule.Schedule<unknown, StoreUnavailable> = Schedule.exponential("100 millis").pipe(
+  Schedule.union(Schedule.spaced("5 seconds"))
+)
 
 export const LINK_DEFAULTS: LinkSettings = { watchEvery: "5 seconds", reconnect: RECONNECT_SCHEDULE }
 

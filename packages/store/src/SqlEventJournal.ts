@@ -46,9 +46,11 @@ export const SqlEventJournal = (
   settings: JournalSettings = JOURNAL_DEFAULTS,
   secrets: ReadonlyArray<string> = [],
   replica: JournalReplica = { id: "", ownOnly: false },
-  batchWriter: Effect.Effect<BatchWriter, never, Scope.Scope | SqlClient.SqlClient | StoreWriter | DatabaseLink> = sqlBatchWriter(
-    replica
-  )
+  batchWriter: Effect.Effect<
+    BatchWriter,
+    never,
+    Scope.Scope | SqlClient.SqlClient | StoreWriter | DatabaseLink
+  > = sqlBatchWriter(replica)
 ) =>
   Layer.scoped(
     EventJournal,
