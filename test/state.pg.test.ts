@@ -67,7 +67,8 @@ describe("att on Postgres (ATT_DATABASE_URL)", () => {
     () =>
       Effect.gen(function* () {
         const pg = yield* postgres
-        const url = pg.database("att_lost")
+        // Trust authentication ignores the password: it is there to be kept out of every answer.
+        const url = pg.database("att_lost").replace("postgres@", "postgres:lost-pw-5150@")
         const upstream = yield* startHttpUpstream({ name: "alpha" })
         const store = storeLayer({ ephemeral: false, dataDir: "unused", databaseUrl: url })
         const base = (yield* startAtt({ alpha: { url: upstream.url } }, {}, 2_000, store)).replace(/\/mcp$/, "")
@@ -100,6 +101,8 @@ describe("att on Postgres (ATT_DATABASE_URL)", () => {
         })
         expect(down.body.database?.reason).toMatch(/^database unavailable: /)
         expect(down.body.database?.since).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/)
+        expect(JSON.stringify(down.body)).not.toContain("lost-pw-5150")
+        expect(JSON.stringify(body)).not.toContain("lost-pw-5150")
         const first = down.body.database?.attempts ?? 0
         expect(first).toBeGreaterThanOrEqual(1)
         const later = yield* readyUntil(base, (ready) => (ready.body.database?.attempts ?? 0) > first)

@@ -80,10 +80,11 @@ export class DatabaseLink extends Context.Tag("att/DatabaseLink")<DatabaseLink, 
           Effect.withSpan("DatabaseLink.recover")
         )
 
-      // While ok: the first of a reported failure and a failed check of the link's own.
+      // While ok: the first of a reported failure and a failed check of the link's own (untraced: a span every few
+      // seconds would only crowd the traces).
       const watched = Effect.race(
         Effect.map(Queue.take(reports), (error) => `a store operation failed: ${error.reason}`),
-        Effect.forever(Effect.zipRight(Effect.sleep(settings.watchEvery), check)).pipe(
+        Effect.forever(Effect.zipRight(Effect.sleep(settings.watchEvery), Effect.withTracerEnabled(check, false))).pipe(
           Effect.flip,
           Effect.map((error) => `the periodic check failed: ${error.reason}`)
         )
