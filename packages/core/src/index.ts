@@ -34,7 +34,7 @@ export {
   journalSchemas
 } from "./EventJournal.js"
 export { Fleet, type FleetShape } from "./Fleet.js"
-export { type DatabaseStatus, ServerStore, type ServerStoreShape, StoredServer, StoreUnavailable } from "./ServerStore.js"
+export { ServerStore, type ServerStoreShape, StoredServer, StoreUnavailable } from "./ServerStore.js"
 export { SnapshotStore, type SnapshotStoreShape, StoredSnapshot } from "./SnapshotStore.js"
 export * from "./Transport.js"
 export * from "./domain/Json.js"

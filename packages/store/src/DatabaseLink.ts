@@ -1,7 +1,10 @@
-import type { DatabaseStatus, StoreUnavailable } from "@att/core"
+import type { ServerStoreShape, StoreUnavailable } from "@att/core"
 import { SqlClient } from "@effect/sql"
 import { Clock, Context, DateTime, Duration, Effect, Layer, Queue, Ref, Schedule, type Scope } from "effect"
 import { unavailable } from "./Failure.js"
+
+/** The link's state as `/ready` reports it (core's `DatabaseStatus`, the `ServerStore`'s `status`). */
+type DatabaseStatus = Effect.Effect.Success<ServerStoreShape["status"]>
 
 export interface LinkSettings {
   /** Between two checks of a link that is `ok` (a loss no store operation reported). */
