@@ -19,6 +19,14 @@ export class StoreUnavailable extends Schema.TaggedError<StoreUnavailable>()("St
   reason: Schema.String
 }) {}
 
+/**
+ * The database link as `/ready` reports it: `ok`, or `reconnecting` since `since` (UTC ISO time) with the last
+ * failure's `reason` (no secret in it) and the failed checks so far (`attempts`).
+ */
+export type DatabaseStatus =
+  | { readonly state: "ok" }
+  | { readonly state: "reconnecting"; readonly reason: string; readonly attempts: number; readonly since: string }
+
 export interface ServerStoreShape {
   /** Every stored server, sorted by name (read once at start). */
   readonly load: Effect.Effect<ReadonlyArray<StoredServer>, StoreUnavailable>
@@ -26,8 +34,8 @@ export interface ServerStoreShape {
   readonly save: (server: StoredServer) => Effect.Effect<void, StoreUnavailable>
   /** Remove by name (nothing when absent); succeeds once committed. */
   readonly remove: (name: string) => Effect.Effect<void, StoreUnavailable>
-  /** Whether the store can be written now, with the reason when not (for `/ready`). */
-  readonly status: Effect.Effect<{ readonly ok: true } | { readonly ok: false; readonly reason: string }>
+  /** The database link's state, as last known (for `/ready`; reading it runs no query). */
+  readonly status: Effect.Effect<DatabaseStatus>
 }
 
 /**
@@ -42,7 +50,7 @@ export class ServerStore extends Context.Tag("att/ServerStore")<ServerStore, Ser
       load: Effect.sync(() => [...servers.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))),
       save: (server) => Effect.sync(() => void servers.set(server.name, server)),
       remove: (name) => Effect.sync(() => void servers.delete(name)),
-      status: Effect.succeed({ ok: true as const })
+      status: Effect.succeed({ state: "ok" as const })
     }
   })
 }

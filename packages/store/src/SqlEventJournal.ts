@@ -1,6 +1,7 @@
 import { EventJournal, type JournalEntry, type JournalStream, journalSchemas } from "@att/core"
 import { SqlClient } from "@effect/sql"
 import { Clock, DateTime, Effect, Layer, Schedule, Schema, type Scope } from "effect"
+import { DatabaseLink, reportingTo } from "./DatabaseLink.js"
 import { unavailable } from "./Failure.js"
 import type { BatchWriter, EventBatch } from "./EventBatch.js"
 import { sqlBatchWriter } from "./SqlBatchWriter.js"
@@ -37,21 +38,26 @@ const NewestRow = Schema.Struct({ newest: Schema.NullOr(Position) })
 /**
  * `EventJournal` on an `@effect/sql` client. `unsafeOffer` only appends to a bounded array; one fiber writes what
  * accumulated every `flushMs` through `batchWriter` (one batch in flight at a time), and once more when the scope
- * closes. A batch that fails is kept (up to the capacity) and retried with the next one.
+ * closes. A batch that fails is kept (up to the capacity) and tells the `DatabaseLink`; while the link is
+ * reconnecting no batch is sent (the events wait in the queue, new ones beyond its capacity dropped and counted), and
+ * the first flush after it is back writes them.
  */
 export const SqlEventJournal = (
   settings: JournalSettings = JOURNAL_DEFAULTS,
   secrets: ReadonlyArray<string> = [],
   replica: JournalReplica = { id: "", ownOnly: false },
-  batchWriter: Effect.Effect<BatchWriter, never, Scope.Scope | SqlClient.SqlClient | StoreWriter> = sqlBatchWriter(
-    replica
-  )
+  batchWriter: Effect.Effect<
+    BatchWriter,
+    never,
+    Scope.Scope | SqlClient.SqlClient | StoreWriter | DatabaseLink
+  > = sqlBatchWriter(replica)
 ) =>
   Layer.scoped(
     EventJournal,
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const writer = yield* batchWriter
+      const link = yield* DatabaseLink
       let queue: Array<JournalEntry> = []
       let dropped = 0
       let reportedDrops = 0
@@ -84,7 +90,7 @@ export const SqlEventJournal = (
           yield* Effect.logWarning(`event journal: ${dropped - reportedDrops} events dropped (queue full)`)
           reportedDrops = dropped
         }
-        if (queue.length === 0) return
+        if (queue.length === 0 || !(yield* link.isOk)) return
         const batch = queue
         queue = []
         const nowMs = yield* Clock.currentTimeMillis
@@ -104,13 +110,24 @@ export const SqlEventJournal = (
             const kept = [...batch, ...queue]
             dropped += Math.max(0, kept.length - settings.queueCapacity)
             queue = kept.slice(0, settings.queueCapacity)
-            return Effect.logWarning(unavailable("event journal: batch not written", secrets)(error).reason)
+            const failure = unavailable("event journal: batch not written", secrets)(error)
+            return Effect.zipRight(Effect.logWarning(failure.reason), link.lost(failure))
           })
         )
       }).pipe(Effect.withSpan("EventJournal.flush"))
 
       yield* flush.pipe(Effect.repeat(Schedule.spaced(`${settings.flushMs} millis`)), Effect.forkScoped)
-      yield* Effect.addFinalizer(() => flush)
+      // At the end a link that is down is not waited for: what could not be written is said.
+      yield* Effect.addFinalizer(() =>
+        Effect.zipRight(
+          flush,
+          Effect.suspend(() =>
+            queue.length === 0
+              ? Effect.void
+              : Effect.logWarning(`event journal: ${queue.length} events not written (the database link is down)`)
+          )
+        )
+      )
 
       const page = Effect.fn("EventJournal.page")(function* (
         stream: JournalStream,
@@ -122,7 +139,8 @@ export const SqlEventJournal = (
 WHERE stream = ${stream}${mine} AND position > ${after} AND position <= ${upTo}
 ORDER BY position LIMIT ${limit}`.pipe(
           Effect.flatMap(Schema.decodeUnknown(Schema.Array(Row))),
-          Effect.mapError(unavailable("cannot read the event history", secrets))
+          Effect.mapError(unavailable("cannot read the event history", secrets)),
+          reportingTo(link)
         )
         return yield* Effect.forEach(rows, (row) =>
           decodeEntry(stream, row.position, row.payload).pipe(

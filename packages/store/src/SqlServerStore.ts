@@ -1,6 +1,7 @@
 import { ServerStore, SessionMode, StoredServer } from "@att/core"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
+import { DatabaseLink, reportingTo } from "./DatabaseLink.js"
 import { unavailable } from "./Failure.js"
 import { StoreWriter } from "./Writer.js"
 
@@ -18,7 +19,7 @@ const encodeUpstream = Schema.encode(UpstreamJson)
 /**
  * `ServerStore` on an `@effect/sql` client (libSQL or Postgres: the statements are the same). A save is one
  * upsert statement, so it commits alone; every write goes through the `StoreWriter`. `secrets` (the database URL's
- * password) are kept out of every reason.
+ * password) are kept out of every reason. A failed write tells the `DatabaseLink`, whose state `status` reports.
  */
 export const SqlServerStore = (secrets: ReadonlyArray<string> = []) =>
   Layer.effect(
@@ -26,6 +27,7 @@ export const SqlServerStore = (secrets: ReadonlyArray<string> = []) =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const writer = yield* StoreWriter
+      const link = yield* DatabaseLink
 
       const load = Effect.gen(function* () {
         const rows = yield* decodeRows(
@@ -56,26 +58,15 @@ VALUES (${server.name}, ${upstream}, ${server.call_timeout_ms}, ${server.session
 ON CONFLICT (name) DO UPDATE SET upstream = excluded.upstream, call_timeout_ms = excluded.call_timeout_ms,
   session_mode = excluded.session_mode`
           )
-          .pipe(Effect.mapError(unavailable("cannot save the server", secrets)))
+          .pipe(Effect.mapError(unavailable("cannot save the server", secrets)), reportingTo(link))
       })
 
       const remove = Effect.fn("ServerStore.remove")(function* (name: string) {
         yield* writer
           .write(sql`DELETE FROM att_servers WHERE name = ${name}`)
-          .pipe(Effect.mapError(unavailable("cannot remove the server", secrets)))
+          .pipe(Effect.mapError(unavailable("cannot remove the server", secrets)), reportingTo(link))
       })
 
-      const status = sql`SELECT 1 AS ok`.pipe(
-        Effect.timeoutFail({
-          duration: "2 seconds",
-          onTimeout: () => new Error("the database did not answer within 2 s")
-        }),
-        Effect.as({ ok: true as const }),
-        Effect.catchAll((error) =>
-          Effect.succeed({ ok: false as const, reason: unavailable("database unavailable", secrets)(error).reason })
-        )
-      )
-
-      return { load, save, remove, status }
+      return { load, save, remove, status: link.status }
     })
   )

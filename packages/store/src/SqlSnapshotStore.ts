@@ -1,6 +1,7 @@
 import { SnapshotStore, StoredSnapshot } from "@att/core"
 import { SqlClient } from "@effect/sql"
 import { Effect, Layer, Schema } from "effect"
+import { DatabaseLink, reportingTo } from "./DatabaseLink.js"
 import { unavailable } from "./Failure.js"
 import { StoreWriter } from "./Writer.js"
 
@@ -12,7 +13,7 @@ const encodeSnapshot = Schema.encode(SnapshotJson)
 
 /**
  * `SnapshotStore` on an `@effect/sql` client (libSQL or Postgres, the same statements): one row per server name,
- * upserted through the `StoreWriter`. On a fleet the table is shared: the last handshake written wins.
+ * upserted through the `StoreWriter` (a failed write tells the `DatabaseLink`). On a fleet the table is shared: the last handshake written wins.
  */
 export const SqlSnapshotStore = (secrets: ReadonlyArray<string> = []) =>
   Layer.effect(
@@ -20,6 +21,7 @@ export const SqlSnapshotStore = (secrets: ReadonlyArray<string> = []) =>
     Effect.gen(function* () {
       const sql = yield* SqlClient.SqlClient
       const writer = yield* StoreWriter
+      const link = yield* DatabaseLink
 
       const load = Effect.gen(function* () {
         const rows = yield* decodeRows(yield* sql`SELECT name, endpoint, snapshot FROM att_capability_snapshots`)
@@ -42,7 +44,7 @@ export const SqlSnapshotStore = (secrets: ReadonlyArray<string> = []) =>
 VALUES (${stored.name}, ${stored.endpoint}, ${snapshot})
 ON CONFLICT (name) DO UPDATE SET endpoint = excluded.endpoint, snapshot = excluded.snapshot`
           )
-          .pipe(Effect.mapError(unavailable("cannot save the capability snapshot", secrets)))
+          .pipe(Effect.mapError(unavailable("cannot save the capability snapshot", secrets)), reportingTo(link))
       })
 
       return { load, save }

@@ -2,6 +2,7 @@ import { hostname } from "node:os"
 import { EventJournal, Fleet, ServerStore, SnapshotStore, type StoreUnavailable } from "@att/core"
 import { Layer } from "effect"
 import { join, resolve } from "node:path"
+import { DatabaseLink } from "./DatabaseLink.js"
 import { DATABASE_FILE, libsqlClient } from "./Libsql.js"
 import { libsqlBatchWriter } from "./LibsqlBatchWriter.js"
 import { PgFleet } from "./PgFleet.js"
@@ -55,16 +56,22 @@ export const storeLayer = (
       SqlSnapshotStore(),
       SqlEventJournal(journal, [], { id: replicaId, ownOnly: false }, libsqlBatchWriter(file, replicaId)),
       Fleet.single(replicaId)
-    ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(libsqlClient(options.dataDir)))
+    ).pipe(
+      Layer.provide(Layer.merge(StoreWriter.Default, DatabaseLink.layer())),
+      Layer.provide(libsqlClient(options.dataDir))
+    )
   }
   const secrets = databaseSecrets(url)
   const leaseSeconds = options.leaseSeconds ?? DEFAULT_LEASE_SECONDS
-  // One client and one writer for all: every write of this att goes through the same writer. On a fleet each
-  // replica reads its own events (their positions are its own).
+  // One client, one writer and one link for all: every write of this att goes through the same writer, and every
+  // failed one tells the same link. On a fleet each replica reads its own events (their positions are its own).
   return Layer.mergeAll(
     SqlServerStore(secrets),
     SqlSnapshotStore(secrets),
     SqlEventJournal(journal, secrets, { id: replicaId, ownOnly: true }),
     PgFleet({ replicaId, leaseSeconds }, secrets)
-  ).pipe(Layer.provide(StoreWriter.Default), Layer.provide(postgresClient(url, replicaId)))
+  ).pipe(
+    Layer.provide(Layer.merge(StoreWriter.Default, DatabaseLink.layer(secrets))),
+    Layer.provide(postgresClient(url, replicaId))
+  )
 }

@@ -81,7 +81,7 @@ export const serverStoreContract = (
     })
 
     it("reports itself ready", async () => {
-      expect(await run(Effect.flatMap(ServerStore, (store) => store.status))).toEqual({ ok: true })
+      expect(await run(Effect.flatMap(ServerStore, (store) => store.status))).toEqual({ state: "ok" })
     })
 
     if (reopen !== undefined) {

@@ -118,12 +118,20 @@ export class StoreUnavailableError extends Schema.TaggedError<StoreUnavailableEr
   })
 ) {}
 
-/** 503 from `/api/v1/ready`: att is alive but cannot serve registrations (its database is unavailable). */
+/** 503 from `/api/v1/ready`: att is alive but cannot serve registrations (its database link is down). */
 export class NotReady extends Schema.TaggedError<NotReady>()(
   "NotReady",
   {
     status: Schema.Literal("unavailable"),
-    database: Schema.Struct({ state: Schema.Literal("unavailable"), reason: Schema.String })
+    database: Schema.Struct({
+      state: Schema.Literal("reconnecting"),
+      reason: Schema.String.annotations({ description: "Why the last check of the database failed" }),
+      attempts: Schema.Int.annotations({ description: "Checks of the database that failed since the link was lost" }),
+      since: Schema.String.annotations({ description: "When the link was lost (UTC, ISO 8601)" })
+    })
   },
-  HttpApiSchema.annotations({ status: 503, description: "The database is unavailable (reason given)" })
+  HttpApiSchema.annotations({
+    status: 503,
+    description: "The database link is down; att reconnects on a schedule (reason, attempts and since given)"
+  })
 ) {}

@@ -270,12 +270,11 @@ export const HealthHandlers = HttpApiBuilder.group(AttApi, "health", (handlers) 
     handlers
       .handle("health", () => Effect.succeed({ status: "ok" as const }))
       .handle("ready", () =>
-        Effect.flatMap(store.status, (status) =>
-          status.ok
-            ? Effect.succeed({ status: "ok" as const, database: { state: "ok" as const } })
-            : Effect.fail(
-                new NotReady({ status: "unavailable", database: { state: "unavailable", reason: status.reason } })
-              )
+        // The link's last known state: no query per request.
+        Effect.flatMap(store.status, (database) =>
+          database.state === "ok"
+            ? Effect.succeed({ status: "ok" as const, database })
+            : Effect.fail(new NotReady({ status: "unavailable", database }))
         )
       )
   )
