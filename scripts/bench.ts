@@ -15,7 +15,8 @@
  * ≥ 0.98), e/f what metrics and always-on tracing cost together (target ≥ 0.95), g/c and h/c what persistence costs
  * (target ≥ 0.95, events dropped counted from att's log). Then the registration p50 on libSQL (200 sequential
  * `POST /servers`, each committed).
- * (b), (b′) and each att row run in a process of their own, as a gateway does; this process only generates the load.
+ * (b) and (b′) run in a process of their own and each att row on three (`BENCH_ATT_PROCESSES`), as a gateway does;
+ * this process only generates the load.
  * (a) and (d) each use one SDK client shared by all workers (one session), so they compare like for like.
  * For a Streamable HTTP and a stdio upstream, at concurrency 1 and 32, it prints calls/s, p50 and p99, the
  * ratios c/b, b′/b and c/b′ (how c/b splits between Effect and att), d/a, and the CPU time the floor's and att's
@@ -134,6 +135,21 @@ const startAtt = async (upstream: Upstream, run: AttRun = {}) => {
   }
 }
 
+type StartedAtt = Awaited<ReturnType<typeof startAtt>>
+
+/**
+ * Each att row runs on `BENCH_ATT_PROCESSES` processes (default 3), its rounds spread over them in turn: two
+ * identical att processes read up to 10 % apart for the whole of a run (JIT and heap layout, the cores they land on),
+ * more than the 5 % a row's target allows, so one process per row measures its luck as much as its code.
+ */
+const ATT_PROCESSES = Math.max(1, Number(process.env.BENCH_ATT_PROCESSES ?? 3))
+const startAtts = async (upstream: Upstream, run: AttRun | ((index: number) => AttRun) = {}) => {
+  const started: Array<StartedAtt> = []
+  for (let index = 0; index < ATT_PROCESSES; index++)
+    started.push(await startAtt(upstream, typeof run === "function" ? run(index) : run))
+  return started
+}
+
 /** A throwaway Postgres for (f), when this machine can run one (root, Debian's postgresql 15). */
 const benchPostgres = async (): Promise<TestPostgres | undefined> => {
   if (process.getuid?.() !== 0 || !existsSync("/usr/lib/postgresql/15/bin/pg_ctl")) return undefined
@@ -225,14 +241,16 @@ const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPos
   const direct = await connectClient(upstream)
   const floor = await startFloor(upstream)
   const fiberFloor = await startFloor(upstream, "fiber")
-  const att = await startAtt(upstream)
-  const traced = await startAtt(upstream, { env: TRACING_ENV })
-  const without = await startAtt(upstream, { cli: baseline.cli })
-  const onDisk = await startAtt(upstream, { persistence: "libsql" })
+  const att = await startAtts(upstream)
+  const traced = await startAtts(upstream, { env: TRACING_ENV })
+  const without = await startAtts(upstream, { cli: baseline.cli })
+  const onDisk = await startAtts(upstream, { persistence: "libsql" })
   const inPostgres =
     postgres === undefined
       ? undefined
-      : await startAtt(upstream, { persistence: { postgres: postgres.database(`bench_${kind.replace(/\W+/g, "_")}`) } })
+      : await startAtts(upstream, (i) => ({
+          persistence: { postgres: postgres.database(`bench_${kind.replace(/\W+/g, "_")}_${i}`) }
+        }))
   // (d) has a process of its own: (c)'s process, had it also served (d)'s rounds, would be busier and warmer than the
   // att rows compared with it ((e) to (h) serve their own rounds only).
   const mcpAtt = await startAtt(upstream)
@@ -242,27 +260,33 @@ const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPos
     const { calls, rounds } = PLAN[concurrency]
     const tag = (path: string) => `${kind}, c=${concurrency}, ${path}`
     // Each path, with the server process behind (b), (b′) and (c) whose CPU time their rounds are charged with.
+    const attRow = (processes: ReadonlyArray<StartedAtt>, label: string) => ({
+      calls: processes.map((one) => postJson(one.url, concurrency, tag(label))),
+      servers: processes.map((one) => one.child.pid)
+    })
     const paths = [
-      { call: echo(direct, tag("(a)")), server: undefined },
-      { call: postJson(floor.url, concurrency, tag("(b)")), server: floor.child.pid },
-      { call: postJson(fiberFloor.url, concurrency, tag("(b′)")), server: fiberFloor.child.pid },
-      { call: postJson(att.url, concurrency, tag("(c)")), server: att.child.pid },
-      { call: echo(viaAtt, tag("(d)")), server: undefined },
-      { call: postJson(traced.url, concurrency, tag("(e)")), server: traced.child.pid },
-      { call: postJson(without.url, concurrency, tag("(f)")), server: without.child.pid },
-      { call: postJson(onDisk.url, concurrency, tag("(g)")), server: onDisk.child.pid },
-      ...(inPostgres === undefined
-        ? []
-        : [{ call: postJson(inPostgres.url, concurrency, tag("(h)")), server: inPostgres.child.pid }])
+      { calls: [echo(direct, tag("(a)"))], servers: [undefined] },
+      { calls: [postJson(floor.url, concurrency, tag("(b)"))], servers: [floor.child.pid] },
+      { calls: [postJson(fiberFloor.url, concurrency, tag("(b′)"))], servers: [fiberFloor.child.pid] },
+      attRow(att, "(c)"),
+      { calls: [echo(viaAtt, tag("(d)"))], servers: [undefined] },
+      attRow(traced, "(e)"),
+      attRow(without, "(f)"),
+      attRow(onDisk, "(g)"),
+      ...(inPostgres === undefined ? [] : [attRow(inPostgres, "(h)")])
     ].map((path) => ({ ...path, samples: [] as Array<Sample>, cpu: 0 }))
     // Untimed warm-up before the first timed round (JIT, connection pools, the upstream): a cold first round reads
     // far below the later ones.
-    for (const path of paths) await measure(concurrency, WARMUP.calls, path.call, WARMUP.seconds)
+    for (const path of paths)
+      for (const call of path.calls) await measure(concurrency, WARMUP.calls, call, WARMUP.seconds)
     for (let round = 0; round < rounds; round++) {
       for (const path of paths) {
-        const before = cpuSeconds(path.server)
-        path.samples.push(await measure(concurrency, calls / rounds, path.call))
-        path.cpu += cpuSeconds(path.server) - before
+        // An att row's rounds go to its processes in turn.
+        const at = round % path.calls.length
+        const call = path.calls[at] ?? (() => Promise.resolve())
+        const before = cpuSeconds(path.servers[at])
+        path.samples.push(await measure(concurrency, calls / rounds, call))
+        path.cpu += cpuSeconds(path.servers[at]) - before
       }
     }
     const [a, b, bFiber, c, d, e, f, g, h] = paths.map((path) => pooled(path.samples)) as [
@@ -276,8 +300,8 @@ const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPos
       Stats,
       Stats | undefined
     ]
-    const persisted = (label: string, stats: Stats, pid: number | undefined) =>
-      `  ratio ${label}/c (${label === "g" ? "libSQL" : "Postgres"} vs in memory): throughput ${(stats.rps / c.rps).toFixed(2)} (target >= 0.95: ${verdict(stats.rps / c.rps >= 0.95)}), p50 ${signed(stats.p50 - c.p50)} ms, events dropped ${droppedEvents.get(pid ?? 0) ?? 0}`
+    const persisted = (label: string, stats: Stats, processes: ReadonlyArray<StartedAtt>) =>
+      `  ratio ${label}/c (${label === "g" ? "libSQL" : "Postgres"} vs in memory): throughput ${(stats.rps / c.rps).toFixed(2)} (target >= 0.95: ${verdict(stats.rps / c.rps >= 0.95)}), p50 ${signed(stats.p50 - c.p50)} ms, events dropped ${processes.reduce((sum, one) => sum + (droppedEvents.get(one.child.pid ?? 0) ?? 0), 0)}`
     const [cpuB, cpuBFiber, cpuC, cpuE, cpuF] = [1, 2, 3, 5, 6].map((i) => ((paths[i]?.cpu ?? 0) / calls) * 1e6) as [
       number,
       number,
@@ -320,21 +344,17 @@ const benchUpstream = async (kind: string, upstream: Upstream, postgres: TestPos
         (cpuF > 0 ? `, CPU per call ${signed(cpuC - cpuF).replace(/\.\d+$/, "")} µs` : ""),
       `  ratio e/f (metrics and always-on tracing, vs both off): throughput ${(e.rps / f.rps).toFixed(2)} (target >= 0.95: ${verdict(e.rps / f.rps >= 0.95)}), p50 ${signed(e.p50 - f.p50)} ms` +
         (cpuF > 0 ? `, CPU per call ${signed(cpuE - cpuF).replace(/\.\d+$/, "")} µs` : ""),
-      persisted("g", g, onDisk.child.pid),
-      ...(h === undefined || inPostgres === undefined ? [] : [persisted("h", h, inPostgres.child.pid)])
+      persisted("g", g, onDisk),
+      ...(h === undefined || inPostgres === undefined ? [] : [persisted("h", h, inPostgres)])
     )
   }
-  const registration = await registrationLatency(onDisk.base, 200)
+  const registration = await registrationLatency(onDisk[0]?.base ?? "", 200)
   results.push(
     `  registration on libSQL (200 sequential): p50 ${registration.p50.toFixed(2)} ms (target <= 5: ${verdict(registration.p50 <= 5)}), p99 ${registration.p99.toFixed(2)} ms`
   )
-  traced.child.kill("SIGTERM")
-  without.child.kill("SIGTERM")
-  onDisk.child.kill("SIGTERM")
-  inPostgres?.child.kill("SIGTERM")
+  for (const one of [...att, ...traced, ...without, ...onDisk, ...(inPostgres ?? [])]) one.child.kill("SIGTERM")
   await viaAtt.close()
   mcpAtt.child.kill("SIGTERM")
-  att.child.kill("SIGTERM")
   floor.child.kill("SIGTERM")
   fiberFloor.child.kill("SIGTERM")
   await direct.close()
