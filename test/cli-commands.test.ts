@@ -23,12 +23,15 @@ describe("att status", () => {
     expect(jsonOf(json)).toEqual({
       url: state.base,
       health: "ok",
+      database: { state: "ok" },
       servers: { total: 1, healthy: 1, degraded: 0, unreachable: 0 },
       tools: expect.any(Number)
     })
     const table = await att(["status"])
     expect(table.code).toBe(0)
-    expect(table.stdout).toMatch(/^att at http:\/\/127\.0\.0\.1:\d+: ok; 1 servers \(1 healthy\); \d+ tools$/m)
+    expect(table.stdout).toMatch(
+      /^att at http:\/\/127\.0\.0\.1:\d+: ok; database ok; 1 servers \(1 healthy\); \d+ tools$/m
+    )
     expect(table.stdout).toMatch(/^NAME +STATUS +TRANSPORT +PROTOCOL +TOOLS +URL +LAST ERROR$/m)
     expect(table.stdout).toMatch(/^alpha +healthy +streamable-http /m)
     // Not a terminal: no colours.

@@ -1,12 +1,19 @@
 import { storeLayer } from "@att/store"
 import { startHttpUpstream } from "@att/testkit"
 import { PgClient } from "@effect/sql-pg"
-import { describe, expect, it } from "@effect/vitest"
+import { afterAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Redacted, Schedule } from "effect"
+import type { ChildProcess } from "node:child_process"
+import { jsonOf, runAtt } from "./support/attCli.js"
 import { startAtt } from "./support/mcpAtt.js"
 import { type TestPostgres, startPostgres } from "./support/postgres.js"
 
 const json = (response: Response) => response.json() as Promise<Record<string, unknown>>
+/** The `att` commands this file runs (each ends by itself; killed after all in case one hangs). */
+const cliChildren: Array<ChildProcess> = []
+afterAll(() => {
+  for (const child of cliChildren) child.kill("SIGKILL")
+})
 
 const post = (base: string, path: string, body: unknown) =>
   Effect.promise(() =>
@@ -108,6 +115,16 @@ describe("att on Postgres (ATT_DATABASE_URL)", () => {
         const later = yield* readyUntil(base, (ready) => (ready.body.database?.attempts ?? 0) > first)
         expect(later.status).toBe(503)
         expect(later.body.database?.since).toBe(down.body.database?.since)
+        // The operator's `att status` shows it too, and answers (exit 0): the service is up, its database is not.
+        const status = yield* Effect.promise(() => runAtt(cliChildren, ["status", "--json"], { ATT_URL: base }))
+        expect(status.code).toBe(0)
+        expect(jsonOf(status)).toMatchObject({
+          health: "ok",
+          database: { state: "reconnecting", since: down.body.database?.since }
+        })
+        const line = yield* Effect.promise(() => runAtt(cliChildren, ["status"], { ATT_URL: base }))
+        expect(line.stdout).toMatch(/: ok; database reconnecting since \S+ \(\d+ failed checks: database unavailable: /)
+        expect(line.stdout).not.toContain("lost-pw-5150")
 
         pg.resume()
         // Back by itself: no request has to touch the database for /ready to answer 200 again.
