@@ -1,32 +1,12 @@
-import type { ChildProcess } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { startHttpUpstream } from "@att/testkit"
-import { Effect, Exit, Scope } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
-import { exitOf, spawnTs, waitForOutput } from "./support/processes.js"
+import { Effect, Scope } from "effect"
+import { describe, expect, it } from "vitest"
+import { servedAttFixture } from "./support/servedAtt.js"
 
-const started: Array<ChildProcess> = []
-const scopes: Array<Scope.CloseableScope> = []
-afterAll(async () => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-  for (const scope of scopes) await Effect.runPromise(Scope.close(scope, Exit.void))
-})
-
-const MAIN = "packages/gateway/src/cli/main.ts"
-
-const serve = async (config: string, data: string) => {
-  const att = spawnTs(MAIN, ["serve", "--config", config, "--port", "0", "--data-dir", data])
-  started.push(att)
-  const [, port] = await waitForOutput(att, /Listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000)
-  return { att, base: `http://127.0.0.1:${port}` }
-}
-
-const stop = async (att: ChildProcess) => {
-  att.kill("SIGTERM")
-  await exitOf(att)
-}
+const { scopes, serve, stop } = servedAttFixture()
 
 const writeConfig = (path: string, url: string) =>
   writeFileSync(path, JSON.stringify({ mcpServers: { up: { url } }, health_interval_seconds: 3600 }))

@@ -1,29 +1,14 @@
-import type { ChildProcess } from "node:child_process"
 import { mkdtempSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { createClient } from "@libsql/client"
 import { startHttpUpstream } from "@att/testkit"
-import { Effect, Exit, Scope } from "effect"
-import { afterAll, describe, expect, it } from "vitest"
-import { exitOf, spawnTs, waitForOutput } from "./support/processes.js"
+import { Effect, Scope } from "effect"
+import { describe, expect, it } from "vitest"
+import { servedAttFixture } from "./support/servedAtt.js"
 
-const started: Array<ChildProcess> = []
-const scopes: Array<Scope.CloseableScope> = []
-afterAll(async () => {
-  for (const child of started) if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL")
-  for (const scope of scopes) await Effect.runPromise(Scope.close(scope, Exit.void))
-})
-
-const MAIN = "packages/gateway/src/cli/main.ts"
+const { scopes, serve, stop } = servedAttFixture()
 const dead = "http://127.0.0.1:9/mcp"
-
-const serve = async (config: string, data: string) => {
-  const att = spawnTs(MAIN, ["serve", "--config", config, "--port", "0", "--data-dir", data])
-  started.push(att)
-  const [, port] = await waitForOutput(att, /Listening on http:\/\/127\.0\.0\.1:(\d+)/, 30_000)
-  return { att, base: `http://127.0.0.1:${port}` }
-}
 
 const writeConfig = (path: string, servers: Record<string, string>) =>
   writeFileSync(
@@ -81,8 +66,7 @@ describe("a server registered while running gets its stored capability snapshot 
     const watchedSnapshot = (await server(first.base, "watched")).capability_snapshot
     expect(snapshot?.instructions).toBe("ask me first")
     expect(watchedSnapshot?.instructions).toBe("ask me first")
-    first.att.kill("SIGTERM")
-    await exitOf(first.att)
+    await stop(first.att)
 
     // Second run: no servers at start, the upstream gone (no handshake can replace what is restored).
     await Effect.runPromise(upstream.close)
@@ -106,7 +90,6 @@ describe("a server registered while running gets its stored capability snapshot 
       (body) => (body.capability_snapshot ?? null) !== null
     )
     expect(watched.capability_snapshot).toEqual(watchedSnapshot)
-    second.att.kill("SIGTERM")
-    await exitOf(second.att)
+    await stop(second.att)
   }, 120_000)
 })
