@@ -1,6 +1,7 @@
 import { type Manager, type Registry, SessionMode, StoredServer } from "@att/core"
 import type { PgClient } from "@effect/sql-pg"
 import { Cause, Clock, Duration, Effect, Fiber, Option, Queue, Schedule, Schema, type Scope, Stream } from "effect"
+import type { DatabaseLinkShape } from "./DatabaseLink.js"
 import { unavailable } from "./Failure.js"
 
 /** The channel the servers table's trigger notifies (migration 0003) and the replicas' heartbeats share. */
@@ -31,6 +32,8 @@ export interface FollowContext {
   readonly replicaId: string
   readonly secrets: ReadonlyArray<string>
   readonly writes: <A, E, R>(effect: Effect.Effect<A, E, R>) => Effect.Effect<A, E, R>
+  /** Told of a lost connection, so `/ready` and the other stores see the database's state. */
+  readonly link: DatabaseLinkShape
 }
 
 /**
@@ -48,7 +51,7 @@ export const follow = (
   declared: ReadonlySet<string>
 ): Effect.Effect<void, never, Scope.Scope> =>
   Effect.gen(function* () {
-    const { pg, replicaId, secrets, writes } = context
+    const { pg, replicaId, secrets, writes, link } = context
     /** The newest version applied (or seen to need nothing) per name. */
     const applied = new Map<string, number>()
     const pending = new Map<string, number>()
@@ -168,19 +171,17 @@ export const follow = (
       Effect.catchAllCause((cause) =>
         Cause.isInterruptedOnly(cause) ? Effect.failCause(cause) : Effect.fail(Cause.squash(cause))
       ),
-      Effect.tapError((error) =>
-        lost
-          ? Effect.void
-          : Effect.sync(() => {
-              lost = true
-            }).pipe(
-              Effect.zipRight(
-                Effect.logWarning(
-                  unavailable("fleet: not following the other replicas, reconnecting", secrets)(error).reason
-                )
-              )
-            )
-      ),
+      Effect.tapError((error) => {
+        const failure = unavailable("fleet: not following the other replicas, reconnecting", secrets)(error)
+        return Effect.zipRight(
+          link.lost(failure),
+          lost
+            ? Effect.void
+            : Effect.sync(() => {
+                lost = true
+              }).pipe(Effect.zipRight(Effect.logWarning(failure.reason)))
+        )
+      }),
       Effect.retry(Schedule.spaced("500 millis")),
       Effect.catchAllCause((cause) => Effect.logError("fleet: following stopped", cause)),
       Effect.forkScoped

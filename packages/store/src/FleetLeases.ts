@@ -2,6 +2,7 @@ import { createHash } from "node:crypto"
 import type { FleetOptions, Manager, Registry, ServerRecord, UpstreamTarget } from "@att/core"
 import type { PgClient } from "@effect/sql-pg"
 import { DateTime, Effect, Option, Schema } from "effect"
+import type { DatabaseLinkShape } from "./DatabaseLink.js"
 import { unavailable } from "./Failure.js"
 
 export interface LeaseContext {
@@ -10,6 +11,8 @@ export interface LeaseContext {
   readonly secrets: ReadonlyArray<string>
   /** How long a lease lasts unless its holder renews it (`lease_seconds`). */
   readonly leaseSeconds: number
+  /** Told of a failed renewal, so `/ready` and the other stores see the database's state. */
+  readonly link: DatabaseLinkShape
 }
 
 const Holder = Schema.Array(Schema.Struct({ holder: Schema.String }))
@@ -36,7 +39,7 @@ const leaseKey = (target: UpstreamTarget): string =>
  * (each does every third of a lease) takes it, within one lease time.
  */
 export const makeLeases = (context: LeaseContext) => {
-  const { pg, replicaId, secrets, leaseSeconds } = context
+  const { pg, replicaId, secrets, leaseSeconds, link } = context
   const held = new Set<string>()
   /** Whether the last claim failed: a database that stays away is logged once, not every third of a lease. */
   let failing = false
@@ -75,9 +78,10 @@ RETURNING holder`.pipe(
       Effect.catchAll((error) => {
         // Unrenewed leases lapse: probe nothing on their strength until they are claimed again.
         held.clear()
-        if (failing) return Effect.void
+        const failure = unavailable("fleet: health-check leases not renewed", secrets)(error)
+        if (failing) return link.lost(failure)
         failing = true
-        return Effect.logWarning(unavailable("fleet: health-check leases not renewed", secrets)(error).reason)
+        return Effect.zipRight(link.lost(failure), Effect.logWarning(failure.reason))
       }),
       Effect.withSpan("Fleet.claimLeases")
     )
