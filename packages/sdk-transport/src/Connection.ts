@@ -56,11 +56,13 @@ export const connectionFor = (
       dispose: NOTHING
     }
   }
-  // An idle connection is let go 2 s before the server's advertised keep-alive timeout (`Keep-Alive: timeout=5`
-  // from Node's servers), not undici's default 1 s: undici's timers fire up to a second late, and a request sent
-  // on a connection the server is closing that moment fails ("other side closed") without reaching it.
+  // A request sent on a connection the server is closing that moment fails ("other side closed") without reaching
+  // it, so att lets an idle connection go first: 2 s before the keep-alive timeout a server advertises
+  // (`Keep-Alive: timeout=5` from Node's servers; undici's default margin is 1 s, and its timers fire up to a second
+  // late), and after 3 s when it advertises none (the SDK's servers answer with their own `Connection` header, so
+  // Node adds no `Keep-Alive`, and still close after its 5 s).
   const agent = new Agent({
-    keepAliveTimeout: 30_000,
+    keepAliveTimeout: 3_000,
     keepAliveTimeoutThreshold: 2_000,
     ...(refuse === undefined ? {} : { connect: guardedConnector(refuse) })
   })

@@ -43,6 +43,12 @@ export interface RunningUpstream {
   readonly sessionIds: () => ReadonlyArray<string>
   /** How many connections that carried a request of the session are still open (a closed client closes its own). */
   readonly openConnections: (sessionId: string) => number
+  /**
+   * The connections that ended so far, by who ended them: the client (its end came first) or this server (its
+   * keep-alive timeout, a crash). A client that lets an idle connection go before the server's keep-alive timeout
+   * never sends a request on a connection the server is closing.
+   */
+  readonly endedConnections: () => { readonly byClient: number; readonly byServer: number }
 }
 
 export interface UpstreamOptions {
@@ -53,6 +59,8 @@ export interface UpstreamOptions {
   readonly instructions?: string
   /** Answer 401 to a request without exactly this `Authorization` header. */
   readonly authorization?: string
+  /** Close a connection idle this long (Node's `keepAliveTimeout`, advertised as `Keep-Alive: timeout=<s>`; 5 s). */
+  readonly keepAliveTimeoutMs?: number
 }
 
 /** The default tools: `echo {message}`, `add {a, b}`, `slow {ms}` (cancellable), `fail`; resource `test://static`. */
@@ -170,6 +178,18 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           res.end()
         })
       })
+      if (options.keepAliveTimeoutMs !== undefined) http.keepAliveTimeout = options.keepAliveTimeoutMs
+      const ended = { byClient: 0, byServer: 0 }
+      http.on("connection", (socket: Socket) => {
+        let clientEnded = false
+        socket.once("end", () => {
+          clientEnded = true
+        })
+        socket.once("close", () => {
+          if (clientEnded) ended.byClient += 1
+          else ended.byServer += 1
+        })
+      })
       const port = yield* listen(http)
       const close = Effect.sync(() => {
         http.closeAllConnections()
@@ -192,7 +212,8 @@ export const startHttpUpstream = (options: UpstreamOptions) =>
           for (const id of connections.keys()) expired.add(id)
         }),
         sessionIds: () => [...connections.keys()],
-        openConnections: (sessionId) => connections.get(sessionId)?.size ?? 0
+        openConnections: (sessionId) => connections.get(sessionId)?.size ?? 0,
+        endedConnections: () => ({ ...ended })
       }
       return upstream
     }),
